@@ -1,0 +1,100 @@
+"""The `accord` command line: serve, tick, migrate."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from bot.settings import Settings, SettingsError, configure_logging, load_settings, read_environment
+from storage.clock import parse_instant, utcnow
+
+EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="accord", description="Accord: the partnership bot for a shared Slack channel."
+    )
+    parser.add_argument("--env-file", default=".env", help="file of settings to read (default: .env)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="serve Slack requests (HTTP, or Socket Mode when SLACK_APP_TOKEN is set)",
+                           description="Serve POST /slack/events and GET /healthz; run the scheduler.")
+    serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")  # noqa: S104
+    serve.add_argument("--port", type=int, default=None, help="port to listen on (default: PORT, 3000)")
+    serve.add_argument("--no-scheduler", action="store_true", help="do not run due work in this process")
+    serve.add_argument("--no-migrate", action="store_true", help="do not apply pending migrations at start")
+
+    tick = sub.add_parser("tick", help="process all due work once, deliver the outbox, and exit",
+                          description="Run every work item due now (or at --as-of), then send queued messages.")
+    tick.add_argument("--as-of", type=_instant, default=None, metavar="ISO8601",
+                      help="the time to run as, e.g. 2026-12-01T09:00:00Z (default: now)")
+
+    sub.add_parser("migrate", help="upgrade the database schema to the newest revision",
+                   description="Apply the Alembic migrations shipped with Accord, up to head.")
+    return parser
+
+
+def _instant(text: str) -> object:
+    try:
+        return parse_instant(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
+
+
+REQUIRED = {
+    "serve": ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"),
+    "tick": ("SLACK_BOT_TOKEN",),
+    "migrate": (),
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `accord` command."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(read_environment(args.env_file), require=REQUIRED[args.command])
+    except SettingsError as exc:
+        print(f"accord: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    configure_logging(settings)
+    try:
+        return _run(args, settings)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # one clear line, no traceback
+        print(f"accord {args.command}: {exc.__class__.__name__}: {_first_line(exc)}", file=sys.stderr)
+        return 1
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [""])[0][:300]
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import runtime  # imported here so `--help` and bad settings answer fast
+
+    if args.command == "migrate":
+        from storage.engine import make_engine
+        from storage.migrate import upgrade
+
+        revision = upgrade(make_engine(settings.database_url))
+        print(f"accord: database at revision {revision}")
+        return 0
+    if args.command == "tick":
+        engine = runtime.open_database(settings, migrate=False)
+        now = args.as_of or utcnow()
+        outcome = runtime.tick_once(engine, runtime.make_sender(settings, engine), now=now)
+        work, sent = outcome.work, outcome.outbox
+        print(f"accord tick at {now.isoformat()}: {len(work.done)} done, {len(work.retried)} retried, "
+              f"{len(work.failed)} failed; messages: {len(sent.sent)} sent, {len(sent.retried)} to retry, "
+              f"{len(sent.failed)} failed")
+        return 0
+    port = args.port if args.port is not None else settings.port
+    return runtime.serve(settings, host=args.host, port=port, scheduler=not args.no_scheduler,
+                         migrate=not args.no_migrate)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

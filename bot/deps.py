@@ -1,0 +1,50 @@
+"""What listeners need from the process, handed to them by create_app (no globals)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.settings import Settings
+from commands.errors import InputError
+from storage.clock import utcnow
+from storage.engine import transaction
+
+log = logging.getLogger(__name__)
+
+SORRY = "Something went wrong on Accord's side and nothing was changed. Please try again in a minute."
+
+
+@dataclass(frozen=True)
+class Deps:
+    """The settings, the engine, the clock and the outbox pump's doorbell."""
+
+    settings: Settings
+    engine: Engine
+    notify_outbox: Callable[[], None] = lambda: None
+    clock: Callable[[], datetime] = field(default=utcnow)
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """A transaction; when it commits, the outbox pump is told there may be mail."""
+        with transaction(self.engine) as db:
+            yield db
+        self.notify_outbox()
+
+
+def answer_errors(run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run a listener's work; bad input becomes its message, anything else a short apology."""
+    try:
+        return run()
+    except InputError as exc:
+        return {"response_type": "ephemeral", "text": exc.message}
+    except Exception:
+        log.exception("request failed")
+        return {"response_type": "ephemeral", "text": SORRY}

@@ -1,0 +1,190 @@
+"""SlackDriver: sends correctly signed requests to a Bolt app, shaped exactly as Slack sends them."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from slack_sdk.signature import SignatureVerifier
+
+from bot.fakeslack.fake import FakeSlack
+
+USER_AGENT = "Slackbot 1.0 (+https://api.slack.com/robots)"
+
+
+class SlackDriver:
+    """Plays Slack's side towards the app: slash commands, interactions and Events API callbacks."""
+
+    def __init__(self, app_url: str, signing_secret: str, fake: FakeSlack, *, api_app_id: str = "AACCORD",
+                 verification_token: str = "fake-verification-token",  # noqa: S107 - a placeholder
+                 timeout: float = 10.0) -> None:
+        self.app_url = app_url
+        self.signing_secret = signing_secret
+        self.fake = fake
+        self.api_app_id = api_app_id
+        self.verification_token = verification_token
+        self._verifier = SignatureVerifier(signing_secret)
+        self._client = httpx.Client(timeout=timeout)
+        self._events: dict[str, dict[str, Any]] = {}
+        self._ids = itertools.count(1)
+
+    def close(self) -> None:
+        """Close the HTTP client."""
+        self._client.close()
+
+    def __enter__(self) -> SlackDriver:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    # ---- low level ---------------------------------------------------------------------------------------
+    def send(self, body: str | bytes, content_type: str, *, timestamp: int | None = None,
+             signature: str | None = None, sign: bool = True,
+             extra_headers: dict[str, str] | None = None) -> httpx.Response:
+        """POST `body` to the app with Slack's headers and signature (unless sign=False)."""
+        raw = body.encode() if isinstance(body, str) else body
+        headers = {"Content-Type": content_type, "User-Agent": USER_AGENT}
+        if sign or signature is not None:
+            ts = str(timestamp if timestamp is not None else int(time.time()))
+            if signature is None:
+                signature = self._verifier.generate_signature(timestamp=ts, body=raw.decode())
+            headers["X-Slack-Request-Timestamp"] = ts
+            headers["X-Slack-Signature"] = signature
+        headers.update(extra_headers or {})
+        return self._client.post(self.app_url, content=raw, headers=headers)
+
+    def _post_form(self, fields: dict[str, str]) -> httpx.Response:
+        return self.send(urlencode(fields), "application/x-www-form-urlencoded")
+
+    def _post_payload(self, payload: dict[str, Any]) -> httpx.Response:
+        return self._post_form({"payload": json.dumps(payload)})
+
+    # ---- payload pieces ----------------------------------------------------------------------------------
+    def _user(self, user_id: str) -> dict[str, Any]:
+        user = self.fake.user(user_id)
+        return {"id": user_id, "username": user["name"], "name": user["name"], "team_id": user["team_id"]}
+
+    def _team(self, team_id: str) -> dict[str, Any]:
+        return {"id": team_id, "domain": self.fake.team_domain(team_id)}
+
+    def _channel(self, channel_id: str) -> dict[str, Any]:
+        return {"id": channel_id, "name": self.fake.channel(channel_id)["name"]}
+
+    def _action_ts(self) -> str:
+        return f"{time.time():.6f}"
+
+    def _common(self, user_id: str, team_id: str) -> dict[str, Any]:
+        return {"user": self._user(user_id), "api_app_id": self.api_app_id, "token": self.verification_token,
+                "team": self._team(team_id), "enterprise": None, "is_enterprise_install": False,
+                "trigger_id": self.fake.new_trigger_id()}
+
+    # ---- slash commands and interactivity ----------------------------------------------------------------
+    def slash(self, user_id: str, channel_id: str, text: str, *, command: str = "/accord") -> httpx.Response:
+        """A slash command invocation (form-encoded), with fresh response_url and trigger_id."""
+        user = self.fake.user(user_id)
+        return self._post_form({
+            "token": self.verification_token, "team_id": user["team_id"],
+            "team_domain": self.fake.team_domain(user["team_id"]), "channel_id": channel_id,
+            "channel_name": self.fake.channel(channel_id)["name"], "user_id": user_id,
+            "user_name": user["name"],
+            "command": command, "text": text, "api_app_id": self.api_app_id, "is_enterprise_install": "false",
+            "response_url": self.fake.new_response_url(channel=channel_id, user=user_id),
+            "trigger_id": self.fake.new_trigger_id(),
+        })
+
+    def block_action(self, user_id: str, channel_id: str, action_id: str, *, value: str | None = None,
+                     block_id: str = "b", message_ts: str | None = None,
+                     container: dict[str, Any] | None = None,
+                     view: dict[str, Any] | None = None, action_type: str = "button",
+                     selected_option: dict[str, Any] | None = None) -> httpx.Response:
+        """A block_actions payload: on a stored message (message_ts), an ephemeral message, or a view."""
+        payload: dict[str, Any] = {"type": "block_actions", **self._common(user_id, self.fake.team_id)}
+        action: dict[str, Any] = {"action_id": action_id, "block_id": block_id, "type": action_type,
+                                  "action_ts": self._action_ts()}
+        if selected_option is not None:
+            action["selected_option"] = selected_option
+        else:
+            action["value"] = value
+        if view is not None:
+            payload["container"] = container or {"type": "view", "view_id": view.get("id")}
+            payload["view"] = view
+        else:
+            payload["channel"] = self._channel(channel_id)
+            if message_ts is not None:
+                payload["container"] = container or {"type": "message", "message_ts": message_ts,
+                                                     "channel_id": channel_id, "is_ephemeral": False}
+                payload["message"] = self.fake.api_message(channel_id, message_ts)
+            else:
+                payload["container"] = container or {"type": "message", "message_ts": self.fake.new_ts(),
+                                                     "channel_id": channel_id, "is_ephemeral": True}
+            payload["response_url"] = self.fake.new_response_url(channel=channel_id, message_ts=message_ts,
+                                                                 user=user_id)
+        payload["state"] = {"values": {}}
+        payload["actions"] = [action]
+        return self._post_payload(payload)
+
+    def view_submission(self, user_id: str, view: dict[str, Any], values: dict[str, Any]) -> httpx.Response:
+        """A view_submission payload; `values` is {block_id: {action_id: {"type": ..., "value": ...}}}."""
+        user = self.fake.user(user_id)
+        full = {"id": f"V{next(self._ids):06d}SUBMIT", "team_id": self.fake.team_id, "type": "modal",
+                "callback_id": "", "private_metadata": "", "hash": "", "blocks": [],
+                "root_view_id": None, "previous_view_id": None, "app_id": self.fake.app_id,
+                "bot_id": self.fake.bot_id, **view}
+        full["root_view_id"] = full["root_view_id"] or full["id"]
+        full["app_installed_team_id"] = self.fake.team_id
+        full["state"] = {"values": values}
+        payload = {"type": "view_submission", **self._common(user_id, user["team_id"]), "view": full,
+                   "response_urls": []}
+        return self._post_payload(payload)
+
+    def message_shortcut(self, user_id: str, channel_id: str, callback_id: str,
+                         message_ts: str) -> httpx.Response:
+        """A message_action (message shortcut) payload on a stored message."""
+        user = self.fake.user(user_id)
+        payload = {"type": "message_action", **self._common(user_id, user["team_id"]),
+                   "callback_id": callback_id, "action_ts": self._action_ts(), "message_ts": message_ts,
+                   "channel": self._channel(channel_id),
+                   "message": self.fake.api_message(channel_id, message_ts),
+                   "response_url": self.fake.new_response_url(channel=channel_id, user=user_id)}
+        return self._post_payload(payload)
+
+    # ---- Events API --------------------------------------------------------------------------------------
+    def app_mention(self, user_id: str, channel_id: str, text: str, *, thread_ts: str | None = None,
+                    event_id: str | None = None, retry_num: int | None = None,
+                    retry_reason: str = "http_timeout") -> httpx.Response:
+        """An app_mention event_callback; a retry (retry_num) of a known event_id resends the same body."""
+        extra: dict[str, str] = {}
+        if retry_num is not None:
+            extra = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": retry_reason}
+        if retry_num is not None and event_id in self._events:
+            return self.send(json.dumps(self._events[event_id]), "application/json", extra_headers=extra)
+        user = self.fake.user(user_id)
+        msg = self.fake.add_message(channel_id, user=user_id, text=text, thread_ts=thread_ts)
+        event: dict[str, Any] = {"type": "app_mention", "user": user_id, "text": text, "ts": msg["ts"],
+                                 "channel": channel_id, "event_ts": msg["ts"], "user_team": user["team_id"],
+                                 "source_team": user["team_id"], "team": user["team_id"]}
+        if thread_ts:
+            event["thread_ts"] = thread_ts
+        event_id = event_id or f"Ev{next(self._ids):06d}{int(time.time())}"
+        body = {"token": self.verification_token, "team_id": self.fake.team_id, "api_app_id": self.api_app_id,
+                "event": event, "type": "event_callback", "event_id": event_id,
+                "event_time": int(time.time()),
+                "authorizations": [{"enterprise_id": None, "team_id": self.fake.team_id,
+                                    "user_id": self.fake.bot_user_id, "is_bot": True,
+                                    "is_enterprise_install": False}],
+                "is_ext_shared_channel": bool(self.fake.channel(channel_id)["is_ext_shared"]),
+                "event_context": f"4-fake-{event_id}"}
+        self._events[event_id] = body
+        return self.send(json.dumps(body), "application/json", extra_headers=extra)
+
+    def url_verification(self, challenge: str) -> httpx.Response:
+        """The url_verification handshake Slack sends when the Request URL is saved."""
+        body = {"token": self.verification_token, "challenge": challenge, "type": "url_verification"}
+        return self.send(json.dumps(body), "application/json")

@@ -1,0 +1,289 @@
+"""FakeSlack: the public face of the fake Slack Web API (a real HTTP server on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from types import TracebackType
+from typing import Any
+
+from bot.fakeslack.server import FakeSlackServer
+from bot.fakeslack.state import Call, Fault, SlackState
+
+
+class FakeSlack:
+    """A fake Slack workspace served over real HTTP; point slack_sdk's WebClient at `api_url`."""
+
+    def __init__(self, bot_token: str = "xoxb-test-token", team_id: str = "T0HOME", team_name: str = "Home",  # noqa: S107
+                 bot_user_id: str = "UACCORD", bot_id: str = "BACCORD", *, app_id: str = "AACCORD",
+                 bot_name: str = "accord", trigger_ttl: float = 3.0, host: str = "127.0.0.1",
+                 port: int = 0) -> None:
+        self._state = SlackState(bot_token=bot_token, team_id=team_id, bot_user_id=bot_user_id, bot_id=bot_id,
+                                 app_id=app_id, trigger_ttl=trigger_ttl)
+        self._host, self._port = host, port
+        self._server: FakeSlackServer | None = None
+        self._thread: threading.Thread | None = None
+        self.add_team(team_id, team_name)
+        self.add_user(bot_user_id, team_id, bot_name, real_name=bot_name.capitalize(), tz=None, is_bot=True)
+
+    # ---- lifecycle ---------------------------------------------------------------------------------------
+    def start(self) -> FakeSlack:
+        """Start the HTTP server in a daemon thread (idempotent); returns self."""
+        if self._server is not None:
+            return self
+        self._server = FakeSlackServer((self._host, self._port), self._state)
+        self._state.base_url = self.base_url
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="fakeslack", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Shut the server down and join its thread."""
+        server, thread = self._server, self._thread
+        self._server, self._thread = None, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> FakeSlack:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """http://127.0.0.1:<port> (the server must be started)."""
+        if self._server is None:
+            raise RuntimeError("FakeSlack is not started")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        """The Web API base URL, with trailing slash, for WebClient(base_url=...)."""
+        return f"{self.base_url}/api/"
+
+    # ---- identity ----------------------------------------------------------------------------------------
+    @property
+    def bot_token(self) -> str:
+        """The only token the fake accepts."""
+        return self._state.bot_token
+
+    @property
+    def team_id(self) -> str:
+        """The home (installing) team id."""
+        return self._state.team_id
+
+    @property
+    def bot_user_id(self) -> str:
+        """The bot's user id."""
+        return self._state.bot_user_id
+
+    @property
+    def bot_id(self) -> str:
+        """The bot id (B...)."""
+        return self._state.bot_id
+
+    @property
+    def app_id(self) -> str:
+        """The app id (A...)."""
+        return self._state.app_id
+
+    @property
+    def allow_external_dm(self) -> bool:
+        """When True, conversations.open accepts users from other teams."""
+        return self._state.allow_external_dm
+
+    @allow_external_dm.setter
+    def allow_external_dm(self, value: bool) -> None:
+        with self._state.lock:
+            self._state.allow_external_dm = value
+
+    # ---- seeding -----------------------------------------------------------------------------------------
+    def add_team(self, team_id: str, name: str) -> None:
+        """Add (or rename) a team."""
+        with self._state.lock:
+            self._state.teams[team_id] = {"id": team_id, "name": name}
+
+    def add_user(self, user_id: str, team_id: str, name: str, *, real_name: str | None = None,
+                 tz: str | None = "Europe/London", is_bot: bool = False) -> None:
+        """Add a user; tz=None leaves tz out of users.info (as for many Slack Connect users)."""
+        with self._state.lock:
+            if team_id not in self._state.teams:
+                self._state.teams[team_id] = {"id": team_id, "name": team_id}
+            self._state.users[user_id] = {"id": user_id, "team_id": team_id, "name": name,
+                                          "real_name": real_name or name, "tz": tz, "is_bot": is_bot}
+
+    def add_channel(self, channel_id: str, name: str, *, members: tuple[str, ...] | list[str] = (),
+                    is_shared: bool = False, bot_member: bool = True, is_ext_shared: bool | None = None,
+                    is_private: bool = False) -> None:
+        """Add a channel; the bot is a member (and listed in members) unless bot_member=False."""
+        with self._state.lock:
+            member_list = list(dict.fromkeys(members))
+            if bot_member and self.bot_user_id not in member_list:
+                member_list.append(self.bot_user_id)
+            self._state.channels[channel_id] = {
+                "id": channel_id, "name": name, "members": member_list, "is_shared": is_shared,
+                "is_ext_shared": is_shared if is_ext_shared is None else is_ext_shared,
+                "is_private": is_private,
+                "is_im": False, "is_mpim": False, "bot_member": bot_member, "created": int(time.time()),
+            }
+            self._state.messages.setdefault(channel_id, [])
+
+    def add_member(self, channel_id: str, user_id: str) -> None:
+        """Add a user to a channel's members."""
+        with self._state.lock:
+            members = self._state.channels[channel_id]["members"]
+            if user_id not in members:
+                members.append(user_id)
+
+    def add_message(self, channel_id: str, *, user: str, text: str, blocks: list[Any] | None = None,
+                    thread_ts: str | None = None, ts: str | None = None) -> dict[str, Any]:
+        """Store a message as if `user` had posted it (for seeding); returns a copy."""
+        with self._state.lock:
+            if channel_id not in self._state.channels:
+                raise KeyError(f"unknown channel {channel_id}")
+            msg = self._state.store_message(channel_id, user=user, text=text, blocks=blocks,
+                                            thread_ts=thread_ts, ts=ts)
+            return copy.deepcopy(msg)
+
+    # ---- inspection --------------------------------------------------------------------------------------
+    def _snapshot(self, value: Any) -> Any:
+        with self._state.lock:
+            return copy.deepcopy(value)
+
+    @property
+    def calls(self) -> list[Call]:
+        """All recorded calls, oldest first (a snapshot copy)."""
+        with self._state.lock:
+            return list(self._state.calls)
+
+    def calls_to(self, method: str) -> list[Call]:
+        """Recorded calls of one method, including failed ones."""
+        return [c for c in self.calls if c.method == method]
+
+    def messages(self, channel: str) -> list[dict[str, Any]]:
+        """Messages currently in a channel, oldest first (ephemeral ones excluded)."""
+        return self._snapshot(self._state.messages.get(channel, []))
+
+    def message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """One stored message (copy) or None."""
+        with self._state.lock:
+            return copy.deepcopy(self._state.message(channel, ts))
+
+    def api_message(self, channel: str, ts: str) -> dict[str, Any]:
+        """A stored message in Web API shape (as in interaction payloads); KeyError if unknown."""
+        with self._state.lock:
+            msg = self._state.message(channel, ts)
+            if msg is None:
+                raise KeyError(f"no message {ts} in {channel}")
+            return copy.deepcopy(self._state.api_message(msg))
+
+    def ephemerals(self, channel: str) -> list[dict[str, Any]]:
+        """chat.postEphemeral messages sent to a channel."""
+        return self._snapshot(self._state.ephemerals.get(channel, []))
+
+    def user(self, user_id: str) -> dict[str, Any]:
+        """A seeded user (id, team_id, name, real_name, tz, is_bot); KeyError if unknown."""
+        return self._snapshot(self._state.users[user_id])
+
+    def channel(self, channel_id: str) -> dict[str, Any]:
+        """A seeded channel or DM (id, name, members, is_shared, ...); KeyError if unknown."""
+        return self._snapshot(self._state.channels[channel_id])
+
+    def team_domain(self, team_id: str) -> str:
+        """The domain of a team, as used in payloads."""
+        with self._state.lock:
+            return self._state.team_domain(team_id)
+
+    @property
+    def response_url_posts(self) -> list[dict[str, Any]]:
+        """Accepted bodies POSTed to response URLs, each with "response_url_id"."""
+        return self._snapshot(self._state.response_url_posts)
+
+    @property
+    def open_views(self) -> dict[str, dict[str, Any]]:
+        """Modals opened/updated, by view id."""
+        return self._snapshot(self._state.open_views)
+
+    @property
+    def home_views(self) -> dict[str, dict[str, Any]]:
+        """Published Home tabs, by user id."""
+        return self._snapshot(self._state.home_views)
+
+    @property
+    def files(self) -> dict[str, dict[str, Any]]:
+        """Files by id: name, title, bytes (None until uploaded), channel, length."""
+        return self._snapshot(self._state.files)
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+        """Wait until at least `count` successful calls of `method` were recorded; returns them."""
+        deadline = time.monotonic() + timeout
+        while True:
+            calls = self.calls_to(method)
+            good = [c for c in calls if c.ok]
+            if len(good) >= count:
+                return good
+            if time.monotonic() >= deadline:
+                failures = [c.response.get("error") for c in calls if not c.ok]
+                raise AssertionError(
+                    f"timed out after {timeout}s waiting for {count} successful {method} call(s): "
+                    f"got {len(good)} successful of {len(calls)} (errors: {failures})")
+            time.sleep(0.01)
+
+    def reset_calls(self) -> None:
+        """Forget recorded calls (state is kept)."""
+        with self._state.lock:
+            self._state.calls.clear()
+
+    # ---- faults ------------------------------------------------------------------------------------------
+    def inject(self, method: str, *, status: int | None = None, error: str | None = None,
+               retry_after: int | None = None, delay: float | None = None, times: int | None = 1,
+               probability: float | None = None, seed: int | None = None) -> None:
+        """Inject a fault into the next `times` calls (None = all) of `method` ("*" = any API method)."""
+        if probability is not None and not 0.0 <= probability <= 1.0:
+            raise ValueError("probability must be within 0..1")
+        fault = Fault(method=method, status=status, error=error, retry_after=retry_after, delay=delay,
+                      times=times, probability=probability, seed=seed)
+        with self._state.lock:
+            self._state.faults.append(fault)
+
+    def clear_faults(self) -> None:
+        """Remove all injected faults."""
+        with self._state.lock:
+            self._state.faults.clear()
+
+    def enforce_rate_limit(self, method: str = "chat.postMessage",
+                           per_channel_per_second: float | None = 1.0) -> None:
+        """Answer 429 (Retry-After: 1) to same-channel calls closer than 1/rate s; None turns it off."""
+        with self._state.lock:
+            if per_channel_per_second:
+                self._state.rate_limits[method] = per_channel_per_second
+            else:
+                self._state.rate_limits.pop(method, None)
+
+    # ---- interaction helpers -----------------------------------------------------------------------------
+    def new_ts(self) -> str:
+        """A fresh unique message ts."""
+        return self._state.new_ts()
+
+    def new_trigger_id(self) -> str:
+        """A trigger id usable once within trigger_ttl seconds."""
+        return self._state.new_trigger_id()
+
+    def response_url(self, n: int | str) -> str:
+        """The response URL with id `n` (usable 5 times)."""
+        return f"{self.base_url}/response_url/{n}"
+
+    def new_response_url(self, *, channel: str | None = None, message_ts: str | None = None,
+                         user: str | None = None) -> str:
+        """A fresh response URL; with channel/message_ts, replace/delete_original and in_channel apply."""
+        url_id = self._state.new_id("R")
+        self._state.register_response_url(url_id, channel=channel, message_ts=message_ts, user=user)
+        return self.response_url(url_id)

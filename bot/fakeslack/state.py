@@ -1,0 +1,262 @@
+"""In-memory state of the fake Slack workspace: teams, users, channels, messages, calls and faults."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+RESPONSE_URL_MAX_USES = 5
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request received by the fake, as recorded after it was answered."""
+
+    method: str
+    args: dict[str, Any]
+    token: str | None
+    at: float
+    status: int
+    response: dict[str, Any]
+
+    @property
+    def ok(self) -> bool:
+        """True when the fake answered with ok: true."""
+        return bool(self.response.get("ok"))
+
+
+@dataclass
+class Fault:
+    """A fault to inject into chosen calls of one method ("*" = any Web API method)."""
+
+    method: str
+    status: int | None = None
+    error: str | None = None
+    retry_after: int | None = None
+    delay: float | None = None
+    times: int | None = 1
+    probability: float | None = None
+    seed: int | None = None
+    rng: random.Random = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+
+    def matches(self, method: str) -> bool:
+        """Whether this fault targets `method` (the wildcard only covers Web API methods)."""
+        if self.method == method:
+            return True
+        return self.method == "*" and method not in ("response_url", "upload")
+
+    def fires(self) -> bool:
+        """Roll the dice (when probabilistic) and consume one use; True when the fault applies."""
+        if self.times is not None and self.times <= 0:
+            return False
+        if self.probability is not None and self.rng.random() >= self.probability:
+            return False
+        if self.times is not None:
+            self.times -= 1
+        return True
+
+
+class ApiError(Exception):
+    """A Slack-style error answer: HTTP status plus {"ok": false, "error": ...} body."""
+
+    def __init__(self, error: str, *, status: int = 200, **extra: Any) -> None:
+        super().__init__(error)
+        self.error = error
+        self.status = status
+        self.extra = extra
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body Slack would answer with."""
+        return {"ok": False, "error": self.error, **self.extra}
+
+
+class SlackState:
+    """All mutable state of the fake, guarded by a single re-entrant lock."""
+
+    def __init__(self, *, bot_token: str, team_id: str, bot_user_id: str, bot_id: str,
+                 app_id: str, trigger_ttl: float) -> None:
+        self.lock = threading.RLock()
+        self.bot_token = bot_token
+        self.team_id = team_id
+        self.bot_user_id = bot_user_id
+        self.bot_id = bot_id
+        self.app_id = app_id
+        self.trigger_ttl = trigger_ttl
+        self.base_url = ""
+        self.allow_external_dm = False
+        self.teams: dict[str, dict[str, Any]] = {}
+        self.users: dict[str, dict[str, Any]] = {}
+        self.channels: dict[str, dict[str, Any]] = {}
+        self.messages: dict[str, list[dict[str, Any]]] = {}
+        self.ephemerals: dict[str, list[dict[str, Any]]] = {}
+        self.calls: list[Call] = []
+        self.faults: list[Fault] = []
+        self.rate_limits: dict[str, float] = {}
+        self.rate_last: dict[tuple[str, str], float] = {}
+        self.triggers: dict[str, dict[str, Any]] = {}
+        self.response_urls: dict[str, dict[str, Any]] = {}
+        self.response_url_posts: list[dict[str, Any]] = []
+        self.files: dict[str, dict[str, Any]] = {}
+        self.open_views: dict[str, dict[str, Any]] = {}
+        self.home_views: dict[str, dict[str, Any]] = {}
+        self.dms: dict[frozenset[str], str] = {}
+        self._last_ts_us = 0
+        self._ids = itertools.count(1)
+
+    # ---- identifiers -------------------------------------------------------------------------------------
+    def new_ts(self) -> str:
+        """A unique, strictly increasing Slack message timestamp like "1732540000.000100"."""
+        with self.lock:
+            now_us = int(time.time() * 1_000_000)
+            self._last_ts_us = max(self._last_ts_us + 1, now_us)
+            return f"{self._last_ts_us // 1_000_000}.{self._last_ts_us % 1_000_000:06d}"
+
+    def new_id(self, prefix: str) -> str:
+        """A unique Slack-looking id with the given prefix (V..., F..., ...)."""
+        with self.lock:
+            return f"{prefix}{next(self._ids):06d}FAKE"
+
+    def dm_id(self, users: frozenset[str]) -> str:
+        """The stable conversation id of a DM / group DM between `users` and the bot."""
+        digest = hashlib.sha1(",".join(sorted(users)).encode(), usedforsecurity=False).hexdigest()
+        return "D" + digest[:10].upper()
+
+    # ---- lookups -----------------------------------------------------------------------------------------
+    def team_domain(self, team_id: str) -> str:
+        """The workspace domain of a team (derived from its name)."""
+        team = self.teams.get(team_id)
+        name = team["name"] if team else team_id
+        return "".join(ch for ch in name.lower() if ch.isalnum()) or team_id.lower()
+
+    def channel(self, channel_id: str) -> dict[str, Any]:
+        """A known channel or DM, else ApiError channel_not_found."""
+        chan = self.channels.get(channel_id)
+        if chan is None:
+            raise ApiError("channel_not_found")
+        return chan
+
+    def user(self, user_id: str) -> dict[str, Any]:
+        """A known user, else ApiError user_not_found."""
+        user = self.users.get(user_id)
+        if user is None:
+            raise ApiError("user_not_found")
+        return user
+
+    def message(self, channel_id: str, ts: str) -> dict[str, Any] | None:
+        """The stored message with this ts in this channel, or None."""
+        for msg in self.messages.get(channel_id, []):
+            if msg["ts"] == ts:
+                return msg
+        return None
+
+    def resolve_channel(self, channel: str) -> dict[str, Any]:
+        """A channel by id; a user id (as Slack allows for chat.postMessage) means the DM with that user."""
+        if channel in self.channels:
+            return self.channels[channel]
+        if channel in self.users:
+            return self.open_dm(frozenset([channel]))
+        raise ApiError("channel_not_found")
+
+    def open_dm(self, users: frozenset[str]) -> dict[str, Any]:
+        """Create (or return) the DM channel between the bot and `users`."""
+        dm_id = self.dm_id(users)
+        if dm_id not in self.channels:
+            self.channels[dm_id] = {
+                "id": dm_id, "name": dm_id, "members": [self.bot_user_id, *sorted(users)],
+                "is_shared": False, "is_im": len(users) == 1, "is_mpim": len(users) > 1,
+                "bot_member": True, "created": int(time.time()),
+            }
+            self.messages[dm_id] = []
+            self.dms[users] = dm_id
+        return self.channels[dm_id]
+
+    # ---- messages ----------------------------------------------------------------------------------------
+    def store_message(self, channel_id: str, *, user: str, text: str, blocks: list[Any] | None = None,
+                      thread_ts: str | None = None, metadata: dict[str, Any] | None = None,
+                      files: list[dict[str, Any]] | None = None, ts: str | None = None) -> dict[str, Any]:
+        """Append a message to a channel and return the stored dict."""
+        msg: dict[str, Any] = {
+            "ts": ts or self.new_ts(), "channel": channel_id, "text": text, "blocks": blocks,
+            "thread_ts": thread_ts, "metadata": metadata, "user": user, "edited": False,
+        }
+        if files is not None:
+            msg["files"] = files
+        self.messages.setdefault(channel_id, []).append(msg)
+        return msg
+
+    def api_message(self, msg: dict[str, Any], *, include_metadata: bool = True) -> dict[str, Any]:
+        """A stored message in the shape the Web API returns it."""
+        out: dict[str, Any] = {"type": "message", "user": msg["user"], "text": msg["text"], "ts": msg["ts"]}
+        user = self.users.get(msg["user"])
+        out["team"] = user["team_id"] if user else self.team_id
+        if msg["user"] == self.bot_user_id:
+            out.update(bot_id=self.bot_id, app_id=self.app_id, team=self.team_id)
+        if msg["blocks"]:
+            out["blocks"] = msg["blocks"]
+        if msg["thread_ts"]:
+            out["thread_ts"] = msg["thread_ts"]
+        if msg.get("files"):
+            out["files"] = msg["files"]
+            out["upload"] = True
+        if msg["edited"]:
+            out["edited"] = {"user": self.bot_user_id, "ts": msg.get("edited_ts", msg["ts"])}
+        if include_metadata and msg["metadata"]:
+            out["metadata"] = msg["metadata"]
+        return out
+
+    # ---- faults and rate limits --------------------------------------------------------------------------
+    def take_fault(self, method: str) -> Fault | None:
+        """The first fault that fires for this call (consuming one of its uses), if any."""
+        with self.lock:
+            for fault in self.faults:
+                if fault.matches(method) and fault.fires():
+                    if fault.times is not None and fault.times <= 0:
+                        self.faults.remove(fault)
+                    return fault
+        return None
+
+    def rate_limited(self, method: str, channel: str) -> bool:
+        """Record a call for the per-channel rate limit; True when it must be refused with 429."""
+        with self.lock:
+            rate = self.rate_limits.get(method)
+            if not rate:
+                return False
+            now = time.monotonic()
+            last = self.rate_last.get((method, channel))
+            if last is not None and now - last < 1.0 / rate:
+                return True
+            self.rate_last[(method, channel)] = now
+            return False
+
+    # ---- triggers and response urls ----------------------------------------------------------------------
+    def new_trigger_id(self) -> str:
+        """Register a fresh trigger id (valid for trigger_ttl seconds, usable once)."""
+        with self.lock:
+            n = next(self._ids)
+            digest = hashlib.md5(str(n).encode(), usedforsecurity=False).hexdigest()
+            trigger_id = f"{int(time.time())}.{n:010d}.{digest}"
+            self.triggers[trigger_id] = {"created": time.monotonic(), "used": False}
+            return trigger_id
+
+    def use_trigger(self, trigger_id: str | None) -> None:
+        """Consume a trigger id, else ApiError invalid_trigger_id / expired_trigger_id."""
+        trig = self.triggers.get(trigger_id or "")
+        if trig is None or trig["used"]:
+            raise ApiError("invalid_trigger_id")
+        if time.monotonic() - trig["created"] > self.trigger_ttl:
+            raise ApiError("expired_trigger_id")
+        trig["used"] = True
+
+    def register_response_url(self, url_id: str, **context: Any) -> None:
+        """Remember where a response URL points (channel, message_ts, user) for replace/delete/in_channel."""
+        with self.lock:
+            entry = self.response_urls.setdefault(url_id, {"uses": 0})
+            entry.update({k: v for k, v in context.items() if v is not None})

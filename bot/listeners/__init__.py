@@ -1,0 +1,1 @@
+"""Listeners: translate a Slack payload, call one command, render the result."""

@@ -1,0 +1,251 @@
+"""The outbox sender: delivers queued Slack calls once each, paced, retried, and recorded."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.error import URLError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import or_
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from bot.ids import Event
+from bot.views.registry import UnknownView, render
+from storage.clock import utcnow
+from storage.engine import lock_for_update
+from storage.models import FAILED, PENDING, SENDING, SENT, OutboxMessage
+
+log = logging.getLogger(__name__)
+
+TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
+TRANSIENT_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+PACED_METHODS = {"chat.postMessage"}
+
+
+class Permanent(Exception):
+    """A failure that retrying cannot mend (the message is parked as failed)."""
+
+
+class Waiting(Exception):
+    """The message depends on one not yet sent."""
+
+
+@dataclass
+class DrainReport:
+    """What one drain did."""
+
+    sent: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    retried: list[str] = field(default_factory=list)
+
+
+@dataclass
+class OutboxSender:
+    """Drains the outbox through `client`. One per process; safe beside other replicas."""
+
+    engine: Engine
+    client: WebClient
+    worker: str
+    pace_seconds: float = 1.0
+    max_attempts: int = 8
+    lease: timedelta = timedelta(minutes=5)
+    clock: Callable[[], datetime] = utcnow
+    _next_post: dict[str, float] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def drain(self, *, max_seconds: float = 60.0, stop: threading.Event | None = None) -> DrainReport:
+        """Send every ready message, waiting for paced channels, until none is ready or time runs out."""
+        report = DrainReport()
+        deadline = time.monotonic() + max_seconds
+        with self._lock:
+            while time.monotonic() < deadline and not (stop and stop.is_set()):
+                row = self._claim()
+                if row is not None:
+                    self._deliver(row, report)
+                    continue
+                wait = self._paced_wait()
+                if wait is None or not self._has_ready(ignore_pacing=True):
+                    break
+                time.sleep(min(wait, max(deadline - time.monotonic(), 0)))
+        return report
+
+    # -- claiming ---------------------------------------------------------------------------
+
+    def _paced_channels(self) -> list[str]:
+        now = time.monotonic()
+        return [channel for channel, at in self._next_post.items() if at > now]
+
+    def _paced_wait(self) -> float | None:
+        now = time.monotonic()
+        waits = [at - now for at in self._next_post.values() if at > now]
+        return min(waits) if waits else None
+
+    def _ready(self, now: datetime, *, paced: list[str]) -> Any:
+        stale = now - self.lease
+        query = select(OutboxMessage).where(
+            or_(
+                # A new message is ready at once, whatever clock its creator ran on (`tick --as-of`);
+                # a retry waits for its backoff in wall-clock time.
+                (col(OutboxMessage.status) == PENDING)
+                & ((col(OutboxMessage.attempts) == 0) | (col(OutboxMessage.next_attempt_at) <= now)),
+                (col(OutboxMessage.status) == SENDING) & (col(OutboxMessage.claimed_at) < stale),
+            )
+        )
+        if paced:
+            query = query.where(
+                or_(col(OutboxMessage.channel).is_(None), col(OutboxMessage.channel).not_in(paced))
+            )
+        return query.order_by(col(OutboxMessage.id))
+
+    def _has_ready(self, *, ignore_pacing: bool) -> bool:
+        with Session(self.engine) as db:
+            paced = [] if ignore_pacing else self._paced_channels()
+            return db.exec(self._ready(self.clock(), paced=paced).limit(1)).first() is not None
+
+    def _claim(self) -> OutboxMessage | None:
+        """Mark the oldest ready message as ours (status sending) and return it."""
+        now = self.clock()
+        with Session(self.engine, expire_on_commit=False) as db, db.begin():
+            candidates = db.exec(
+                self._ready(now, paced=self._paced_channels()).limit(20).with_for_update(**lock_for_update(self.engine))
+            ).all()
+            for row in candidates:
+                try:
+                    self._resolve_parent(db, row)
+                except Waiting:
+                    continue
+                except Permanent as exc:
+                    self._park(row, str(exc))
+                    db.add(row)
+                    continue
+                row.status, row.claimed_by, row.claimed_at = SENDING, self.worker, now
+                row.attempts += 1
+                db.add(row)
+                return row
+        return None
+
+    def _resolve_parent(self, db: Session, row: OutboxMessage) -> None:
+        """Fill in the channel and ts this row needs from the message it replies to or updates."""
+        parent_key = row.updates or row.thread_of
+        if parent_key is None:
+            return
+        parent = db.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == parent_key)).first()
+        if parent is None or parent.status == FAILED:
+            raise Permanent(f"the message it depends on ({parent_key}) was never sent")
+        if parent.status != SENT:
+            raise Waiting(parent_key)
+        row.channel = parent.sent_channel or parent.channel
+        if row.updates:
+            row.ts = parent.ts
+        else:
+            row.thread_ts = parent.ts
+
+    # -- sending ----------------------------------------------------------------------------
+
+    def _deliver(self, row: OutboxMessage, report: DrainReport) -> None:
+        error: str | None = None
+        permanent = False
+        result: dict[str, Any] = {}
+        try:
+            result = self._call(row)
+        except Permanent as exc:
+            error, permanent = str(exc), True
+        except SlackApiError as exc:
+            code = str(exc.response.get("error", "unknown_error"))
+            error = f"{row.method}: {code} (HTTP {exc.response.status_code})"
+            permanent = exc.response.status_code not in TRANSIENT_STATUS and code not in TRANSIENT_ERRORS
+        except (URLError, TimeoutError, OSError) as exc:
+            error = f"{row.method}: {type(exc).__name__}: {exc}"
+        if row.method in PACED_METHODS and row.channel:
+            self._next_post[row.channel] = time.monotonic() + self.pace_seconds
+        self._record(row, result=result, error=error, permanent=permanent, report=report)
+
+    def _call(self, row: OutboxMessage) -> dict[str, Any]:
+        try:
+            message = render(row.view, row.data)
+        except (UnknownView, KeyError, TypeError, ValueError) as exc:
+            raise Permanent(f"cannot render view {row.view!r}: {exc}") from None
+        message.pop("response_type", None)
+        if row.method == "chat.postMessage":
+            metadata = {"event_type": Event.OUTBOX.value, "event_payload": {"key": row.idempotency_key}}
+            response = self.client.chat_postMessage(
+                channel=row.channel, thread_ts=row.thread_ts, metadata=metadata, **message
+            )
+            return {"ts": response["ts"], "channel": response["channel"]}
+        if row.method == "chat.update":
+            response = self.client.chat_update(channel=row.channel, ts=row.ts, **message)
+            return {"ts": response["ts"], "channel": response["channel"]}
+        if row.method == "chat.postEphemeral":
+            response = self.client.chat_postEphemeral(
+                channel=row.channel, user=row.user, thread_ts=row.thread_ts, **message
+            )
+            return {"ts": response.get("message_ts"), "channel": row.channel}
+        raise Permanent(f"unknown outbox method {row.method!r}")
+
+    def _record(
+        self, row: OutboxMessage, *, result: dict[str, Any], error: str | None, permanent: bool,
+        report: DrainReport,
+    ) -> None:
+        now = self.clock()
+        with Session(self.engine, expire_on_commit=False) as db, db.begin():
+            fresh = db.get(OutboxMessage, row.id)
+            if fresh is None or fresh.claimed_by != self.worker or fresh.status != SENDING:
+                log.warning("outbox %s was taken over by another sender; leaving it", row.idempotency_key)
+                return
+            fresh.channel, fresh.thread_ts = row.channel, row.thread_ts
+            if error is None:
+                fresh.status, fresh.sent_at, fresh.last_error = SENT, now, None
+                fresh.ts, fresh.sent_channel = result.get("ts"), result.get("channel")
+                report.sent.append(fresh.idempotency_key)
+            elif permanent or fresh.attempts >= self.max_attempts:
+                self._park(fresh, error)
+                report.failed.append(fresh.idempotency_key)
+            else:
+                fresh.status, fresh.last_error = PENDING, error
+                fresh.next_attempt_at = now + timedelta(seconds=min(2**fresh.attempts, 300))
+                report.retried.append(fresh.idempotency_key)
+                log.warning("outbox %s: %s; retry %d at %s", fresh.idempotency_key, error,
+                            fresh.attempts, fresh.next_attempt_at.isoformat())
+            db.add(fresh)
+
+    @staticmethod
+    def _park(row: OutboxMessage, error: str) -> None:
+        row.status, row.last_error = FAILED, error[:2000]
+        log.error("outbox %s parked as failed after %d attempt(s): %s", row.idempotency_key, row.attempts, error)
+
+
+class OutboxPump(threading.Thread):
+    """A background thread that drains the outbox when told to, and every `every` seconds."""
+
+    def __init__(self, sender: OutboxSender, *, every: float) -> None:
+        super().__init__(name="accord-outbox", daemon=True)
+        self.sender, self.every = sender, every
+        self._wake, self._stop = threading.Event(), threading.Event()
+
+    def notify(self) -> None:
+        """Ask for a drain now (after a transaction that queued messages)."""
+        self._wake.set()
+
+    def run(self) -> None:
+        """Drain until stopped; an error in one drain is logged and the next one tries again."""
+        while not self._stop.is_set():
+            self._wake.wait(self.every)
+            self._wake.clear()
+            try:
+                self.sender.drain(stop=self._stop)
+            except Exception:
+                log.exception("outbox drain failed; will try again")
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Finish the message in flight, then stop."""
+        self._stop.set()
+        self._wake.set()
+        self.join(timeout)

@@ -1,0 +1,40 @@
+"""The Slack Web API client: slack_sdk's WebClient aimed at SLACK_API_URL, with retries."""
+
+from __future__ import annotations
+
+from http.client import RemoteDisconnected
+from urllib.error import URLError
+
+from slack_sdk import WebClient
+from slack_sdk.http_retry import RetryHandler
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from bot.settings import Settings
+
+REQUEST_TIMEOUT_SECONDS = 10
+
+
+def retry_handlers(*, retries: int = 2) -> list[RetryHandler]:
+    """429 (waiting Retry-After), 5xx and dropped or timed-out connections are tried again."""
+    return [
+        RateLimitErrorRetryHandler(max_retry_count=retries),
+        ServerErrorRetryHandler(max_retry_count=retries),
+        ConnectionErrorRetryHandler(
+            max_retry_count=retries,
+            error_types=[URLError, ConnectionResetError, RemoteDisconnected, TimeoutError],
+        ),
+    ]
+
+
+def make_web_client(settings: Settings, *, token: str | None = None, retries: int = 2) -> WebClient:
+    """A WebClient for the bot token (or `token`), reaching Slack at settings.api_url."""
+    return WebClient(
+        token=token or settings.bot_token,
+        base_url=settings.api_url,
+        timeout=REQUEST_TIMEOUT_SECONDS,
+        retry_handlers=retry_handlers(retries=retries),
+    )

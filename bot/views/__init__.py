@@ -1,0 +1,1 @@
+"""Block Kit builders: pure functions from a command's result to text and blocks."""

@@ -1,0 +1,28 @@
+"""Views by name: the outbox stores a view's name and data, the sender renders at send time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from bot.views import help, reminders
+
+Rendered = dict[str, Any]
+
+VIEWS: Mapping[str, Callable[[dict[str, Any]], Rendered]] = {
+    "reminder": reminders.reminder,
+    "mention_help": help.mention_help,
+}
+
+
+class UnknownView(LookupError):
+    """The outbox names a view this version cannot render."""
+
+
+def render(view: str, data: dict[str, Any]) -> Rendered:
+    """Render the named view; raises UnknownView for a name not registered."""
+    try:
+        builder = VIEWS[view]
+    except KeyError:
+        raise UnknownView(f"unknown view {view!r}") from None
+    return builder(data)

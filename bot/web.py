@@ -1,0 +1,121 @@
+"""The WSGI application: POST /slack/events for every Slack request, GET /healthz."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from waitress import wasyncore
+from waitress.server import create_server
+
+from storage.migrate import current_revision, head_revision
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1_000_000
+EVENTS_PATH = "/slack/events"
+
+StartResponse = Callable[..., Any]
+
+
+def health(engine: Engine) -> tuple[int, dict[str, Any]]:
+    """200 with the schema revision when the database answers, 503 when it does not."""
+    head = head_revision()
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        revision = current_revision(engine)
+    except Exception as exc:
+        log.warning("health check: database unreachable: %s", type(exc).__name__)
+        return 503, {"status": "error", "database": "unreachable", "schema_revision": None, "schema_head": head}
+    return 200, {
+        "status": "ok",
+        "database": "ok",
+        "schema_revision": revision,
+        "schema_head": head,
+        "schema_current": revision == head,
+    }
+
+
+def _reply(start_response: StartResponse, status: int, body: dict[str, Any]) -> Iterable[bytes]:
+    payload = json.dumps(body).encode()
+    reasons = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 413: "Payload Too Large",
+               411: "Length Required", 503: "Service Unavailable"}
+    start_response(f"{status} {reasons.get(status, '')}".strip(),
+                   [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+    return [payload]
+
+
+def make_wsgi(app: App, engine: Engine) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
+    """Route requests to bolt or to the health check; refuse oversize bodies before reading them."""
+    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+
+    def wsgi(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
+        if path == "/healthz":
+            if method not in ("GET", "HEAD"):
+                return _reply(start_response, 405, {"error": "method not allowed"})
+            status, body = health(engine)
+            return _reply(start_response, status, body)
+        if path == EVENTS_PATH:
+            if method != "POST":
+                return _reply(start_response, 405, {"error": "method not allowed"})
+            try:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                return _reply(start_response, 411, {"error": "length required"})
+            if length > MAX_BODY_BYTES:
+                return _reply(start_response, 413, {"error": "request body too large"})
+            return slack(environ, start_response)
+        return _reply(start_response, 404, {"error": "not found"})
+
+    return wsgi
+
+
+class HttpServer:
+    """waitress on its own loop, so a stop request (SIGTERM, a test) ends it cleanly."""
+
+    def __init__(self, wsgi: Callable[..., Iterable[bytes]], *, host: str, port: int, threads: int = 8) -> None:
+        self._server = create_server(wsgi, host=host, port=port, threads=threads, ident="accord")
+        self._stop = threading.Event()
+        self._stopped = threading.Event()
+
+    @property
+    def port(self) -> int:
+        """The port actually bound (useful with port 0)."""
+        return int(self._server.effective_port)  # type: ignore[union-attr]
+
+    def serve(self, *, grace_seconds: float = 10.0) -> None:
+        """Serve until stop(); then refuse new connections and finish the requests under way."""
+        server = self._server
+        try:
+            while not self._stop.is_set():
+                wasyncore.loop(timeout=0.1, map=server._map, count=1)  # type: ignore[union-attr]
+            server.close()  # the listening socket: no new connections
+            deadline = time.monotonic() + grace_seconds
+            while len(server._map) > 1 and time.monotonic() < deadline:  # type: ignore[union-attr]
+                wasyncore.loop(timeout=0.05, map=server._map, count=1)  # type: ignore[union-attr]
+            server.task_dispatcher.shutdown(timeout=grace_seconds)  # type: ignore[union-attr]
+        finally:
+            wasyncore.close_all(server._map)  # type: ignore[union-attr]
+            self._stopped.set()
+
+    def start(self) -> threading.Thread:
+        """Serve in a daemon thread (tests and the demo)."""
+        thread = threading.Thread(target=self.serve, name="accord-http", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self, *, wait: float | None = None) -> None:
+        """Ask the loop to stop; with `wait`, block until it has."""
+        self._stop.set()
+        if wait is not None:
+            self._stopped.wait(wait)

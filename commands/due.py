@@ -1,0 +1,17 @@
+"""The registry of due-work handlers: a work item's kind names the use case that runs it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from sqlmodel import Session
+
+from commands import reminders
+from storage.models import WorkItem
+
+WorkHandler = Callable[[Session, WorkItem, datetime], None]
+
+HANDLERS: Mapping[str, WorkHandler] = {
+    reminders.KIND: reminders.post_reminder,
+}

@@ -1,0 +1,47 @@
+"""The /accord subcommands and their one-line descriptions, with "did you mean"."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """One `/accord` subcommand as the help lists it."""
+
+    name: str
+    usage: str
+    summary: str
+
+
+SUBCOMMANDS: tuple[Subcommand, ...] = (
+    Subcommand("help", "/accord help", "List every subcommand with a one-line description."),
+    Subcommand(
+        "remind",
+        "/accord remind <when> <text>",
+        "Post a reminder to this channel later: `in 30m`, `in 3d`, or `2026-12-01 09:00` (UTC).",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class HelpResult:
+    """What the help says; `unknown` and `suggestion` are set when a subcommand was mistyped."""
+
+    subcommands: tuple[Subcommand, ...]
+    unknown: str | None = None
+    suggestion: str | None = None
+
+
+def subcommand_names() -> list[str]:
+    """The names `/accord` understands."""
+    return [sub.name for sub in SUBCOMMANDS]
+
+
+def get_help(*, unknown: str | None = None) -> HelpResult:
+    """The full help; for a mistyped subcommand, also the closest real one."""
+    if unknown is None:
+        return HelpResult(SUBCOMMANDS)
+    matches = difflib.get_close_matches(unknown.lower(), subcommand_names(), n=1, cutoff=0.6)
+    return HelpResult(SUBCOMMANDS, unknown=unknown, suggestion=matches[0] if matches else None)

@@ -1,0 +1,73 @@
+"""Writing Slack messages to the outbox, inside the caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from storage.models import OutboxMessage
+
+
+def _enqueue(db: Session, message: OutboxMessage) -> OutboxMessage:
+    """Add a message unless one with its idempotency key exists; the existing one wins."""
+    existing = db.exec(
+        select(OutboxMessage).where(OutboxMessage.idempotency_key == message.idempotency_key)
+    ).first()
+    if existing is not None:
+        return existing
+    db.add(message)
+    db.flush()
+    return message
+
+
+def post_message(
+    db: Session,
+    *,
+    key: str,
+    channel: str,
+    view: str,
+    data: dict[str, Any],
+    now: datetime,
+    thread_of: str | None = None,
+    thread_ts: str | None = None,
+) -> OutboxMessage:
+    """Queue a channel message rendered by `view`.
+
+    A reply goes in a thread: `thread_of` names the key of a root Accord queued itself,
+    `thread_ts` the ts of any other message.
+    """
+    return _enqueue(
+        db,
+        OutboxMessage(
+            idempotency_key=key, method="chat.postMessage", channel=channel, view=view, data=data,
+            thread_of=thread_of, thread_ts=thread_ts, next_attempt_at=now, created_at=now,
+        ),
+    )
+
+
+def update_message(
+    db: Session, *, key: str, updates: str, view: str, data: dict[str, Any], now: datetime
+) -> OutboxMessage:
+    """Queue an in-place update of the message queued earlier under key `updates`."""
+    return _enqueue(
+        db,
+        OutboxMessage(
+            idempotency_key=key, method="chat.update", updates=updates, view=view, data=data,
+            next_attempt_at=now, created_at=now,
+        ),
+    )
+
+
+def post_ephemeral(
+    db: Session, *, key: str, channel: str, user: str, view: str, data: dict[str, Any], now: datetime
+) -> OutboxMessage:
+    """Queue a message only `user` sees in `channel`."""
+    return _enqueue(
+        db,
+        OutboxMessage(
+            idempotency_key=key, method="chat.postEphemeral", channel=channel, user=user, view=view,
+            data=data, next_attempt_at=now, created_at=now,
+        ),
+    )

@@ -1,0 +1,24 @@
+"""Scheduling due work: rows with a due time that a scheduler tick will run."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from storage.clock import as_utc
+from storage.models import WorkItem
+
+
+def schedule(
+    db: Session, *, kind: str, key: str, due_at: datetime, payload: dict[str, Any], now: datetime
+) -> WorkItem:
+    """Add a work item unless one with the same key exists (then that one is returned)."""
+    existing = db.exec(select(WorkItem).where(WorkItem.idempotency_key == key)).first()
+    if existing is not None:
+        return existing
+    item = WorkItem(kind=kind, idempotency_key=key, due_at=as_utc(due_at), payload=payload, created_at=now)
+    db.add(item)
+    db.flush()
+    return item

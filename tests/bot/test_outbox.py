@@ -1,0 +1,140 @@
+"""The outbox sender against the fake Slack: once each, 429 honoured, permanent errors parked,
+threads and updates after their root, posts paced per channel."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from bot.fakeslack import FakeSlack
+from bot.outbox import OutboxSender
+from bot.settings import load_settings
+from bot.slack_client import make_web_client
+from commands import outbox
+from storage.clock import utcnow
+from storage.engine import transaction
+from storage.models import FAILED, PENDING, SENT, OutboxMessage
+from tests.harness import BOT_TOKEN, CHANNEL, HOME, populate
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    with FakeSlack(bot_token=BOT_TOKEN, team_id=HOME, bot_user_id="UACCORD") as running:
+        populate(running)
+        running.add_channel("C0OTHER", "other", members=("UALICE", "UACCORD"))
+        yield running
+
+
+def _sender(engine: Engine, fake: FakeSlack, *, pace: float = 0.0) -> OutboxSender:
+    settings = load_settings({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": fake.api_url})
+    return OutboxSender(engine=engine, client=make_web_client(settings), worker="test", pace_seconds=pace)
+
+
+def _queue(engine: Engine, key: str, channel: str = CHANNEL, **extra: str) -> None:
+    with transaction(engine) as db:
+        outbox.post_message(db, key=key, channel=channel, view="reminder",
+                            data={"text": f"message {key}", "by": "UALICE"}, now=utcnow(), **extra)
+
+
+def _rows(engine: Engine) -> dict[str, OutboxMessage]:
+    with Session(engine) as db:
+        return {row.idempotency_key: row for row in db.exec(select(OutboxMessage))}
+
+
+def test_each_message_is_sent_once_and_its_ts_recorded(engine: Engine, fake: FakeSlack) -> None:
+    _queue(engine, "a")
+    _queue(engine, "a")  # the same key again is the same message
+    sender = _sender(engine, fake)
+    assert sender.drain().sent == ["a"]
+    assert sender.drain().sent == []
+    posted = fake.messages(CHANNEL)
+    assert len(posted) == 1
+    assert posted[0]["metadata"]["event_payload"]["key"] == "a"
+    assert _rows(engine)["a"].ts == posted[0]["ts"]
+
+
+def test_a_429_then_success_delivers_exactly_one_message_after_retry_after(engine: Engine, fake: FakeSlack) -> None:
+    fake.inject("chat.postMessage", status=429, retry_after=1, times=1)
+    _queue(engine, "limited")
+    report = _sender(engine, fake).drain()
+    assert report.sent == ["limited"]
+    calls = fake.calls_to("chat.postMessage")
+    assert [call.status for call in calls] == [429, 200]
+    assert calls[1].at - calls[0].at >= 1.0  # Retry-After was honoured
+    assert len(fake.messages(CHANNEL)) == 1
+
+
+def test_a_permanent_error_parks_the_message_without_blocking_the_next(engine: Engine, fake: FakeSlack) -> None:
+    _queue(engine, "lost", channel="C0GONE")
+    _queue(engine, "fine")
+    report = _sender(engine, fake).drain()
+    assert report.failed == ["lost"] and report.sent == ["fine"]
+    rows = _rows(engine)
+    assert rows["lost"].status == FAILED and "channel_not_found" in (rows["lost"].last_error or "")
+    assert rows["fine"].status == SENT
+    assert len(fake.calls_to("chat.postMessage")) == 2  # the permanent error was not retried
+
+
+def test_not_in_channel_and_invalid_auth_are_permanent(engine: Engine, fake: FakeSlack) -> None:
+    fake.inject("chat.postMessage", error="not_in_channel", times=1)
+    _queue(engine, "one")
+    fake_report = _sender(engine, fake).drain()
+    assert fake_report.failed == ["one"]
+    fake.inject("chat.postMessage", error="invalid_auth", times=1)
+    _queue(engine, "two")
+    assert _sender(engine, fake).drain().failed == ["two"]
+
+
+def test_a_server_error_is_retried_on_a_later_drain(engine: Engine, fake: FakeSlack) -> None:
+    fake.inject("chat.postMessage", status=500, times=3)  # more than the client's own retries
+    _queue(engine, "flaky")
+    sender = _sender(engine, fake)
+    assert sender.drain().retried == ["flaky"]
+    assert _rows(engine)["flaky"].status == PENDING
+    with transaction(engine) as db:
+        row = db.exec(select(OutboxMessage)).one()
+        row.next_attempt_at = utcnow()
+    assert sender.drain().sent == ["flaky"]
+    assert len(fake.messages(CHANNEL)) == 1
+
+
+def test_replies_and_updates_wait_for_their_root(engine: Engine, fake: FakeSlack) -> None:
+    with transaction(engine) as db:
+        now = utcnow()
+        # queued in the "wrong" order on purpose: the reply and the update come first
+        outbox.update_message(db, key="root:v2", updates="root", view="reminder",
+                              data={"text": "root, edited", "by": "UALICE"}, now=now)
+        outbox.post_message(db, key="reply", channel=CHANNEL, thread_of="root", view="reminder",
+                            data={"text": "in the thread", "by": "UALICE"}, now=now)
+        outbox.post_message(db, key="root", channel=CHANNEL, view="reminder",
+                            data={"text": "root", "by": "UALICE"}, now=now)
+    report = _sender(engine, fake).drain()
+    assert sorted(report.sent) == ["reply", "root", "root:v2"]
+    messages = fake.messages(CHANNEL)
+    root = next(m for m in messages if m.get("thread_ts") in (None, m["ts"]))
+    reply = next(m for m in messages if m is not root)
+    assert reply["thread_ts"] == root["ts"]
+    assert "root, edited" in root["text"] and root["edited"]
+
+
+def test_posts_to_one_channel_are_paced_but_other_channels_go_meanwhile(engine: Engine, fake: FakeSlack) -> None:
+    for n in range(3):
+        _queue(engine, f"shared-{n}")
+    _queue(engine, "other", channel="C0OTHER")
+    _sender(engine, fake, pace=1.0).drain()
+    shared = [c for c in fake.calls_to("chat.postMessage") if c.args["channel"] == CHANNEL]
+    other = [c for c in fake.calls_to("chat.postMessage") if c.args["channel"] == "C0OTHER"]
+    assert [c.args["text"] for c in shared] == [f"Reminder: message shared-{n}" for n in range(3)]
+    gaps = [b.at - a.at for a, b in zip(shared, shared[1:], strict=False)]
+    assert all(gap >= 0.95 for gap in gaps), gaps
+    assert other[0].at < shared[1].at  # not held up behind the paced channel
+
+
+def test_a_message_whose_view_is_unknown_is_parked(engine: Engine, fake: FakeSlack) -> None:
+    with transaction(engine) as db:
+        outbox.post_message(db, key="odd", channel=CHANNEL, view="no.such.view", data={}, now=utcnow())
+    assert _sender(engine, fake).drain().failed == ["odd"]
+    assert fake.calls_to("chat.postMessage") == []

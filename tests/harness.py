@@ -1,0 +1,113 @@
+"""A running Accord for scenario tests: fake Slack, real app over HTTP, signed requests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, func, select
+
+from bot.app import create_app
+from bot.fakeslack import FakeSlack, SlackDriver
+from bot.identity import BotIdentity
+from bot.outbox import DrainReport, OutboxSender
+from bot.settings import Settings, load_settings
+from bot.slack_client import make_web_client
+from bot.web import HttpServer, make_wsgi
+from scheduler.tick import TickReport, run_tick
+from storage.engine import make_engine
+from storage.migrate import upgrade
+
+SIGNING_SECRET = "test-signing-secret"
+BOT_TOKEN = "xoxb-test-token"
+HOME, PARTNER = "T0HOME", "T0PARTNER"
+CHANNEL = "C0SHARED"
+
+
+def accord_command() -> list[str]:
+    """The installed `accord` script beside this Python, else the module."""
+    script = Path(sys.executable).with_name("accord")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
+
+
+def populate(fake: FakeSlack) -> None:
+    """Two organisations sharing one channel, with a person on each side."""
+    fake.add_team(PARTNER, "Partner")
+    fake.add_user("UALICE", HOME, "alice", tz="Europe/London")
+    fake.add_user("UBOB", PARTNER, "bob", tz=None)
+    fake.add_channel(CHANNEL, "shared-partnership", members=("UALICE", "UBOB", "UACCORD"), is_shared=True)
+
+
+@dataclass
+class Harness:
+    """Everything a scenario needs, started and stopped together."""
+
+    fake: FakeSlack
+    driver: SlackDriver
+    settings: Settings
+    engine: Engine
+    sender: OutboxSender
+    server: HttpServer
+    database_url: str
+    workdir: Path
+
+    @classmethod
+    @contextmanager
+    def start(cls, database_url: str, *, workdir: Path) -> Iterator[Harness]:
+        """Start fake Slack and the app on free ports; stop both afterwards."""
+        with FakeSlack(bot_token=BOT_TOKEN, team_id=HOME, bot_user_id="UACCORD") as fake:
+            populate(fake)
+            settings = load_settings({
+                "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                "SLACK_API_URL": fake.api_url, "DATABASE_URL": database_url,
+            })
+            engine = make_engine(settings.database_url)
+            upgrade(engine)
+            client = make_web_client(settings)
+            sender = OutboxSender(engine=engine, client=client, worker="test-sender", pace_seconds=0.05)
+            identity = BotIdentity(token=BOT_TOKEN)
+            identity.learn(client)
+            app = create_app(settings, client, engine=engine, identity=identity)
+            server = HttpServer(make_wsgi(app, engine), host="127.0.0.1", port=0, threads=4)
+            server.start()
+            driver = SlackDriver(app_url=f"http://127.0.0.1:{server.port}/slack/events",
+                                 signing_secret=SIGNING_SECRET, fake=fake)
+            try:
+                yield cls(fake, driver, settings, engine, sender, server, database_url, workdir)
+            finally:
+                driver.close()
+                server.stop(wait=10)
+                engine.dispose()
+
+    @property
+    def url(self) -> str:
+        """The app's base URL."""
+        return f"http://127.0.0.1:{self.server.port}"
+
+    def tick(self, now: datetime) -> tuple[TickReport, DrainReport]:
+        """Run due work as at `now` in this process, then drain the outbox."""
+        return run_tick(self.engine, now=now, worker="test-tick"), self.sender.drain(max_seconds=30)
+
+    def env(self) -> dict[str, str]:
+        """The environment for `accord` subprocesses against this harness."""
+        return {
+            **os.environ, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": self.fake.api_url, "DATABASE_URL": self.database_url, "LOG_LEVEL": "WARNING",
+        }
+
+    def accord(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        """Run the `accord` CLI against this harness's database and fake Slack."""
+        return subprocess.run([*accord_command(), "--env-file", "/nonexistent", *args], env=self.env(),
+                              capture_output=True, text=True, timeout=timeout, check=False)
+
+    def count(self, table: type) -> int:
+        """How many rows a table holds."""
+        with Session(self.engine) as db:
+            return int(db.exec(select(func.count()).select_from(table)).one())

@@ -1,0 +1,39 @@
+"""The engine: SQLite pragmas, URL spellings, and migrations that match the models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel
+
+from storage.engine import DatabaseUrlError, make_engine, normalise_url
+from storage.migrate import current_revision, head_revision
+
+
+def test_sqlite_runs_with_wal_busy_timeout_and_foreign_keys(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+
+
+def test_postgres_urls_use_psycopg_3() -> None:
+    assert normalise_url("postgres://u@h/db").startswith("postgresql+psycopg://")
+    assert normalise_url("postgresql://u@h/db").startswith("postgresql+psycopg://")
+    with pytest.raises(DatabaseUrlError):
+        normalise_url("mysql://u@h/db")
+    with pytest.raises(DatabaseUrlError):
+        normalise_url("not a url")
+
+
+def test_migrations_reach_head_and_match_the_models(engine: Engine) -> None:
+    assert current_revision(engine) == head_revision()
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    assert differences == []

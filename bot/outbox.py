@@ -228,7 +228,7 @@ class OutboxPump(threading.Thread):
     def __init__(self, sender: OutboxSender, *, every: float) -> None:
         super().__init__(name="accord-outbox", daemon=True)
         self.sender, self.every = sender, every
-        self._wake, self._stop = threading.Event(), threading.Event()
+        self._wake, self._halt = threading.Event(), threading.Event()
 
     def notify(self) -> None:
         """Ask for a drain now (after a transaction that queued messages)."""
@@ -236,16 +236,16 @@ class OutboxPump(threading.Thread):
 
     def run(self) -> None:
         """Drain until stopped; an error in one drain is logged and the next one tries again."""
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             self._wake.wait(self.every)
             self._wake.clear()
             try:
-                self.sender.drain(stop=self._stop)
+                self.sender.drain(stop=self._halt)
             except Exception:
                 log.exception("outbox drain failed; will try again")
 
     def stop(self, timeout: float = 30.0) -> None:
         """Finish the message in flight, then stop."""
-        self._stop.set()
+        self._halt.set()
         self._wake.set()
         self.join(timeout)

@@ -115,3 +115,7 @@ def _log_level(value: str) -> str:
 def configure_logging(settings: Settings) -> None:
     """Log to stderr at the configured level."""
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if settings.log_level != "DEBUG":
+        # quiet the libraries' routine lines: alembic's per plugin, apscheduler's per tick
+        for name in ("alembic", "apscheduler.executors", "apscheduler.scheduler"):
+            logging.getLogger(name).setLevel(logging.WARNING)

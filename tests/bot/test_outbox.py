@@ -133,6 +133,14 @@ def test_posts_to_one_channel_are_paced_but_other_channels_go_meanwhile(engine: 
     assert other[0].at < shared[1].at  # not held up behind the paced channel
 
 
+def test_pacing_keeps_within_slacks_per_channel_limit(engine: Engine, fake: FakeSlack) -> None:
+    fake.enforce_rate_limit("chat.postMessage", per_channel_per_second=1.0)
+    for n in range(3):
+        _queue(engine, f"paced-{n}")
+    assert len(_sender(engine, fake, pace=1.0).drain().sent) == 3
+    assert [call.status for call in fake.calls_to("chat.postMessage")] == [200, 200, 200]
+
+
 def test_a_message_whose_view_is_unknown_is_parked(engine: Engine, fake: FakeSlack) -> None:
     with transaction(engine) as db:
         outbox.post_message(db, key="odd", channel=CHANNEL, view="no.such.view", data={}, now=utcnow())

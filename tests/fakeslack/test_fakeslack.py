@@ -143,8 +143,7 @@ def test_files_upload_v2_roundtrip(fake: FakeSlack, client: WebClient) -> None:
     with pytest.raises(SlackApiError) as exc:
         client.files_completeUploadExternal(files=[{"id": "FNOPE", "title": "x"}])
     assert _error(exc) == "file_not_found"
-    multipart = httpx.post(resp["file"] and f"{fake.base_url}/upload/{file_id}",
-                           files={"file": ("r.csv", b"multi")})
+    multipart = httpx.post(f"{fake.base_url}/upload/{file_id}", files={"file": ("r.csv", b"multi")})
     assert multipart.text == "OK - 5" and fake.files[file_id]["bytes"] == b"multi"
 
 

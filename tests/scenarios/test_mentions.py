@@ -9,6 +9,7 @@ from tests.harness import CHANNEL, Harness
 def test_mention_is_answered_in_its_thread(harness: Harness) -> None:
     response = harness.driver.app_mention("UBOB", CHANNEL, "<@UACCORD> help", thread_ts="1700000000.000100")
     assert response.status_code == 200
+    assert harness.fake.calls_to("chat.postMessage") == []  # the ack did not wait on Slack: the outbox posts
     harness.sender.drain()
     replies = [m for m in harness.fake.messages(CHANNEL) if m.get("user") == "UACCORD"]
     assert len(replies) == 1

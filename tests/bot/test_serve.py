@@ -1,0 +1,137 @@
+"""`accord serve` as a real process: health, a signed request, the scheduler, and SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlmodel import Session, select
+
+from bot.fakeslack import FakeSlack, SlackDriver
+from commands import reminders, work
+from storage.clock import utcnow
+from storage.engine import make_engine, transaction
+from storage.models import SENT, OutboxMessage
+from tests.harness import BOT_TOKEN, CHANNEL, HOME, SIGNING_SECRET, accord_command, populate
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    with FakeSlack(bot_token=BOT_TOKEN, team_id=HOME, bot_user_id="UACCORD") as running:
+        populate(running)
+        yield running
+
+
+def start_serve(database_url: str, fake: FakeSlack, tmp_path: Path, *args: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+           "SLACK_API_URL": fake.api_url, "DATABASE_URL": database_url, "PORT": str(port),
+           "ACCORD_TICK_SECONDS": "0.2", "LOG_LEVEL": "DEBUG"}
+    log = (tmp_path / "serve.log").open("w")
+    process = subprocess.Popen([*accord_command(), "serve", "--host", "127.0.0.1", *args], env=env, cwd=tmp_path,
+                               stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None:
+            break
+        time.sleep(0.1)
+    process.kill()
+    raise AssertionError("accord serve did not come up:\n" + (tmp_path / "serve.log").read_text())
+
+
+def stop(process: subprocess.Popen, timeout: float = 20) -> int:
+    process.send_signal(signal.SIGTERM)
+    return process.wait(timeout)
+
+
+def test_serve_migrates_answers_health_and_signed_requests_then_stops_on_sigterm(
+    database_url: str, fake: FakeSlack, tmp_path: Path
+) -> None:
+    process, url = start_serve(database_url, fake, tmp_path)
+    try:
+        health = httpx.get(url + "/healthz").json()
+        assert health["status"] == "ok" and health["database"] == "ok"
+        assert health["schema_revision"] == health["schema_head"] == "0001"
+        driver = SlackDriver(app_url=url + "/slack/events", signing_secret=SIGNING_SECRET, fake=fake)
+        assert "/accord remind" in driver.slash("UALICE", CHANNEL, "help").text
+        assert driver.send("command=/accord&text=help", "application/x-www-form-urlencoded",
+                           sign=False).status_code == 401
+        driver.close()
+    finally:
+        assert stop(process) == 0
+    logs = (tmp_path / "serve.log").read_text()
+    assert "accord stopped" in logs
+    assert BOT_TOKEN not in logs and SIGNING_SECRET not in logs
+
+
+def test_the_in_process_scheduler_delivers_due_work(database_url: str, fake: FakeSlack, tmp_path: Path) -> None:
+    process, _url = start_serve(database_url, fake, tmp_path)
+    try:
+        engine = make_engine(database_url)
+        with transaction(engine) as db:
+            work.schedule(db, kind=reminders.KIND, key="due-now", due_at=utcnow(), now=utcnow(),
+                          payload={"channel": CHANNEL, "text": "Quarterly numbers", "by": "UALICE"})
+        fake.wait_for("chat.postMessage", count=1, timeout=15)
+        assert [m["text"] for m in fake.messages(CHANNEL)] == ["Reminder: Quarterly numbers"]
+        engine.dispose()
+    finally:
+        assert stop(process) == 0
+
+
+def test_sigterm_mid_send_finishes_the_message_and_records_it(
+    database_url: str, fake: FakeSlack, tmp_path: Path
+) -> None:
+    process, _url = start_serve(database_url, fake, tmp_path)
+    engine = make_engine(database_url)
+    try:
+        fake.inject("chat.postMessage", delay=2.0, times=1)
+        with transaction(engine) as db:
+            work.schedule(db, kind=reminders.KIND, key="slow", due_at=utcnow(), now=utcnow(),
+                          payload={"channel": CHANNEL, "text": "Slow one", "by": "UALICE"})
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            with Session(engine) as db:
+                row = db.exec(select(OutboxMessage)).first()
+            if row is not None and row.status == "sending":
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the message never started sending")
+    finally:
+        code = stop(process)
+    assert code == 0
+    with Session(engine) as db:
+        row = db.exec(select(OutboxMessage)).one()
+    assert row.status == SENT and row.ts is not None
+    assert len(fake.messages(CHANNEL)) == 1
+    engine.dispose()
+
+
+def test_no_migrate_on_an_empty_database_fails_with_one_line(
+    database_url: str, fake: FakeSlack, tmp_path: Path
+) -> None:
+    env = {**os.environ, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+           "SLACK_API_URL": fake.api_url, "DATABASE_URL": database_url, "PORT": str(free_port())}
+    result = subprocess.run([*accord_command(), "serve", "--no-migrate"], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 1
+    assert "accord migrate" in result.stderr and "Traceback" not in result.stderr

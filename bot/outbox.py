@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
 TRANSIENT_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 PACED_METHODS = {"chat.postMessage"}
+RECONCILE_WINDOW = 200  # recent messages searched for an earlier attempt's idempotency key
 
 
 class Permanent(Exception):
@@ -175,6 +176,8 @@ class OutboxSender:
             raise Permanent(f"cannot render view {row.view!r}: {exc}") from None
         message.pop("response_type", None)
         if row.method == "chat.postMessage":
+            if row.attempts > 1 and (found := self._find_posted(row)) is not None:
+                return found  # an earlier attempt reached Slack before this sender could record it
             metadata = {"event_type": Event.OUTBOX.value, "event_payload": {"key": row.idempotency_key}}
             response = self.client.chat_postMessage(
                 channel=row.channel, thread_ts=row.thread_ts, metadata=metadata, **message
@@ -189,6 +192,26 @@ class OutboxSender:
             )
             return {"ts": response.get("message_ts"), "channel": row.channel}
         raise Permanent(f"unknown outbox method {row.method!r}")
+
+    def _find_posted(self, row: OutboxMessage) -> dict[str, Any] | None:
+        """Look for this row's idempotency key in the metadata of the channel's (or thread's) recent messages."""
+        if row.thread_ts:
+            response = self.client.conversations_replies(
+                channel=row.channel or "", ts=row.thread_ts, include_all_metadata=True, limit=RECONCILE_WINDOW
+            )
+        else:
+            response = self.client.conversations_history(
+                channel=row.channel or "", include_all_metadata=True, limit=RECONCILE_WINDOW
+            )
+        for message in response.get("messages", []):
+            metadata = message.get("metadata") or {}
+            if metadata.get("event_type") == Event.OUTBOX.value and (
+                (metadata.get("event_payload") or {}).get("key") == row.idempotency_key
+            ):
+                log.info("outbox %s was already in Slack (ts %s): recorded, not posted again",
+                         row.idempotency_key, message["ts"])
+                return {"ts": message["ts"], "channel": row.channel}
+        return None
 
     def _record(
         self, row: OutboxMessage, *, result: dict[str, Any], error: str | None, permanent: bool,

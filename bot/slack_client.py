@@ -19,22 +19,28 @@ REQUEST_TIMEOUT_SECONDS = 10
 
 
 def retry_handlers(*, retries: int = 2) -> list[RetryHandler]:
-    """429 (waiting Retry-After), 5xx and dropped or timed-out connections are tried again."""
+    """429 (waiting Retry-After), 5xx and refused or dropped connections are tried again at once.
+
+    A timeout is not: the request may have reached Slack, so the outbox retries it later, after
+    looking for the message in the channel (see OutboxSender._find_posted).
+    """
     return [
         RateLimitErrorRetryHandler(max_retry_count=retries),
         ServerErrorRetryHandler(max_retry_count=retries),
         ConnectionErrorRetryHandler(
             max_retry_count=retries,
-            error_types=[URLError, ConnectionResetError, RemoteDisconnected, TimeoutError],
+            error_types=[URLError, ConnectionResetError, RemoteDisconnected],
         ),
     ]
 
 
-def make_web_client(settings: Settings, *, token: str | None = None, retries: int = 2) -> WebClient:
+def make_web_client(
+    settings: Settings, *, token: str | None = None, retries: int = 2, timeout: int = REQUEST_TIMEOUT_SECONDS
+) -> WebClient:
     """A WebClient for the bot token (or `token`), reaching Slack at settings.api_url."""
     return WebClient(
         token=token or settings.bot_token,
         base_url=settings.api_url,
-        timeout=REQUEST_TIMEOUT_SECONDS,
+        timeout=timeout,
         retry_handlers=retry_handlers(retries=retries),
     )

@@ -96,14 +96,20 @@ def chat_post_message(st: SlackState, args: dict[str, Any]) -> dict[str, Any]:
     return {"ok": True, "channel": chan["id"], "ts": msg["ts"], "message": st.api_message(msg)}
 
 
-def chat_update(st: SlackState, args: dict[str, Any]) -> dict[str, Any]:
-    """chat.update: only the fields given are replaced (as Slack documents)."""
+def _own_message(st: SlackState, args: dict[str, Any], refused: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The channel and the bot's own message named by `channel` and `ts`; others' are `refused`."""
     chan = _member_channel(st, str(args.get("channel") or ""))
     msg = st.message(chan["id"], str(args.get("ts") or ""))
     if msg is None:
         raise ApiError("message_not_found")
     if msg["user"] != st.bot_user_id:
-        raise ApiError("cant_update_message")
+        raise ApiError(refused)
+    return chan, msg
+
+
+def chat_update(st: SlackState, args: dict[str, Any]) -> dict[str, Any]:
+    """chat.update: only the fields given are replaced (as Slack documents)."""
+    chan, msg = _own_message(st, args, "cant_update_message")
     blocks = blocks_arg(args)
     metadata = metadata_arg(args)
     if "text" not in args and blocks is _MISSING and metadata is _MISSING and "attachments" not in args:
@@ -121,12 +127,7 @@ def chat_update(st: SlackState, args: dict[str, Any]) -> dict[str, Any]:
 
 def chat_delete(st: SlackState, args: dict[str, Any]) -> dict[str, Any]:
     """chat.delete."""
-    chan = _member_channel(st, str(args.get("channel") or ""))
-    msg = st.message(chan["id"], str(args.get("ts") or ""))
-    if msg is None:
-        raise ApiError("message_not_found")
-    if msg["user"] != st.bot_user_id:
-        raise ApiError("cant_delete_message")
+    chan, msg = _own_message(st, args, "cant_delete_message")
     st.messages[chan["id"]].remove(msg)
     return {"ok": True, "channel": chan["id"], "ts": msg["ts"]}
 

@@ -4,6 +4,7 @@ threads and updates after their root, posts paced per channel."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -28,9 +29,17 @@ def fake() -> Iterator[FakeSlack]:
         yield running
 
 
-def _sender(engine: Engine, fake: FakeSlack, *, pace: float = 0.0) -> OutboxSender:
+def _sender(engine: Engine, fake: FakeSlack, *, pace: float = 0.0, timeout: int = 10) -> OutboxSender:
     settings = load_settings({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": fake.api_url})
-    return OutboxSender(engine=engine, client=make_web_client(settings), worker="test", pace_seconds=pace)
+    client = make_web_client(settings, timeout=timeout)
+    return OutboxSender(engine=engine, client=client, worker="test", pace_seconds=pace)
+
+
+def _due_now(engine: Engine) -> None:
+    """Bring every retry's backoff forward, as if its time had come."""
+    with transaction(engine) as db:
+        for row in db.exec(select(OutboxMessage)):
+            row.next_attempt_at = utcnow()
 
 
 def _queue(engine: Engine, key: str, channel: str = CHANNEL, **extra: str) -> None:
@@ -94,9 +103,7 @@ def test_a_server_error_is_retried_on_a_later_drain(engine: Engine, fake: FakeSl
     sender = _sender(engine, fake)
     assert sender.drain().retried == ["flaky"]
     assert _rows(engine)["flaky"].status == PENDING
-    with transaction(engine) as db:
-        row = db.exec(select(OutboxMessage)).one()
-        row.next_attempt_at = utcnow()
+    _due_now(engine)
     assert sender.drain().sent == ["flaky"]
     assert len(fake.messages(CHANNEL)) == 1
 
@@ -146,3 +153,32 @@ def test_a_message_whose_view_is_unknown_is_parked(engine: Engine, fake: FakeSla
         outbox.post_message(db, key="odd", channel=CHANNEL, view="no.such.view", data={}, now=utcnow())
     assert _sender(engine, fake).drain().failed == ["odd"]
     assert fake.calls_to("chat.postMessage") == []
+
+
+def test_a_timed_out_post_that_reached_slack_is_found_not_posted_again(engine: Engine, fake: FakeSlack) -> None:
+    fake.inject("chat.postMessage", delay=2.0, times=1)  # Slack posts it, but answers after our timeout
+    _queue(engine, "slow")
+    sender = _sender(engine, fake, timeout=1)
+    assert sender.drain().retried == ["slow"]
+    fake.wait_for("chat.postMessage", count=1, timeout=5)
+    _due_now(engine)
+    assert sender.drain().sent == ["slow"]
+    assert len(fake.messages(CHANNEL)) == 1
+    assert len(fake.calls_to("chat.postMessage")) == 1  # found through conversations.history instead
+    assert _rows(engine)["slow"].ts == fake.messages(CHANNEL)[0]["ts"]
+
+
+def test_a_sender_that_died_after_posting_is_reconciled_by_the_next(engine: Engine, fake: FakeSlack) -> None:
+    _queue(engine, "root")
+    _queue(engine, "reply", thread_of="root")
+    _sender(engine, fake).drain()
+    with transaction(engine) as db:  # both posted; then the sender "crashed" before recording them
+        for row in db.exec(select(OutboxMessage)):
+            row.status, row.ts, row.claimed_by = "sending", None, "dead-replica"
+            row.claimed_at = utcnow() - timedelta(hours=1)
+    report = _sender(engine, fake).drain()
+    assert sorted(report.sent) == ["reply", "root"]
+    assert len(fake.calls_to("chat.postMessage")) == 2  # the first sender's two posts, no more
+    rows = _rows(engine)
+    messages = {m["text"]: m for m in fake.messages(CHANNEL)}
+    assert rows["root"].ts == messages["Reminder: message root"]["ts"]

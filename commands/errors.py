@@ -10,3 +10,11 @@ class InputError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class Refused(Exception):
+    """The actor may not do this here (not in the relationship, or their role does not allow it)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message

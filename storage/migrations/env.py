@@ -1,9 +1,8 @@
 """Alembic environment: runs against the engine handed over in the config."""
 
 from alembic import context
-from sqlmodel import SQLModel
 
-from storage import models  # noqa: F401  (registers the tables on the metadata)
+from storage.schema import metadata
 
 config = context.config
 engine = config.attributes["engine"]
@@ -11,7 +10,7 @@ engine = config.attributes["engine"]
 with engine.connect() as connection:
     context.configure(
         connection=connection,
-        target_metadata=SQLModel.metadata,
+        target_metadata=metadata,
         render_as_batch=engine.dialect.name == "sqlite",
         compare_type=True,
     )

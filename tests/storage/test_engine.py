@@ -9,10 +9,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlmodel import SQLModel
 
 from storage.engine import DatabaseUrlError, make_engine, normalise_url
 from storage.migrate import current_revision, head_revision
+from storage.schema import metadata
 
 
 def test_sqlite_runs_with_wal_busy_timeout_and_foreign_keys(tmp_path: Path) -> None:
@@ -35,5 +35,5 @@ def test_postgres_urls_use_psycopg_3() -> None:
 def test_migrations_reach_head_and_match_the_models(engine: Engine) -> None:
     assert current_revision(engine) == head_revision()
     with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+        differences = compare_metadata(MigrationContext.configure(connection), metadata)
     assert differences == []

@@ -1,0 +1,1 @@
+"""The Relationship Management Plan: setup, people, objectives, KPIs, risks, actions, exit, history."""

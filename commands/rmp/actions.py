@@ -1,0 +1,97 @@
+"""Actions with an owner and a due date: done, or cannot complete with a reason the partner hears."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session, select
+
+from commands import outbox
+from commands.actor import Actor
+from commands.calendar import zone
+from commands.errors import Refused
+from commands.rmp import access, audit, items
+from commands.rmp.forms import iso_date, text, user_id
+from storage.rmp import Action, Person, Relationship
+
+OPEN, DONE, CANNOT = "open", "done", "cannot_complete"
+
+
+@dataclass(frozen=True)
+class ActionInput:
+    """The action form as typed."""
+
+    description: str
+    owner: str
+    due_on: str
+
+
+def local_today(relationship: Relationship, now: datetime) -> date:
+    """Today in the relationship's timezone."""
+    return now.astimezone(zone(relationship.timezone)).date()
+
+
+def is_overdue(action: Action, today: date) -> bool:
+    """Open and past its due date."""
+    return action.status == OPEN and action.due_on < today
+
+
+def save_action(db: Session, *, actor: Actor, form: ActionInput, number: int | None, now: datetime) -> Action:
+    """Add (number None) or edit an action; editors only; due today or later."""
+    by = access.editor(db, actor)
+    owner = user_id(form.owner, field="owner", label="The owner")
+    access.require_person(db, by.relationship, owner, field="owner")
+    values = {
+        "description": text(form.description, field="description", label="The action", limit=500),
+        "owner_user_id": owner,
+        "due_on": iso_date(form.due_on, field="due_on", label="The due date",
+                           not_before=local_today(by.relationship, now)),
+    }
+    return items.save(db, by, entity="action", values=values, model=Action, number=number,
+                      user_id=actor.user_id, now=now)
+
+
+def _own_or_edit(db: Session, actor: Actor, number: int) -> tuple[access.Member, Action]:
+    me = access.member(db, actor, lock=True)
+    action = items.find(db, Action, me.relationship.id or 0, number, label="action")
+    if action.owner_user_id != actor.user_id and not me.can_edit:
+        raise Refused(f"Action #{number} is <@{action.owner_user_id}>'s: only they, SERs and managers update it.")
+    if me.role == "observer":
+        raise Refused("Observers read the plan but do not update it.")
+    if action.status != OPEN:
+        raise Refused(f"Action #{number} is already {action.status.replace('_', ' ')}.")
+    return me, action
+
+
+def complete_action(db: Session, *, actor: Actor, number: int, now: datetime) -> Action:
+    """Mark an action done (its owner, or an editor)."""
+    me, action = _own_or_edit(db, actor, number)
+    action.status, action.closed_on = DONE, local_today(me.relationship, now)
+    db.add(action)
+    audit.record(db, me.relationship, by=me, user_id=actor.user_id, entity="action", entity_id=number,
+                 verb="done", before={"status": OPEN}, after={"status": DONE}, now=now)
+    return action
+
+
+def cannot_complete_action(db: Session, *, actor: Actor, number: int, reason: str, now: datetime) -> Action:
+    """Record that an action cannot be completed, and tell the partner's managers in the channel."""
+    reason = text(reason, field="reason", label="The reason", limit=1000)
+    me, action = _own_or_edit(db, actor, number)
+    action.status, action.reason, action.closed_on = CANNOT, reason, local_today(me.relationship, now)
+    db.add(action)
+    change = audit.record(db, me.relationship, by=me, user_id=actor.user_id, entity="action", entity_id=number,
+                          verb="cannot_complete", before={"status": OPEN},
+                          after={"status": CANNOT, "reason": reason}, now=now)
+    partner_managers = [
+        person.user_id for person in db.exec(
+            select(Person).where(Person.relationship_id == me.relationship.id, Person.party_id != me.party.id)
+        ) if person.role in access.EDITORS
+    ]
+    outbox.post_message(
+        db, key=f"rel:{me.relationship.id}:change:{change.version}", channel=me.relationship.channel_id,
+        view="action_cannot_complete", now=now,
+        data={"number": number, "description": action.description, "reason": reason, "by": actor.user_id,
+              "party": me.party.name, "owner": action.owner_user_id, "notify": sorted(partner_managers)},
+    )
+    return action

@@ -1,0 +1,88 @@
+"""The exit strategy: triggers of given kinds, each with its status, and when it was last reviewed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session
+
+from commands.actor import Actor
+from commands.errors import InputError
+from commands.rmp import access, audit, forms, items, kpis
+from commands.rmp.actions import local_today
+from commands.rmp.forms import choice, iso_date, text, whole
+from storage.rmp import ExitTrigger, Kpi
+
+KINDS = ("kpi_red", "trust_below", "dispute_last_level", "date", "manual")
+KIND_LABELS = {
+    "kpi_red": "KPI red for N periods in a row", "trust_below": "Trust score below a value",
+    "dispute_last_level": "A dispute reaches the last ladder level", "date": "A date is reached",
+    "manual": "Manual (the parties decide)",
+}
+STATUSES = ("clear", "triggered")
+
+
+@dataclass(frozen=True)
+class ExitInput:
+    """The exit trigger form as typed; the fields a kind does not use are ignored."""
+
+    kind: str
+    description: str
+    kpi: str = ""
+    periods: str = ""
+    threshold: str = ""
+    on_date: str = ""
+    status: str = "clear"
+
+
+def save_trigger(db: Session, *, actor: Actor, form: ExitInput, number: int | None, now: datetime) -> ExitTrigger:
+    """Add (number None) or edit an exit trigger; editors only."""
+    by = access.editor(db, actor)
+    kind = choice(form.kind, KINDS, field="kind", label="The kind of trigger")
+    values: dict[str, object] = {
+        "kind": kind, "description": text(form.description, field="description", label="The trigger", limit=500),
+        "kpi_number": None, "periods": None, "threshold": None, "on_date": None,
+        "status": choice(form.status, STATUSES, field="status", label="The status"),
+    }
+    if kind == "kpi_red":
+        kpi_number = whole(form.kpi, field="kpi", label="The KPI", low=1, high=10_000)
+        items.find(db, Kpi, by.relationship.id or 0, kpi_number, label="KPI")
+        values["kpi_number"] = kpi_number
+        values["periods"] = whole(form.periods, field="periods", label="Periods in a row", low=1, high=24)
+    elif kind == "trust_below":
+        threshold = forms.number(form.threshold, field="threshold", label="The trust threshold")
+        if not 1 <= threshold <= 5:
+            raise InputError("Trust is rated 1 to 5: pick a threshold in that range.", field="threshold")
+        values["threshold"] = threshold
+    elif kind == "date":
+        values["on_date"] = iso_date(form.on_date, field="on_date", label="The date",
+                                     not_before=local_today(by.relationship, now))
+    return items.save(db, by, entity="exit_trigger", values=values, model=ExitTrigger, number=number,
+                      user_id=actor.user_id, now=now)
+
+
+def mark_reviewed(db: Session, *, actor: Actor, now: datetime) -> date:
+    """Record that the parties reviewed the exit strategy today."""
+    by = access.editor(db, actor)
+    today = local_today(by.relationship, now)
+    before = by.relationship.exit_reviewed_on
+    by.relationship.exit_reviewed_on = today
+    audit.record(db, by.relationship, by=by, user_id=actor.user_id, entity="exit_strategy", entity_id=None,
+                 verb="reviewed", before={"exit_reviewed_on": before.isoformat() if before else None},
+                 after={"exit_reviewed_on": today.isoformat()}, now=now)
+    return today
+
+
+def current_status(db: Session, trigger: ExitTrigger, *, relationship_id: int, today: date) -> str:
+    """`triggered` or `clear`: KPI and date triggers are evaluated, the others are as recorded."""
+    if trigger.status == "triggered":
+        return "triggered"
+    if trigger.kind == "date" and trigger.on_date is not None:
+        return "triggered" if today >= trigger.on_date else "clear"
+    if trigger.kind == "kpi_red" and trigger.kpi_number and trigger.periods:
+        kpi = items.find(db, Kpi, relationship_id, trigger.kpi_number, label="KPI")
+        recent = kpis.latest_values(db, kpi, limit=trigger.periods)
+        if len(recent) == trigger.periods and all(kpis.rag(kpi, row.value) == kpis.RED for row in recent):
+            return "triggered"
+    return "clear"

@@ -1,0 +1,144 @@
+"""People and roles: joining, parties by organisation or by hand, and who holds which role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from commands.actor import Actor
+from commands.errors import InputError, Refused
+from commands.rmp import access, audit
+from commands.rmp.forms import choice, user_id
+from storage.rmp import CONNECT, ROLES, Party, Person
+
+ROLE_NAMES = {"ser": "SER", "manager": "Manager", "member": "Member", "observer": "Observer"}
+
+
+@dataclass(frozen=True)
+class Joined:
+    """A person's place after joining."""
+
+    party: str
+    role: str
+    already: bool
+
+
+@dataclass(frozen=True)
+class PeopleList:
+    """Both parties' people by role."""
+
+    relationship: str
+    parties: list[tuple[str, dict[str, list[str]]]]
+
+
+def join(db: Session, *, actor: Actor, now: datetime) -> Joined:
+    """Join the channel's Slack Connect relationship as a member of one's own organisation's party.
+
+    The first person of a party becomes its manager; a third organisation is refused.
+    """
+    relationship = access.relationship_in(db, actor.channel_id, lock=True)
+    existing = access.find_member(db, relationship, actor.user_id)
+    if existing is not None:
+        return Joined(existing.party.name, existing.role, already=True)
+    if relationship.mode != CONNECT:
+        raise Refused("In this relationship a manager adds people to a party: "
+                      "ask one to run `/accord party add @you <party>`.")
+    party = _party_of_team(db, access.parties(db, relationship), actor.team_id)
+    first = db.exec(select(Person).where(Person.party_id == party.id)).first() is None
+    person = Person(relationship_id=relationship.id or 0, party_id=party.id or 0, user_id=actor.user_id,
+                    role="manager" if first else "member")
+    db.add(person)
+    db.flush()
+    audit.record(db, relationship, by=access.Member(relationship, person, party), user_id=actor.user_id,
+                 entity="person", entity_id=None, verb="join", before=None,
+                 after={"user_id": actor.user_id, "party": party.name, "role": person.role}, now=now)
+    return Joined(party.name, person.role, already=False)
+
+
+def _party_of_team(db: Session, parties: list[Party], team_id: str) -> Party:
+    for party in parties:
+        if party.team_id == team_id:
+            return party
+    unbound = [party for party in parties if party.team_id is None]
+    if not team_id or not unbound:
+        raise Refused("This relationship is between two other organisations; yours is not one of its parties.")
+    party = unbound[0]
+    party.team_id = team_id
+    db.add(party)
+    return party
+
+
+def set_role(db: Session, *, actor: Actor, text_args: str, now: datetime) -> tuple[str, str]:
+    """`/accord role @user <role>`: an SER or manager sets the role of a person of their own party."""
+    by = access.editor(db, actor)
+    parts = text_args.split()
+    if len(parts) != 2:
+        raise InputError("Usage: `/accord role @person ser|manager|member|observer`.")
+    target_id = user_id(parts[0], field="user", label="The person")
+    role = choice(parts[1], ROLES, field="role", label="The role")
+    target = access.find_member(db, by.relationship, target_id)
+    if target is None:
+        raise InputError(f"<@{target_id}> is not in this relationship yet: they can join from the setup "
+                         "message or with `@accord join`.")
+    if target.party.id != by.party.id:
+        raise Refused(f"Roles in {target.party.name} are set by {target.party.name}'s SERs and managers.")
+    if target.person.user_id == actor.user_id and role not in access.EDITORS and not _other_editor(db, by):
+        raise Refused(f"You are the last SER or manager of {by.party.name}: name another one first.")
+    if target.role != role:
+        audit.record(db, by.relationship, by=by, user_id=actor.user_id, entity="person", entity_id=None,
+                     verb="role", before={"user_id": target_id, "role": target.role},
+                     after={"user_id": target_id, "role": role}, now=now)
+        target.person.role = role
+        db.add(target.person)
+    return target_id, role
+
+
+def _other_editor(db: Session, by: access.Member) -> bool:
+    others = db.exec(select(Person).where(Person.party_id == by.party.id, Person.user_id != by.person.user_id))
+    return any(person.role in access.EDITORS for person in others)
+
+
+def add_to_party(db: Session, *, actor: Actor, text_args: str, now: datetime) -> tuple[str, str, str]:
+    """`/accord party add @user <party> [role]`: put a person in a party by hand (single workspace)."""
+    by = access.editor(db, actor)
+    if by.relationship.mode == CONNECT:
+        raise Refused("In a Slack Connect relationship each person's party is their own organisation: "
+                      "they join with the *Join* button or `@accord join`.")
+    parts = text_args.split()
+    if len(parts) < 3 or parts[0].lower() != "add":
+        raise InputError("Usage: `/accord party add @person <party name> [role]`.")
+    target_id = user_id(parts[1], field="user", label="The person")
+    role = "member"
+    if parts[-1].lower() in ROLES and len(parts) > 3:
+        role, parts = parts[-1].lower(), parts[:-1]
+    wanted = " ".join(parts[2:]).casefold()
+    parties = access.parties(db, by.relationship)
+    party = next((p for p in parties if p.name.casefold() == wanted), None)
+    if party is None:
+        raise InputError(f"No party is called `{wanted}`: use {' or '.join(p.name for p in parties)}.")
+    existing = access.find_member(db, by.relationship, target_id)
+    before = {"user_id": target_id, "party": existing.party.name, "role": existing.role} if existing else None
+    if existing is None:
+        db.add(Person(relationship_id=by.relationship.id or 0, party_id=party.id or 0, user_id=target_id, role=role))
+    else:
+        existing.person.party_id, existing.person.role = party.id or 0, role
+        db.add(existing.person)
+    audit.record(db, by.relationship, by=by, user_id=actor.user_id, entity="person", entity_id=None,
+                 verb="party", before=before, after={"user_id": target_id, "party": party.name, "role": role},
+                 now=now)
+    return target_id, party.name, role
+
+
+def list_people(db: Session, *, actor: Actor) -> PeopleList:
+    """Both parties' people grouped by role (anyone in the relationship may look)."""
+    me = access.member(db, actor)
+    result: list[tuple[str, dict[str, list[str]]]] = []
+    for party in access.parties(db, me.relationship):
+        people = db.exec(select(Person).where(Person.party_id == party.id).order_by(Person.user_id))
+        by_role: dict[str, list[str]] = {role: [] for role in ROLES}
+        for person in people:
+            by_role[person.role].append(person.user_id)
+        result.append((party.name, by_role))
+    return PeopleList(me.relationship.name, result)

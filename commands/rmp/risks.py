@@ -1,0 +1,54 @@
+"""Risks: likelihood and impact from 1 to 5, scored as their product, listed by score."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from commands.actor import Actor
+from commands.rmp import access, items
+from commands.rmp.forms import choice, text, user_id, whole
+from storage.rmp import Risk
+
+STATUSES = ("open", "mitigated", "closed")
+
+
+@dataclass(frozen=True)
+class RiskInput:
+    """The risk form as typed."""
+
+    description: str
+    likelihood: str
+    impact: str
+    owner: str
+    mitigation: str = ""
+    status: str = "open"
+
+
+def score(risk: Risk) -> int:
+    """Likelihood × impact, 1 to 25."""
+    return risk.likelihood * risk.impact
+
+
+def by_score(risks: list[Risk]) -> list[Risk]:
+    """Highest score first, then by number."""
+    return sorted(risks, key=lambda risk: (-score(risk), risk.number))
+
+
+def save_risk(db: Session, *, actor: Actor, form: RiskInput, number: int | None, now: datetime) -> Risk:
+    """Add (number None) or edit a risk; editors only; the owner must be in the relationship."""
+    by = access.editor(db, actor)
+    owner = user_id(form.owner, field="owner", label="The owner")
+    access.require_person(db, by.relationship, owner, field="owner")
+    values = {
+        "description": text(form.description, field="description", label="The risk", limit=500),
+        "likelihood": whole(form.likelihood, field="likelihood", label="Likelihood", low=1, high=5),
+        "impact": whole(form.impact, field="impact", label="Impact", low=1, high=5),
+        "owner_user_id": owner,
+        "mitigation": text(form.mitigation, field="mitigation", label="The mitigation", limit=1000, required=False),
+        "status": choice(form.status, STATUSES, field="status", label="The status"),
+    }
+    return items.save(db, by, entity="risk", values=values, model=Risk, number=number,
+                      user_id=actor.user_id, now=now)

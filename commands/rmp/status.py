@@ -1,0 +1,94 @@
+"""The relationship at a glance: parties, actions, risks, KPIs, objectives, exit, what comes next."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlmodel import Session
+
+from commands.actor import Actor
+from commands.calendar import calendar_of, next_occurrence, parse_cadence, zone
+from commands.rmp import access, exits, items, kpis, objectives, risks
+from commands.rmp.actions import OPEN, is_overdue, local_today
+from storage.rmp import Action, ExitTrigger, Kpi, Objective, Relationship, Risk
+
+
+@dataclass(frozen=True)
+class KpiLine:
+    """A KPI with its latest value, RAG and trend (up, down or flat against the value before)."""
+
+    number: int
+    name: str
+    unit: str
+    direction: str
+    target: float
+    value: float | None
+    rag: str | None
+    trend: str | None
+
+
+@dataclass
+class Status:
+    """What `/accord status` and the App Home show."""
+
+    relationship_id: int
+    channel_id: str
+    name: str
+    version: int
+    parties: list[str]
+    viewer_slot: int | None
+    today: date
+    timezone: str
+    actions: list[Action] = field(default_factory=list)
+    overdue: set[int] = field(default_factory=set)
+    risks: list[Risk] = field(default_factory=list)
+    kpis: list[KpiLine] = field(default_factory=list)
+    objectives: list[tuple[Objective, str]] = field(default_factory=list)
+    exits: list[tuple[ExitTrigger, str]] = field(default_factory=list)
+    exit_reviewed_on: date | None = None
+    open_disputes: list[str] = field(default_factory=list)
+    next_checkin: datetime | None = None
+    next_review: datetime | None = None
+
+
+def relationship_status(db: Session, *, actor: Actor, now: datetime) -> Status:
+    """The actor's channel's relationship (anyone in it may look)."""
+    me = access.member(db, actor)
+    return status_of(db, me.relationship, viewer_slot=me.party.slot, now=now)
+
+
+def status_of(db: Session, relationship: Relationship, *, viewer_slot: int | None, now: datetime) -> Status:
+    """The status of `relationship` as the party in `viewer_slot` sees it."""
+    rid = relationship.id or 0
+    today = local_today(relationship, now)
+    status = Status(
+        relationship_id=rid, channel_id=relationship.channel_id, name=relationship.name,
+        version=relationship.version, parties=[party.name for party in access.parties(db, relationship)],
+        viewer_slot=viewer_slot, today=today, timezone=relationship.timezone,
+        exit_reviewed_on=relationship.exit_reviewed_on,
+    )
+    status.actions = sorted((a for a in items.all_of(db, Action, rid) if a.status == OPEN),
+                            key=lambda a: (a.due_on, a.number))
+    status.overdue = {a.number for a in status.actions if is_overdue(a, today)}
+    status.risks = risks.by_score([r for r in items.all_of(db, Risk, rid) if r.status != "closed"])
+    status.kpis = [_kpi_line(db, kpi) for kpi in items.all_of(db, Kpi, rid) if kpi.active]
+    status.objectives = [(o, objectives.kind_for(o, viewer_slot)) for o in items.all_of(db, Objective, rid)]
+    status.exits = [(t, exits.current_status(db, t, relationship_id=rid, today=today))
+                    for t in items.all_of(db, ExitTrigger, rid)]
+    tz, calendar = zone(relationship.timezone), calendar_of(relationship.working_days, relationship.holidays)
+    status.next_checkin = next_occurrence(parse_cadence(relationship.checkin_cadence, field="checkin_cadence"),
+                                          now, tz, calendar)
+    status.next_review = next_occurrence(parse_cadence(relationship.review_cadence, field="review_cadence"),
+                                         now, tz, calendar)
+    return status
+
+
+def _kpi_line(db: Session, kpi: Kpi) -> KpiLine:
+    values = kpis.latest_values(db, kpi, limit=2)
+    latest = values[0].value if values else None
+    trend = None
+    if len(values) == 2:
+        trend = "up" if values[0].value > values[1].value else "down" if values[0].value < values[1].value else "flat"
+    return KpiLine(kpi.number, kpi.name, kpi.unit, kpi.direction, kpi.target, latest,
+                   kpis.rag(kpi, latest) if latest is not None else None, trend)

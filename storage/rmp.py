@@ -1,0 +1,185 @@
+"""Tables of the Relationship Management Plan: one relationship per shared channel."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.clock import UtcDateTime
+
+CONNECT = "connect"  # a Slack Connect channel: each party is one Slack organisation (team)
+SINGLE = "single"  # one workspace: people are put in a party by hand
+
+ROLES = ("ser", "manager", "member", "observer")
+
+
+class Relationship(SQLModel, table=True):
+    """The partnership run in one Slack channel, with its calendar, cadences and ladder."""
+
+    __tablename__ = "relationship"
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: str = Field(max_length=64, unique=True, index=True)
+    name: str = Field(max_length=150)
+    mode: str = Field(default=CONNECT, max_length=16)
+    timezone: str = Field(default="UTC", max_length=64)
+    working_days: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4], sa_column=Column(JSON, nullable=False))
+    holidays: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    checkin_cadence: str = Field(default="every 2 weeks on monday at 09:30", max_length=200)
+    review_cadence: str = Field(default="quarterly on the first working day at 10:00", max_length=200)
+    ladder: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    exit_reviewed_on: date | None = None
+    version: int = 0
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class Party(SQLModel, table=True):
+    """One of the two organisations; `slot` is 1 or 2, `team_id` its Slack team in Slack Connect."""
+
+    __tablename__ = "party"
+    __table_args__ = (UniqueConstraint("relationship_id", "slot"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    relationship_id: int = Field(foreign_key="relationship.id", index=True)
+    slot: int
+    name: str = Field(max_length=80)
+    team_id: str | None = Field(default=None, max_length=64)
+
+
+class Person(SQLModel, table=True):
+    """A Slack user in a relationship: one party and one role."""
+
+    __tablename__ = "person"
+    __table_args__ = (UniqueConstraint("relationship_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    relationship_id: int = Field(foreign_key="relationship.id", index=True)
+    party_id: int = Field(foreign_key="party.id")
+    user_id: str = Field(max_length=64)
+    role: str = Field(max_length=16)
+
+
+class Objective(SQLModel, table=True):
+    """An objective: `ours` (joint) or one party's own (`party_slot` set), with each side's benefit."""
+
+    __tablename__ = "objective"
+    __table_args__ = (UniqueConstraint("relationship_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    relationship_id: int = Field(foreign_key="relationship.id", index=True)
+    number: int
+    party_slot: int | None = None
+    title: str = Field(max_length=150)
+    benefit_1: str = Field(default="", max_length=1000)
+    benefit_2: str = Field(default="", max_length=1000)
+    status: str = Field(default="open", max_length=16)
+
+
+class Kpi(SQLModel, table=True):
+    """A measure with a target and amber and red thresholds on the bad side of it."""
+
+    __tablename__ = "kpi"
+    __table_args__ = (UniqueConstraint("relationship_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    relationship_id: int = Field(foreign_key="relationship.id", index=True)
+    number: int
+    name: str = Field(max_length=100)
+    unit: str = Field(default="", max_length=30)
+    direction: str = Field(default="higher", max_length=8)
+    target: float
+    amber: float
+    red: float
+    owner_slot: int
+    reporter_slot: int
+    cadence: str = Field(default="each check-in", max_length=60)
+    active: bool = True
+
+
+class KpiValue(SQLModel, table=True):
+    """A reported value of a KPI for a period."""
+
+    __tablename__ = "kpi_value"
+    __table_args__ = (Index("ix_kpi_value_kpi_period", "kpi_id", "period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kpi_id: int = Field(foreign_key="kpi.id")
+    period: date
+    value: float
+    reported_by: str = Field(max_length=64)
+    reported_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class Risk(SQLModel, table=True):
+    """A risk to the relationship, scored likelihood × impact."""
+
+    __tablename__ = "risk"
+    __table_args__ = (UniqueConstraint("relationship_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    relationship_id: int = Field(foreign_key="relationship.id", index=True)
+    number: int
+    description: str = Field(max_length=500)
+    likelihood: int
+    impact: int
+    owner_user_id: str = Field(max_length=64)
+    mitigation: str = Field(default="", max_length=1000)
+    status: str = Field(default="open", max_length=16)
+
+
+class Action(SQLModel, table=True):
+    """An action with an owner and a due date."""
+
+    __tablename__ = "action"
+    __table_args__ = (UniqueConstraint("relationship_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    relationship_id: int = Field(foreign_key="relationship.id", index=True)
+    number: int
+    description: str = Field(max_length=500)
+    owner_user_id: str = Field(max_length=64)
+    due_on: date
+    status: str = Field(default="open", max_length=20)
+    reason: str = Field(default="", max_length=1000)
+    closed_on: date | None = None
+
+
+class ExitTrigger(SQLModel, table=True):
+    """A condition of the exit strategy and whether it has fired."""
+
+    __tablename__ = "exit_trigger"
+    __table_args__ = (UniqueConstraint("relationship_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    relationship_id: int = Field(foreign_key="relationship.id", index=True)
+    number: int
+    kind: str = Field(max_length=24)
+    description: str = Field(max_length=500)
+    kpi_number: int | None = None
+    periods: int | None = None
+    threshold: float | None = None
+    on_date: date | None = None
+    status: str = Field(default="clear", max_length=16)
+
+
+class Change(SQLModel, table=True):
+    """One recorded change of the plan: who, which party, when, what, before and after."""
+
+    __tablename__ = "plan_change"
+    __table_args__ = (Index("ix_plan_change_rel_version", "relationship_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    relationship_id: int = Field(foreign_key="relationship.id")
+    version: int
+    at: datetime = Field(sa_type=UtcDateTime)
+    user_id: str = Field(max_length=64)
+    party: str = Field(default="", max_length=80)
+    entity: str = Field(max_length=32)
+    entity_id: int | None = None
+    verb: str = Field(max_length=24)
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))

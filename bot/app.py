@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from bot.deps import Deps
 from bot.identity import BotIdentity
-from bot.listeners import events, slash
+from bot.listeners import events, forms, home, plan, slash
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,6 @@ def create_app(
         logger=logging.getLogger("accord.bolt"),
     )
     deps = Deps(settings=settings, engine=engine, notify_outbox=notify_outbox)
-    for module in (slash, events):
+    for module in (slash, plan, forms, events, home):
         module.register(app, deps)
     return app

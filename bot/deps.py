@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -13,7 +14,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.settings import Settings
-from commands.errors import InputError
+from commands import outbox
+from commands.actor import Actor
+from commands.errors import InputError, Refused
 from storage.clock import utcnow
 from storage.engine import transaction
 
@@ -31,6 +34,15 @@ class Deps:
     notify_outbox: Callable[[], None] = lambda: None
     clock: Callable[[], datetime] = field(default=utcnow)
 
+    def tell(self, actor: Actor, message: dict[str, Any]) -> None:
+        """Queue an ephemeral message to the actor in their channel (answers to buttons and mentions)."""
+        if not actor.channel_id:
+            return
+        data = {key: message[key] for key in ("text", "blocks") if key in message}
+        with self.unit_of_work() as db:
+            outbox.post_ephemeral(db, key=f"tell:{uuid.uuid4().hex}", channel=actor.channel_id, user=actor.user_id,
+                                  view="raw", data=data, now=self.clock())
+
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
         """A transaction; when it commits, the outbox pump is told there may be mail."""
@@ -43,7 +55,7 @@ def answer_errors(run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """Run a listener's work; bad input becomes its message, anything else a short apology."""
     try:
         return run()
-    except InputError as exc:
+    except (InputError, Refused) as exc:
         return {"response_type": "ephemeral", "text": exc.message}
     except Exception:
         log.exception("request failed")

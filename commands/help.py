@@ -17,6 +17,20 @@ class Subcommand:
 
 SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("help", "/accord help", "List every subcommand with a one-line description."),
+    Subcommand("setup", "/accord setup",
+               "Set up (or edit) this channel's relationship: parties, calendar, cadences, ladder."),
+    Subcommand("join", "/accord join", "Join this channel's relationship as a person of your organisation."),
+    Subcommand("people", "/accord people", "List both parties' people by role."),
+    Subcommand("role", "/accord role @person <ser|manager|member|observer>", "Set a role in your own party."),
+    Subcommand("party", "/accord party add @person <party> [role]", "Put a person in a party (single workspace)."),
+    Subcommand("status", "/accord status [public]", "The relationship at a glance; `public` posts it to the channel."),
+    Subcommand("objective", "/accord objective [edit N]", "Add or edit an objective: ours, yours or mine."),
+    Subcommand("kpi", "/accord kpi [edit N]", "Add or edit a KPI with its target and RAG thresholds."),
+    Subcommand("risk", "/accord risk [edit N]", "Add or edit a risk (likelihood × impact)."),
+    Subcommand("action", "/accord action [edit N | done N | cannot N]",
+               "Add or edit an action, mark it done, or say it cannot be completed."),
+    Subcommand("exit", "/accord exit [edit N | reviewed]", "Add or edit an exit trigger; record a strategy review."),
+    Subcommand("history", "/accord history", "The latest changes to the plan, with who made them."),
     Subcommand(
         "remind",
         "/accord remind <when> <text>",

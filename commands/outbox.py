@@ -71,3 +71,12 @@ def post_ephemeral(
             data=data, next_attempt_at=now, created_at=now,
         ),
     )
+
+
+def publish_home(db: Session, *, key: str, user: str, data: dict[str, Any], now: datetime) -> OutboxMessage:
+    """Queue a views.publish of `user`'s App Home (`data` holds the rendered view under "view")."""
+    return _enqueue(
+        db,
+        OutboxMessage(idempotency_key=key, method="views.publish", user=user, view="raw", data=data,
+                      next_attempt_at=now, created_at=now),
+    )

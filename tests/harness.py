@@ -37,12 +37,24 @@ def accord_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
 
 
+THIRD = "T0THIRD"
+OTHER_CHANNEL = "C0OTHER"
+HOME_PEOPLE = ("UALICE", "UERIN", "UHANK", "UIVY", "ULEO")
+PARTNER_PEOPLE = ("UBOB", "UCAROL", "UJOE", "UKIM")
+
+
 def populate(fake: FakeSlack) -> None:
-    """Two organisations sharing one channel, with a person on each side."""
+    """Two organisations sharing one channel (and a third organisation's person in it too)."""
     fake.add_team(PARTNER, "Partner")
-    fake.add_user("UALICE", HOME, "alice", tz="Europe/London")
-    fake.add_user("UBOB", PARTNER, "bob", tz=None)
-    fake.add_channel(CHANNEL, "shared-partnership", members=("UALICE", "UBOB", "UACCORD"), is_shared=True)
+    fake.add_team(THIRD, "Third")
+    for user in HOME_PEOPLE:
+        fake.add_user(user, HOME, user[1:].lower(), tz="Europe/London")
+    for user in PARTNER_PEOPLE:
+        fake.add_user(user, PARTNER, user[1:].lower(), tz=None)
+    fake.add_user("UDAVE", THIRD, "dave", tz="America/New_York")
+    everyone = (*HOME_PEOPLE, *PARTNER_PEOPLE, "UDAVE", "UACCORD")
+    fake.add_channel(CHANNEL, "shared-partnership", members=everyone, is_shared=True)
+    fake.add_channel(OTHER_CHANNEL, "other-partnership", members=everyone, is_shared=True)
 
 
 @dataclass

@@ -7,12 +7,36 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.deps import Deps
+from bot.deps import Deps, answer_errors
+from bot.ids import Act
+from bot.listeners import plan
+from bot.listeners.plan import Request
 from bot.payloads import event_actor, split_command, strip_mentions
+from bot.views.blocks import section
+from bot.views.rmp import actions_block, button
 from commands import outbox
+from commands.actor import Actor
 from commands.events import first_delivery
 
 log = logging.getLogger(__name__)
+
+
+ANSWERED = ("join", "status", "people", "history")  # answered to the person, only they see it
+FORMS = ("setup", "objective", "kpi", "risk", "action", "exit")  # a button opens the form (events carry no trigger)
+
+
+def answer_mention(deps: Deps, actor: Actor, name: str, rest: str) -> None:
+    """`@accord join|status|people|history` answered ephemerally; `@accord kpi` etc. with a form button."""
+    if name in FORMS:
+        value = {"channel": actor.channel_id, "form": name}
+        message = {"text": f"Open the {name} form", "blocks": [
+            section(f"<@{actor.user_id}>, here is the {name} form:"),
+            actions_block([button(f"Open the {name} form", Act.OPEN_FORM, value, style="primary")]),
+        ]}
+    else:
+        request = Request(deps, actor, rest, "", None)
+        message = answer_errors(lambda: plan.ROUTES[name](request))
+    deps.tell(actor, message)
 
 
 def register(app: App, deps: Deps) -> None:
@@ -24,10 +48,13 @@ def register(app: App, deps: Deps) -> None:
         event = body.get("event", {})
         event_id = body.get("event_id") or f"{event.get('channel')}:{event.get('ts')}"
         actor = event_actor(body)
-        name, _rest = split_command(strip_mentions(event.get("text")))
+        name, rest = split_command(strip_mentions(event.get("text")))
         with deps.unit_of_work() as db:
             if not first_delivery(db, event_id=event_id, now=deps.clock()):
                 log.info("event %s already handled; Slack retry ignored", event_id)
+                return
+            if name in ANSWERED or name in FORMS:
+                answer_mention(deps, actor, name, rest)
                 return
             outbox.post_message(
                 db, key=f"event:{event_id}:reply", channel=actor.channel_id or "", view="mention_help",

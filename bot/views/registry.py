@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bot.views import help, reminders
+from bot.views import help, reminders, rmp
 
 Rendered = dict[str, Any]
 
 VIEWS: Mapping[str, Callable[[dict[str, Any]], Rendered]] = {
     "reminder": reminders.reminder,
     "mention_help": help.mention_help,
+    "rmp_welcome": rmp.welcome,
+    "action_cannot_complete": rmp.cannot_complete,
+    "raw": dict,  # already rendered by a listener (ephemeral answers, App Home views)
 }
 
 

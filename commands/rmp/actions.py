@@ -52,6 +52,11 @@ def save_action(db: Session, *, actor: Actor, form: ActionInput, number: int | N
                       user_id=actor.user_id, now=now)
 
 
+def updatable(db: Session, *, actor: Actor, number: int) -> Action:
+    """Action `number`, if the actor may mark it done or cannot-complete (Refused otherwise)."""
+    return _own_or_edit(db, actor, number)[1]
+
+
 def _own_or_edit(db: Session, actor: Actor, number: int) -> tuple[access.Member, Action]:
     me = access.member(db, actor, lock=True)
     action = items.find(db, Action, me.relationship.id or 0, number, label="action")

@@ -177,6 +177,7 @@ def _create(db: Session, *, actor: Actor, values: dict[str, Any], names: tuple[s
     outbox.post_message(
         db, key=f"rel:{relationship.id}:welcome", channel=relationship.channel_id, view="rmp_welcome",
         data={"name": relationship.name, "parties": list(names), "by": actor.user_id, "mode": relationship.mode,
+              "channel": relationship.channel_id,
               "weekdays": [WEEKDAYS[d].title()[:3] for d in relationship.working_days]},
         now=now,
     )

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from commands.actor import Actor
 from commands.calendar import calendar_of, next_occurrence, parse_cadence, zone
 from commands.rmp import access, exits, items, kpis, objectives, risks
 from commands.rmp.actions import OPEN, is_overdue, local_today
-from storage.rmp import Action, ExitTrigger, Kpi, Objective, Relationship, Risk
+from storage.rmp import Action, ExitTrigger, Kpi, Objective, Party, Person, Relationship, Risk
 
 
 @dataclass(frozen=True)
@@ -92,3 +92,15 @@ def _kpi_line(db: Session, kpi: Kpi) -> KpiLine:
         trend = "up" if values[0].value > values[1].value else "down" if values[0].value < values[1].value else "flat"
     return KpiLine(kpi.number, kpi.name, kpi.unit, kpi.direction, kpi.target, latest,
                    kpis.rag(kpi, latest) if latest is not None else None, trend)
+
+
+def statuses_for_user(db: Session, *, user_id: str, now: datetime) -> list[Status]:
+    """Every relationship `user_id` is in, as their party sees it (for the App Home)."""
+    people = db.exec(select(Person).where(Person.user_id == user_id).order_by(Person.relationship_id))
+    result = []
+    for person in people:
+        relationship = db.get(Relationship, person.relationship_id)
+        party = db.get(Party, person.party_id)
+        if relationship is not None and party is not None:
+            result.append(status_of(db, relationship, viewer_slot=party.slot, now=now))
+    return result

@@ -25,7 +25,6 @@ from tests.harness import BOT_TOKEN, CHANNEL, HOME, populate
 def fake() -> Iterator[FakeSlack]:
     with FakeSlack(bot_token=BOT_TOKEN, team_id=HOME, bot_user_id="UACCORD") as running:
         populate(running)
-        running.add_channel("C0OTHER", "other", members=("UALICE", "UACCORD"))
         yield running
 
 

@@ -1,0 +1,101 @@
+"""Modal submissions: bad input is shown inline (`response_action: errors`) and nothing is saved."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.deps import SORRY, Deps
+from bot.ids import Callback
+from bot.views import rmp as views
+from bot.views.inputs import metadata_of, submitted_values
+from commands.actor import Actor
+from commands.errors import InputError, Refused
+from commands.rmp import actions, editing, setup
+
+log = logging.getLogger(__name__)
+
+Save = Callable[[Deps, Actor, dict[str, Any], dict[str, Any]], str]
+
+
+def submitter(body: dict[str, Any], view: dict[str, Any]) -> Actor:
+    """The person submitting (their own team) in the channel the modal was opened for."""
+    user = body.get("user", {})
+    return Actor(user_id=user.get("id", ""), team_id=user.get("team_id") or (body.get("team") or {}).get("id", ""),
+                 channel_id=metadata_of(view).get("channel"))
+
+
+def _first_block(view: dict[str, Any]) -> str:
+    inputs = [block["block_id"] for block in view.get("blocks", []) if block.get("type") == "input"]
+    return inputs[0] if inputs else "name"
+
+
+def _errors(view: dict[str, Any], field: str | None, message: str) -> dict[str, Any]:
+    ids = {block.get("block_id") for block in view.get("blocks", [])}
+    return {"response_action": "errors", "errors": {field if field in ids else _first_block(view): message[:300]}}
+
+
+def _save_setup(deps: Deps, actor: Actor, values: dict[str, Any], meta: dict[str, Any]) -> str:
+    form = setup.SetupInput(
+        name=values.get("name", ""), party_1=values.get("party_1", ""), party_2=values.get("party_2", ""),
+        mode=values.get("mode", ""), timezone=values.get("timezone", ""),
+        working_days=tuple(int(day) for day in values.get("working_days") or [] if str(day).isdigit()),
+        holidays=values.get("holidays", ""), checkin_cadence=values.get("checkin_cadence", ""),
+        review_cadence=values.get("review_cadence", ""), ladder=values.get("ladder", ""),
+    )
+    with deps.unit_of_work() as db:
+        result = setup.configure(db, actor=actor, form=form, now=deps.clock())
+        version = result.relationship.version
+    verb = "is set up" if result.created else "is updated"
+    return f"*{result.relationship.name}* {verb} (plan version {version})."
+
+
+def _save_plan_form(deps: Deps, actor: Actor, values: dict[str, Any], meta: dict[str, Any]) -> str:
+    name, number = str(meta.get("form")), meta.get("number")
+    with deps.unit_of_work() as db:
+        item: Any = editing.save_form(db, actor=actor, name=name, values=values, number=number, now=deps.clock())
+        label = editing.form_kind(name).label
+        title = getattr(item, "name", None) or getattr(item, "title", None) or getattr(item, "description", "")
+    return f"Saved {label} #{item.number}: {title}"
+
+
+def _save_cannot_complete(deps: Deps, actor: Actor, values: dict[str, Any], meta: dict[str, Any]) -> str:
+    number = int(meta.get("number") or 0)
+    with deps.unit_of_work() as db:
+        actions.cannot_complete_action(db, actor=actor, number=number, reason=values.get("reason", ""),
+                                       now=deps.clock())
+    return f"Action #{number} is recorded as cannot complete; the partner's managers are told in the channel."
+
+
+SAVES: dict[str, Save] = {
+    Callback.SETUP.value: _save_setup,
+    Callback.PLAN_FORM.value: _save_plan_form,
+    Callback.CANNOT_COMPLETE.value: _save_cannot_complete,
+}
+
+
+def register(app: App, deps: Deps) -> None:
+    """Listen for the plan's modal submissions."""
+
+    def make_listener(save: Save) -> Callable[..., None]:
+        def listener(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+            actor = submitter(body, view)
+            try:
+                confirmation = save(deps, actor, submitted_values(view), metadata_of(view))
+            except InputError as exc:
+                return ack(_errors(view, exc.field, exc.message))
+            except Refused as exc:
+                return ack(_errors(view, None, exc.message))
+            except Exception:
+                log.exception("form %s failed", view.get("callback_id"))
+                return ack(_errors(view, None, SORRY))
+            ack()
+            deps.tell(actor, views.saved(confirmation))
+
+        return listener
+
+    for callback_id, save in SAVES.items():
+        app.view(callback_id)(make_listener(save))

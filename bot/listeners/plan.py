@@ -1,0 +1,220 @@
+"""The plan's slash subcommands and buttons: translate, call one use case, render."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.deps import Deps, answer_errors
+from bot.ids import Act
+from bot.views import forms as form_views
+from bot.views import rmp as views
+from commands import outbox
+from commands.actor import Actor
+from commands.errors import InputError, Refused
+from commands.rmp import actions, editing, exits, history, people, setup, status
+
+log = logging.getLogger(__name__)
+
+SLACK_DID_NOT_OPEN = "Slack did not open the form (it may be having trouble). Please try again."
+
+
+@dataclass(frozen=True)
+class Request:
+    """One slash subcommand or button: who, where, the rest of the text, and how to open a modal."""
+
+    deps: Deps
+    actor: Actor
+    rest: str
+    trigger_id: str
+    client: WebClient | None
+
+
+def open_modal(request: Request, view: dict[str, Any]) -> dict[str, Any]:
+    """Open `view` with the request's trigger id (a Slack call that must happen within 3 s)."""
+    if request.client is None or not request.trigger_id:
+        raise InputError("Forms open from a button or a slash command: mention `@accord` with the form's name.")
+    try:
+        request.client.views_open(trigger_id=request.trigger_id, view=view)
+    except (SlackApiError, OSError) as exc:
+        log.warning("views.open failed: %s", type(exc).__name__)
+        return {"response_type": "ephemeral", "text": SLACK_DID_NOT_OPEN}
+    return {}
+
+
+def _setup(request: Request) -> dict[str, Any]:
+    with request.deps.unit_of_work() as db:
+        form, editing_now = setup.current_form(db, request.actor)
+    return open_modal(request, form_views.setup_modal(form, channel=request.actor.channel_id or "",
+                                                      editing=editing_now))
+
+
+def _join(request: Request) -> dict[str, Any]:
+    with request.deps.unit_of_work() as db:
+        joined = people.join(db, actor=request.actor, now=request.deps.clock())
+    verb = "You are already in" if joined.already else "You joined"
+    return views.saved(f"{verb} *{joined.party}* as {people.ROLE_NAMES[joined.role]}.")
+
+
+def _people(request: Request) -> dict[str, Any]:
+    with request.deps.unit_of_work() as db:
+        return views.people_message(people.list_people(db, actor=request.actor))
+
+
+def _role(request: Request) -> dict[str, Any]:
+    with request.deps.unit_of_work() as db:
+        user, role = people.set_role(db, actor=request.actor, text_args=request.rest, now=request.deps.clock())
+    return views.saved(f"<@{user}> is now {people.ROLE_NAMES[role]}.")
+
+
+def _party(request: Request) -> dict[str, Any]:
+    with request.deps.unit_of_work() as db:
+        user, party, role = people.add_to_party(db, actor=request.actor, text_args=request.rest,
+                                                now=request.deps.clock())
+    return views.saved(f"<@{user}> is in *{party}* as {people.ROLE_NAMES[role]}.")
+
+
+def _status(request: Request) -> dict[str, Any]:
+    public = request.rest.strip().lower() == "public"
+    if request.rest.strip() and not public:
+        raise InputError("Usage: `/accord status` (only you see it) or `/accord status public`.")
+    with request.deps.unit_of_work() as db:
+        current = status.relationship_status(db, actor=request.actor, now=request.deps.clock())
+        message = views.status_message(current, public=public)
+        if public:
+            outbox.post_message(db, key=f"status:{uuid.uuid4().hex}", channel=current.channel_id, view="raw",
+                                data={"text": message["text"], "blocks": message["blocks"]}, now=request.deps.clock())
+    return views.saved("Posted the status to the channel.") if public else message
+
+
+def _history(request: Request) -> dict[str, Any]:
+    with request.deps.unit_of_work() as db:
+        return views.history_message(history.latest_changes(db, actor=request.actor))
+
+
+def form_number(rest: str, name: str) -> int | None:
+    """`""`/`add` → None (a new item); `3`/`edit 3`/`#3` → 3."""
+    words = rest.replace("#", " ").split()
+    if not words or words == ["add"]:
+        return None
+    if words[0] == "edit":
+        words = words[1:]
+    if len(words) == 1 and words[0].isdigit():
+        return int(words[0])
+    raise InputError(f"Usage: `/accord {name}` to add one, `/accord {name} edit 3` to edit #3.")
+
+
+def plan_form(request: Request, name: str, number: int | None) -> dict[str, Any]:
+    """Open the add or edit form `name` (editors only)."""
+    with request.deps.unit_of_work() as db:
+        context = editing.open_form(db, actor=request.actor, name=name, number=number)
+        view = form_views.plan_modal(name, context, channel=request.actor.channel_id or "", number=number)
+    return open_modal(request, view)
+
+
+def _form_route(name: str) -> Callable[[Request], dict[str, Any]]:
+    def route(request: Request) -> dict[str, Any]:
+        return plan_form(request, name, form_number(request.rest, name))
+
+    return route
+
+
+def _action(request: Request) -> dict[str, Any]:
+    words = request.rest.replace("#", " ").split()
+    if len(words) == 2 and words[0] in ("done", "cannot") and words[1].isdigit():
+        number = int(words[1])
+        if words[0] == "done":
+            return mark_done(request, number)
+        return ask_cannot_complete(request, number)
+    return plan_form(request, "action", form_number(request.rest, "action"))
+
+
+def mark_done(request: Request, number: int) -> dict[str, Any]:
+    """Mark action `number` done."""
+    with request.deps.unit_of_work() as db:
+        action = actions.complete_action(db, actor=request.actor, number=number, now=request.deps.clock())
+    return views.saved(f"Action #{number} is done: {action.description}")
+
+
+def ask_cannot_complete(request: Request, number: int) -> dict[str, Any]:
+    """Open the cannot-complete form for action `number`."""
+    with request.deps.unit_of_work() as db:
+        action = actions.updatable(db, actor=request.actor, number=number)
+    return open_modal(request, form_views.cannot_complete_modal(number, action.description,
+                                                                channel=request.actor.channel_id or ""))
+
+
+def _exit(request: Request) -> dict[str, Any]:
+    if request.rest.strip().lower() == "reviewed":
+        with request.deps.unit_of_work() as db:
+            day = exits.mark_reviewed(db, actor=request.actor, now=request.deps.clock())
+        return views.saved(f"The exit strategy is recorded as reviewed on {day.isoformat()}.")
+    return plan_form(request, "exit", form_number(request.rest, "exit"))
+
+
+ROUTES: dict[str, Callable[[Request], dict[str, Any]]] = {
+    "setup": _setup, "join": _join, "people": _people, "role": _role, "party": _party, "status": _status,
+    "history": _history, "objective": _form_route("objective"), "kpi": _form_route("kpi"),
+    "risk": _form_route("risk"), "action": _action, "exit": _exit,
+}
+
+
+# -- buttons -------------------------------------------------------------------------------------
+
+
+def button_actor(body: dict[str, Any]) -> tuple[Actor, dict[str, Any]]:
+    """The clicker (their own team) and the button's value; the channel comes from the value."""
+    action = (body.get("actions") or [{}])[0]
+    try:
+        value = json.loads(action.get("value") or "{}")
+    except ValueError:
+        value = {}
+    user = body.get("user", {})
+    channel = value.get("channel") if isinstance(value, dict) else None
+    body_channel = (body.get("channel") or {}).get("id")
+    if body_channel and channel and body_channel != channel:
+        raise Refused("This button belongs to another channel's relationship.")
+    actor = Actor(user_id=user.get("id", ""), team_id=user.get("team_id") or (body.get("team") or {}).get("id", ""),
+                  channel_id=channel or body_channel)
+    return actor, value if isinstance(value, dict) else {}
+
+
+def register(app: App, deps: Deps) -> None:
+    """Listen for the plan's buttons (the slash subcommands are routed by listeners.slash)."""
+
+    def on_button(handler: Callable[[Request, dict[str, Any]], dict[str, Any]]) -> Callable[..., None]:
+        def listener(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+            ack()
+            try:
+                actor, value = button_actor(body)
+            except Refused as exc:
+                return _tell_in_body(deps, body, exc.message)
+            request = Request(deps, actor, "", body.get("trigger_id", ""), client)
+            answer = answer_errors(lambda: handler(request, value))
+            if answer.get("text"):
+                deps.tell(actor, answer)
+
+        return listener
+
+    app.action(Act.JOIN.value)(on_button(lambda request, value: _join(request)))
+    app.action(Act.STATUS.value)(on_button(lambda request, value: _status(request)))
+    app.action(Act.OPEN_FORM.value)(on_button(
+        lambda request, value: _setup(request) if value.get("form") == "setup"
+        else plan_form(request, str(value.get("form")), value.get("number"))))
+    app.action(Act.ACTION_DONE.value)(on_button(lambda request, value: mark_done(request, int(value["number"]))))
+    app.action(Act.ACTION_CANNOT.value)(on_button(
+        lambda request, value: ask_cannot_complete(request, int(value["number"]))))
+
+
+def _tell_in_body(deps: Deps, body: dict[str, Any], text: str) -> None:
+    user = body.get("user", {})
+    channel = (body.get("channel") or {}).get("id")
+    deps.tell(Actor(user.get("id", ""), user.get("team_id", ""), channel), {"text": text})

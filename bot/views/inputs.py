@@ -1,0 +1,119 @@
+"""Modal building blocks, and reading a submitted modal's values back (pure functions)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.views.blocks import Block
+
+VALUE = "value"  # every input's action_id: the block_id names the field
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text[:150], "emoji": True}
+
+
+def option(value: str, label: str) -> dict[str, Any]:
+    """A select, radio or checkbox option."""
+    return {"text": _plain(label[:75]), "value": value}
+
+
+def modal(
+    callback_id: str, title: str, blocks: list[Block], *, metadata: dict[str, Any], submit: str = "Save"
+) -> dict[str, Any]:
+    """A modal view; `metadata` travels back in private_metadata."""
+    return {
+        "type": "modal", "callback_id": callback_id, "title": _plain(title[:24]), "submit": _plain(submit),
+        "close": _plain("Cancel"), "private_metadata": json.dumps(metadata), "blocks": blocks[:100],
+    }
+
+
+def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool, hint: str | None) -> Block:
+    block: Block = {"type": "input", "block_id": block_id, "label": _plain(label[:2000]), "element": element,
+                    "optional": optional}
+    if hint:
+        block["hint"] = _plain(hint[:2000])
+    return block
+
+
+def text_input(block_id: str, label: str, *, initial: str = "", multiline: bool = False, optional: bool = False,
+               hint: str | None = None, max_length: int = 3000) -> Block:
+    """A plain text input."""
+    element: dict[str, Any] = {"type": "plain_text_input", "action_id": VALUE, "multiline": multiline,
+                               "max_length": max_length}
+    if initial:
+        element["initial_value"] = initial[:max_length]
+    return _input(block_id, label, element, optional=optional, hint=hint)
+
+
+def select(block_id: str, label: str, options: list[dict[str, Any]], *, initial: str | None = None,
+           optional: bool = False, hint: str | None = None) -> Block:
+    """A static select of at most 100 options."""
+    element: dict[str, Any] = {"type": "static_select", "action_id": VALUE, "options": options[:100]}
+    chosen = next((o for o in options if o["value"] == initial), None)
+    if chosen is not None:
+        element["initial_option"] = chosen
+    return _input(block_id, label, element, optional=optional, hint=hint)
+
+
+def radios(block_id: str, label: str, options: list[dict[str, Any]], *, initial: str) -> Block:
+    """Radio buttons."""
+    element: dict[str, Any] = {"type": "radio_buttons", "action_id": VALUE, "options": options}
+    chosen = next((o for o in options if o["value"] == initial), None)
+    if chosen is not None:
+        element["initial_option"] = chosen
+    return _input(block_id, label, element, optional=False, hint=None)
+
+
+def checkboxes(block_id: str, label: str, options: list[dict[str, Any]], *, initial: list[str]) -> Block:
+    """Checkboxes (at most 10)."""
+    element: dict[str, Any] = {"type": "checkboxes", "action_id": VALUE, "options": options[:10]}
+    chosen = [o for o in options if o["value"] in initial]
+    if chosen:
+        element["initial_options"] = chosen
+    return _input(block_id, label, element, optional=True, hint=None)
+
+
+def date_picker(block_id: str, label: str, *, initial: str | None = None, optional: bool = False) -> Block:
+    """A date picker (YYYY-MM-DD)."""
+    element: dict[str, Any] = {"type": "datepicker", "action_id": VALUE}
+    if initial:
+        element["initial_date"] = initial
+    return _input(block_id, label, element, optional=optional, hint=None)
+
+
+def user_picker(block_id: str, label: str, *, initial: str | None = None) -> Block:
+    """A single user select."""
+    element: dict[str, Any] = {"type": "users_select", "action_id": VALUE}
+    if initial:
+        element["initial_user"] = initial
+    return _input(block_id, label, element, optional=False, hint=None)
+
+
+def submitted_values(view: dict[str, Any]) -> dict[str, Any]:
+    """{block_id: value} from a view_submission: text, selected value, list of values, date or user."""
+    values: dict[str, Any] = {}
+    for block_id, actions in (view.get("state", {}).get("values") or {}).items():
+        state = actions.get(VALUE) or next(iter(actions.values()), {})
+        kind = state.get("type")
+        if kind == "checkboxes":
+            values[block_id] = [o["value"] for o in state.get("selected_options") or []]
+        elif kind in ("static_select", "radio_buttons"):
+            values[block_id] = (state.get("selected_option") or {}).get("value", "")
+        elif kind == "datepicker":
+            values[block_id] = state.get("selected_date") or ""
+        elif kind == "users_select":
+            values[block_id] = state.get("selected_user") or ""
+        else:
+            values[block_id] = state.get("value") or ""
+    return values
+
+
+def metadata_of(view: dict[str, Any]) -> dict[str, Any]:
+    """The private_metadata a modal was opened with."""
+    try:
+        loaded = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return loaded if isinstance(loaded, dict) else {}

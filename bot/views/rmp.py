@@ -1,0 +1,184 @@
+"""Messages of the plan: welcome, status, people, history, saved, cannot-complete, App Home."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.ids import Act
+from bot.views.blocks import Block, context, escape, section, sections
+from commands.rmp.exits import KIND_LABELS
+from commands.rmp.history import History
+from commands.rmp.people import ROLE_NAMES, PeopleList
+from commands.rmp.risks import score
+from commands.rmp.status import KpiLine, Status
+
+RAG_EMOJI = {
+    "green": ":large_green_circle:", "amber": ":large_orange_circle:", "red": ":red_circle:", None: ":white_circle:",
+}
+TREND = {"up": "↑", "down": "↓", "flat": "→", None: ""}
+SHOWN = 8  # items listed per kind before "and N more"
+
+
+def button(text: str, action_id: str, value: dict[str, Any], *, style: str | None = None) -> dict[str, Any]:
+    """A button whose value carries JSON (channel, form, number)."""
+    element: dict[str, Any] = {"type": "button", "text": {"type": "plain_text", "text": text[:75]},
+                               "action_id": action_id, "value": json.dumps(value)[:2000]}
+    if style:
+        element["style"] = style
+    return element
+
+
+def actions_block(elements: list[dict[str, Any]], block_id: str | None = None) -> Block:
+    """A row of at most 25 buttons."""
+    block: Block = {"type": "actions", "elements": elements[:25]}
+    if block_id:
+        block["block_id"] = block_id
+    return block
+
+
+def form_buttons(channel: str) -> Block:
+    """Buttons that open the plan's forms (they work for the partner's people without /accord)."""
+    forms = [("Add KPI", "kpi"), ("Add risk", "risk"), ("Add action", "action"), ("Add objective", "objective"),
+             ("Add exit trigger", "exit")]
+    return actions_block([button(text, Act.OPEN_FORM, {"channel": channel, "form": form}) for text, form in forms])
+
+
+def welcome(data: dict[str, Any]) -> dict[str, Any]:
+    """Posted when a relationship is created: what it is, and a Join button for both parties."""
+    one, two = (escape(p) for p in data["parties"])
+    how = ("Each of you joins as your own organisation with the button below (or `@accord join`)."
+           if data["mode"] == "connect" else "Managers add people with `/accord party add @person <party>`.")
+    return {
+        "text": f"Accord is set up for {escape(data['name'])}: {one} and {two}.",
+        "blocks": [
+            section(f":handshake: *{escape(data['name'])}* is now run with Accord: *{one}* and *{two}*.\n{how}"),
+            context(f"Set up by <@{data['by']}> · working days {', '.join(data['weekdays'])}"),
+            actions_block([button("Join", Act.JOIN, {"channel": data["channel"]}, style="primary"),
+                           button("Status", Act.STATUS, {"channel": data["channel"]})]),
+        ],
+    }
+
+
+def _when(moment: datetime | None, tz: str) -> str:
+    return moment.astimezone(ZoneInfo(tz)).strftime("%a %d %b %Y %H:%M") + f" {tz}" if moment else "not scheduled"
+
+
+def _kpi(line: KpiLine) -> str:
+    unit = f" {escape(line.unit)}" if line.unit else ""
+    value = f"{line.value:g}{unit}" if line.value is not None else "no value yet"
+    better = "≥" if line.direction == "higher" else "≤"
+    return f"{RAG_EMOJI[line.rag]} *#{line.number} {escape(line.name)}*: {value} {TREND[line.trend]} " \
+           f"(target {better} {line.target:g}{unit})"
+
+
+def _more(lines: list[str], total: int, what: str) -> list[str]:
+    return lines + ([f"_…and {total - SHOWN} more {what}_"] if total > SHOWN else [])
+
+
+def status_blocks(status: Status, *, buttons: bool = True) -> list[Block]:
+    """The relationship at a glance, within Slack's limits (at most ~20 blocks)."""
+    blocks: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": status.name[:150]}},
+        context(f"{escape(' · '.join(status.parties))} · plan version {status.version} · "
+                f"today {status.today.isoformat()} ({status.timezone})"),
+    ]
+    kpis = [_kpi(line) for line in status.kpis[:SHOWN]] or ["_No KPIs yet._"]
+    blocks += sections(["*KPIs*", *_more(kpis, len(status.kpis), "KPIs")])
+    actions = [f"{':warning: *overdue* ' if a.number in status.overdue else ''}*#{a.number}* "
+               f"{escape(a.description)} · <@{a.owner_user_id}> · due {a.due_on.isoformat()}"
+               for a in status.actions[:SHOWN]] or ["_No open actions._"]
+    blocks += sections([f"*Open actions* ({len(status.actions)}, {len(status.overdue)} overdue)",
+                        *_more(actions, len(status.actions), "actions")])
+    risks = [f"*{score(r)}* · #{r.number} {escape(r.description)} · <@{r.owner_user_id}> · {r.status}"
+             for r in status.risks[:SHOWN]] or ["_No open risks._"]
+    blocks += sections(["*Risks by score*", *_more(risks, len(status.risks), "risks")])
+    objectives = [f"*{kind}* · #{o.number} {escape(o.title)} · {o.status}" for o, kind in status.objectives[:SHOWN]]
+    blocks += sections(["*Objectives*", *_more(objectives or ["_No objectives yet._"], len(status.objectives),
+                                               "objectives")])
+    exits = [f"{':rotating_light:' if state == 'triggered' else ':white_check_mark:'} #{t.number} "
+             f"{escape(t.description)} ({KIND_LABELS[t.kind].lower()}) · {state}" for t, state in status.exits[:SHOWN]]
+    reviewed = status.exit_reviewed_on.isoformat() if status.exit_reviewed_on else "never"
+    blocks += sections([f"*Exit strategy* (last reviewed {reviewed})",
+                        *_more(exits or ["_No exit triggers yet._"], len(status.exits), "triggers")])
+    disputes = status.open_disputes or ["_No open disputes._"]
+    blocks += sections(["*Disputes*", *disputes])
+    blocks.append(context(f"Next check-in {_when(status.next_checkin, status.timezone)} · "
+                          f"next review {_when(status.next_review, status.timezone)}"))
+    if buttons:
+        blocks.append(form_buttons(status.channel_id))
+    return blocks
+
+
+def status_message(status: Status, *, public: bool) -> dict[str, Any]:
+    """`/accord status` (ephemeral) or `/accord status public` (in the channel)."""
+    return {"response_type": "in_channel" if public else "ephemeral", "text": f"{status.name}: status",
+            "blocks": status_blocks(status, buttons=not public)}
+
+
+def people_message(people: PeopleList) -> dict[str, Any]:
+    """Both parties' people by role."""
+    lines = [f"*{escape(people.relationship)}*: people by role"]
+    for party, by_role in people.parties:
+        lines.append(f"\n*{escape(party)}*")
+        for role, users in by_role.items():
+            if users:
+                lines.append(f"{ROLE_NAMES[role]}: {', '.join(f'<@{u}>' for u in users)}")
+        if not any(by_role.values()):
+            lines.append("_Nobody yet._")
+    return {"response_type": "ephemeral", "text": "\n".join(lines), "blocks": sections(lines)}
+
+
+def _change_line(change: Any) -> str:
+    subject = f"{change.entity.replace('_', ' ')} #{change.entity_id}" if change.entity_id else \
+        change.entity.replace("_", " ")
+    detail = ", ".join(f"{k}: {_short(change.before.get(k) if change.before else None)} → {_short(v)}"
+                       for k, v in (change.after or {}).items()) if change.verb != "create" else "created"
+    return f"v{change.version} · {change.at.strftime('%Y-%m-%d %H:%M')} UTC · <@{change.user_id}> " \
+           f"({escape(change.party)}) · {subject} {change.verb}: {escape(detail)}"[:600]
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def history_message(history: History) -> dict[str, Any]:
+    """The latest changes, newest first."""
+    lines = [f"*{escape(history.name)}*: plan version {history.version}, latest changes"]
+    lines += [_change_line(change) for change in history.changes] or ["_No changes yet._"]
+    return {"response_type": "ephemeral", "text": lines[0], "blocks": sections(lines)}
+
+
+def cannot_complete(data: dict[str, Any]) -> dict[str, Any]:
+    """Posted to the channel: an action cannot be completed, the partner's managers mentioned."""
+    notify = " ".join(f"<@{u}>" for u in data["notify"]) or "Partner managers"
+    return {
+        "text": f"Action #{data['number']} cannot be completed: {escape(data['reason'])}",
+        "blocks": [
+            section(f":warning: {notify}: <@{data['by']}> ({escape(data['party'])}) cannot complete action "
+                    f"*#{data['number']}* {escape(data['description'])}"),
+            section(f"*Reason:* {escape(data['reason'])}"),
+        ],
+    }
+
+
+def saved(text: str) -> dict[str, Any]:
+    """A short ephemeral confirmation."""
+    return {"response_type": "ephemeral", "text": text}
+
+
+def home_view(statuses: list[Status]) -> dict[str, Any]:
+    """The App Home tab: each relationship the user belongs to, with buttons to the forms."""
+    blocks: list[Block] = [{"type": "header", "text": {"type": "plain_text", "text": "Accord"}}]
+    if not statuses:
+        blocks.append(section("You are not in any Accord relationship yet. Run `/accord setup` in a shared "
+                              "channel, or click *Join* on Accord's message there."))
+    for status in statuses[:4]:
+        blocks.append({"type": "divider"})
+        blocks += status_blocks(status)
+    if len(statuses) > 4:
+        blocks.append(context(f"…and {len(statuses) - 4} more relationships: use `/accord status` in their channels."))
+    return {"type": "home", "blocks": blocks[:100]}

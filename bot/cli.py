@@ -1,13 +1,18 @@
-"""The `accord` command line: serve, tick, migrate."""
+"""The `accord` command line: serve, tick, migrate, export, import."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.settings import Settings, SettingsError, configure_logging, load_settings, read_environment
 from storage.clock import parse_instant, utcnow
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 EXIT_USAGE = 2
 
@@ -33,6 +38,18 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("migrate", help="upgrade the database schema to the newest revision",
                    description="Apply the Alembic migrations shipped with Accord, up to head.")
+
+    export = sub.add_parser("export", help="write a channel's plan, history included, as YAML or JSON",
+                            description="Write the whole plan of the relationship in a channel, with its history, "
+                                        "in a file `accord import` reads back.")
+    export.add_argument("--channel", required=True, metavar="CHANNEL_ID", help="the channel's Slack id, e.g. C0123")
+    export.add_argument("--format", choices=("yaml", "json"), default="yaml", help="the file format (default: yaml)")
+    export.add_argument("--output", metavar="FILE", default=None, help="write to FILE (default: standard output)")
+
+    importing = sub.add_parser("import", help="recreate a plan from a file written by `accord export`",
+                               description="Check the whole file, then recreate the plan and its history in one "
+                                           "transaction; a bad file changes nothing.")
+    importing.add_argument("file", metavar="FILE", help="the file to read (`-` reads standard input)")
     return parser
 
 
@@ -47,6 +64,8 @@ REQUIRED = {
     "serve": ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"),
     "tick": ("SLACK_BOT_TOKEN",),
     "migrate": (),
+    "export": (),
+    "import": (),
 }
 
 
@@ -82,6 +101,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         revision = upgrade(make_engine(settings.database_url))
         print(f"accord: database at revision {revision}")
         return 0
+    if args.command in ("export", "import"):
+        return _plan_file(args, runtime.open_database(settings, migrate=False))
     if args.command == "tick":
         engine = runtime.open_database(settings, migrate=False)
         now = args.as_of or utcnow()
@@ -94,6 +115,58 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     port = args.port if args.port is not None else settings.port
     return runtime.serve(settings, host=args.host, port=port, scheduler=not args.no_scheduler,
                          migrate=not args.no_migrate)
+
+
+def _plan_file(args: argparse.Namespace, engine: Engine) -> int:
+    """`accord export` and `accord import`, in one transaction; a refused file prints one line."""
+    from commands.errors import InputError
+    from commands.rmp import export, importing
+    from storage.engine import transaction
+
+    try:
+        if args.command == "export":
+            with transaction(engine) as db:
+                document = export.dump_text(export.export_plan(db, channel_id=args.channel), args.format)
+            if args.output is None:
+                sys.stdout.buffer.write(document.encode("utf-8"))
+                sys.stdout.flush()
+            else:
+                _write_bytes(args.output, document.encode("utf-8"))
+            return 0
+        data = export.load_text(_read_text(args.file))
+        with transaction(engine) as db:
+            relationship = importing.import_plan(db, data)
+        done = f"accord: imported {relationship.name} (channel {relationship.channel_id}, " \
+               f"plan version {relationship.version})\n"
+        sys.stdout.buffer.write(done.encode("utf-8"))  # the name may be any text, whatever the locale
+        sys.stdout.flush()
+        return 0
+    except InputError as exc:
+        print(f"accord {args.command}: {exc.message}", file=sys.stderr)
+        return 1
+
+
+def _write_bytes(name: str, content: bytes) -> None:
+    from commands.rmp.export import PlanFileError
+
+    try:
+        Path(name).write_bytes(content)
+    except OSError as exc:
+        raise PlanFileError(f"cannot write {name}: {exc.strerror or exc}") from None
+
+
+def _read_text(name: str) -> str:
+    from commands.rmp.export import PlanFileError
+
+    try:
+        raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+    except OSError as exc:
+        raise PlanFileError(f"cannot read {name}: {exc.strerror or exc}") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise PlanFileError(f"line {line}: the file is not UTF-8 text", line=line) from None
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from storage.engine import transaction
 
 log = logging.getLogger(__name__)
 
+_local = threading.local()
 SORRY = "Something went wrong on Accord's side and nothing was changed. Please try again in a minute."
 
 
@@ -45,9 +47,19 @@ class Deps:
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
-        """A transaction; when it commits, the outbox pump is told there may be mail."""
-        with transaction(self.engine) as db:
-            yield db
+        """A transaction; when it commits, the outbox pump is told there may be mail.
+
+        Units of work never nest: on SQLite the inner one would wait for the outer's write lock
+        until the busy timeout, so nesting is refused at once as the bug it is.
+        """
+        if getattr(_local, "active", False):
+            raise RuntimeError("a unit of work is already open on this thread")
+        _local.active = True
+        try:
+            with transaction(self.engine) as db:
+                yield db
+        finally:
+            _local.active = False
         self.notify_outbox()
 
 

@@ -13,8 +13,24 @@ import httpx
 from slack_sdk.signature import SignatureVerifier
 
 from bot.fakeslack.fake import FakeSlack
+from bot.fakeslack.validate import validate_blocks, validate_view
 
 USER_AGENT = "Slackbot 1.0 (+https://api.slack.com/robots)"
+
+
+def check_response(response: httpx.Response) -> None:
+    """Fail as Slack would when an app answers with broken blocks or views (ack bodies are checked too)."""
+    if response.status_code != 200 or not response.content or \
+            not response.headers.get("content-type", "").startswith("application/json"):
+        return
+    body = response.json()
+    errors: list[str] = []
+    if isinstance(body, dict) and "blocks" in body:
+        errors += validate_blocks(body["blocks"])
+    if isinstance(body, dict) and body.get("response_action") in ("update", "push"):
+        errors += validate_view(body.get("view"))
+    if errors:
+        raise AssertionError(f"Slack would reject this response: {errors}")
 
 
 class SlackDriver:
@@ -61,7 +77,9 @@ class SlackDriver:
         return self._client.post(self.app_url, content=raw, headers=headers)
 
     def _post_form(self, fields: dict[str, str]) -> httpx.Response:
-        return self.send(urlencode(fields), "application/x-www-form-urlencoded")
+        response = self.send(urlencode(fields), "application/x-www-form-urlencoded")
+        check_response(response)
+        return response
 
     def _post_payload(self, payload: dict[str, Any]) -> httpx.Response:
         return self._post_form({"payload": json.dumps(payload)})

@@ -49,18 +49,19 @@ def register(app: App, deps: Deps) -> None:
         event_id = body.get("event_id") or f"{event.get('channel')}:{event.get('ts')}"
         actor = event_actor(body)
         name, rest = split_command(strip_mentions(event.get("text")))
+        answered = name in ANSWERED or name in FORMS
         with deps.unit_of_work() as db:
-            if not first_delivery(db, event_id=event_id, now=deps.clock()):
-                log.info("event %s already handled; Slack retry ignored", event_id)
-                return
-            if name in ANSWERED or name in FORMS:
-                answer_mention(deps, actor, name, rest)
-                return
-            outbox.post_message(
-                db, key=f"event:{event_id}:reply", channel=actor.channel_id or "", view="mention_help",
-                data={"user": actor.user_id, "asked": name}, thread_ts=event.get("thread_ts") or event.get("ts"),
-                now=deps.clock(),
-            )
+            first = first_delivery(db, event_id=event_id, now=deps.clock())
+            if first and not answered:
+                outbox.post_message(
+                    db, key=f"event:{event_id}:reply", channel=actor.channel_id or "", view="mention_help",
+                    data={"user": actor.user_id, "asked": name},
+                    thread_ts=event.get("thread_ts") or event.get("ts"), now=deps.clock(),
+                )
+        if not first:
+            log.info("event %s already handled; Slack retry ignored", event_id)
+        elif answered:
+            answer_mention(deps, actor, name, rest)
 
     @app.event("message")
     def ignore_messages(ack: Ack) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -206,7 +207,8 @@ def register(app: App, deps: Deps) -> None:
 
     app.action(Act.JOIN.value)(on_button(lambda request, value: _join(request)))
     app.action(Act.STATUS.value)(on_button(lambda request, value: _status(request)))
-    app.action(Act.OPEN_FORM.value)(on_button(
+    # a row of form buttons needs an action id each: rmp.open_form:kpi, rmp.open_form:risk…
+    app.action(re.compile(rf"^{re.escape(Act.OPEN_FORM.value)}(:[a-z_]+)?$"))(on_button(
         lambda request, value: _setup(request) if value.get("form") == "setup"
         else plan_form(request, str(value.get("form")), value.get("number"))))
     app.action(Act.ACTION_DONE.value)(on_button(lambda request, value: mark_done(request, int(value["number"]))))

@@ -43,7 +43,8 @@ def form_buttons(channel: str) -> Block:
     """Buttons that open the plan's forms (they work for the partner's people without /accord)."""
     forms = [("Add KPI", "kpi"), ("Add risk", "risk"), ("Add action", "action"), ("Add objective", "objective"),
              ("Add exit trigger", "exit")]
-    return actions_block([button(text, Act.OPEN_FORM, {"channel": channel, "form": form}) for text, form in forms])
+    return actions_block([button(text, f"{Act.OPEN_FORM}:{form}", {"channel": channel, "form": form})
+                          for text, form in forms])
 
 
 def welcome(data: dict[str, Any]) -> dict[str, Any]:

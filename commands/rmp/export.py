@@ -2,6 +2,7 @@
 
 The document holds no database ids: items are known by their numbers, parties by their slots and
 people by their Slack user ids, so `accord import` can recreate the plan in any database.
+`dump_text` and `load_text` are the file format's two directions.
 """
 
 from __future__ import annotations
@@ -123,3 +124,58 @@ def yaml_module() -> Any:
     except ImportError:  # pragma: no cover - the test environment has it
         raise PlanFileError("YAML needs PyYAML (pip install pyyaml); JSON works without it") from None
     return yaml
+
+
+def load_text(text: str) -> dict[str, Any]:
+    """Parse a plan file, JSON or YAML; PlanFileError naming the line of a syntax error."""
+    text = text.removeprefix("\ufeff")
+    try:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            if text.lstrip().startswith(("{", "[")):
+                raise PlanFileError(f"line {exc.lineno}, column {exc.colno}: not valid JSON: {exc.msg}",
+                                    line=exc.lineno) from None
+            data = _yaml_load(text)
+    except RecursionError:
+        raise PlanFileError("the file is nested too deeply") from None
+    if data is None:
+        raise PlanFileError("the file is empty")
+    if not isinstance(data, dict):
+        raise PlanFileError(f"line 1: expected a mapping with `accord_export: {FORMAT_VERSION}` at the top, "
+                            f"got {shown(data)}", line=1)
+    return data
+
+
+def _yaml_load(text: str) -> Any:
+    yaml = yaml_module()
+    try:
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "a syntax error"
+        if mark is None:
+            raise PlanFileError(f"not valid YAML: {problem}") from None
+        raise PlanFileError(f"line {mark.line + 1}, column {mark.column + 1}: not valid YAML: {problem}",
+                            line=mark.line + 1) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        raise PlanFileError(f"line {line}: not valid YAML: the character U+{exc.character:04X} is not allowed",
+                            line=line) from None
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: an impossible date such as 2026-13-45
+        raise PlanFileError(f"not valid YAML: {(str(exc).strip().splitlines() or ['?'])[0]}") from None
+
+
+def shown(value: Any) -> str:
+    """A value as an error message shows it: short, in the file's terms (null, true, a list)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return repr(value if len(value) <= 40 else value[:40] + "…")
+    if isinstance(value, int | float):
+        return repr(value)
+    kinds = {dict: "a mapping", list: "a list", datetime: "a time", date: "a date"}
+    kind = next((name for cls, name in kinds.items() if isinstance(value, cls)), f"a {type(value).__name__}")
+    return kind if isinstance(value, dict | list) else f"{kind} ({str(value)[:40]})"

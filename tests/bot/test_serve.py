@@ -18,6 +18,7 @@ from bot.fakeslack import FakeSlack, SlackDriver
 from commands import reminders, work
 from storage.clock import utcnow
 from storage.engine import make_engine, transaction
+from storage.migrate import head_revision
 from storage.models import SENT, OutboxMessage
 from tests.harness import BOT_TOKEN, CHANNEL, HOME, SIGNING_SECRET, accord_command, populate
 
@@ -70,7 +71,7 @@ def test_serve_migrates_answers_health_and_signed_requests_then_stops_on_sigterm
     try:
         health = httpx.get(url + "/healthz").json()
         assert health["status"] == "ok" and health["database"] == "ok"
-        assert health["schema_revision"] == health["schema_head"] == "0001"
+        assert health["schema_revision"] == health["schema_head"] == head_revision()
         driver = SlackDriver(app_url=url + "/slack/events", signing_secret=SIGNING_SECRET, fake=fake)
         assert "/accord remind" in driver.slash("UALICE", CHANNEL, "help").text
         assert driver.send("command=/accord&text=help", "application/x-www-form-urlencoded",

@@ -1,0 +1,124 @@
+"""A rich relationship built through the real use cases, for tests that need a whole plan."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from commands.actor import Actor
+from commands.rmp import actions, exits, kpis, objectives, people, risks, setup
+from commands.rmp.access import relationship_in
+from commands.rmp.items import find
+from commands.rmp.kpis import KpiInput
+from storage.engine import transaction
+from storage.rmp import Kpi
+
+NOW = datetime(2026, 11, 25, 9, 30, 15, 123456, tzinfo=UTC)  # microseconds survive the round trip
+CHANNEL = "C0EXPORT"
+HOME, PARTNER = "T0HOME", "T0PARTNER"
+ALICE, DAVE = "U0ALICE", "U0DAVE"  # home organisation (party 1)
+BOB, CAROL = "U0BOB", "U0CAROL"  # partner organisation (party 2)
+NAME = "Café Ünïcode — 北 partnership"
+
+
+class Clock:
+    """A fixed start that moves on a minute per change, so every change has its own time."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        """The next minute."""
+        self.now += timedelta(minutes=1)
+        return self.now
+
+
+def build_plan(engine: Engine, *, channel: str = CHANNEL, now: datetime = NOW) -> str:
+    """Create a relationship with people, objectives, KPIs and values, risks, actions, exit triggers
+    and a history of creations and edits; returns its channel id."""
+    clock = Clock(now)
+    alice, bob = Actor(ALICE, HOME, channel), Actor(BOB, PARTNER, channel)
+    with transaction(engine) as db:
+        setup.configure(db, actor=alice, now=clock(), form=setup.SetupInput(
+            name=NAME, party_1="Acme Ünïcode", party_2="北 Partner Co", timezone="Europe/London",
+            holidays="2026-12-25, 2026-12-26", checkin_cadence="weekly on tuesday at 10:00",
+        ))
+        for actor in (bob, Actor(CAROL, PARTNER, channel), Actor(DAVE, HOME, channel)):
+            people.join(db, actor=actor, now=clock())
+        people.set_role(db, actor=bob, text_args=f"<@{CAROL}> observer", now=clock())
+        _objectives(db, alice, bob, clock)
+        _kpis(db, alice, bob, clock)
+        _risks_and_actions(db, alice, bob, clock)
+        _exit(db, alice, bob, clock)
+        # an edit of the relationship itself: a new name for the partner and another review cadence
+        setup.configure(db, actor=alice, now=clock(), form=setup.SetupInput(
+            name=NAME, party_1="Acme Ünïcode", party_2="北 Partner Company", timezone="Europe/London",
+            holidays="2026-12-25, 2026-12-26", checkin_cadence="weekly on tuesday at 10:00",
+            review_cadence="monthly on the first working day at 11:00",
+        ))
+    return channel
+
+
+def _objectives(db: Session, alice: Actor, bob: Actor, clock: Clock) -> None:
+    form = objectives.ObjectiveInput
+    objectives.save_objective(db, actor=alice, number=None, now=clock(), form=form(
+        "ours", "Grow the joint pipeline", benefit_1="More leads", benefit_2="Más clientes — 更多"))
+    objectives.save_objective(db, actor=alice, number=None, now=clock(), form=form(
+        "1", "Certify the integration", benefit_1="A badge", benefit_2="Fewer tickets"))
+    objectives.save_objective(db, actor=bob, number=None, now=clock(), form=form(
+        "2", "Enter the Nordic market", benefit_2="Reach"))
+    objectives.save_objective(db, actor=bob, number=1, now=clock(), form=form(
+        "ours", "Grow the joint pipeline by 20%", benefit_1="More leads", benefit_2="Más clientes — 更多",
+        status="met"))
+
+
+def _kpis(db: Session, alice: Actor, bob: Actor, clock: Clock) -> None:
+    kpis.save_kpi(db, actor=alice, kpi_number=None, now=clock(), form=KpiInput(
+        "Qualified leads", "leads", "higher", "40", "30", "20.5", "1", "2"))
+    kpis.save_kpi(db, actor=bob, kpi_number=None, now=clock(), form=KpiInput(
+        "Response time", "hours", "lower", "4", "8", "24", "2", "1", cadence="monthly"))
+    kpis.save_kpi(db, actor=alice, kpi_number=1, now=clock(), form=KpiInput(
+        "Qualified leads", "leads", "higher", "45", "30", "20.5", "1", "2"))
+    leads = find(db, Kpi, _relationship_id(db, alice), 1, label="KPI")
+    response = find(db, Kpi, _relationship_id(db, alice), 2, label="KPI")
+    for period, value in ((date(2026, 10, 1), 33.5), (date(2026, 11, 1), 18.0), (date(2026, 9, 1), 41.0)):
+        kpis.record_value(db, leads, value=value, period=period, user_id=BOB, now=clock())
+    kpis.record_value(db, response, value=6.25, period=date(2026, 11, 1), user_id=ALICE, now=clock())
+
+
+def _relationship_id(db: Session, actor: Actor) -> int:
+    return relationship_in(db, actor.channel_id).id or 0
+
+
+def _risks_and_actions(db: Session, alice: Actor, bob: Actor, clock: Clock) -> None:
+    risks.save_risk(db, actor=alice, number=None, now=clock(), form=risks.RiskInput(
+        "Key engineer leaves", "3", "4", f"<@{DAVE}>", mitigation="Pair on the integration"))
+    risks.save_risk(db, actor=bob, number=None, now=clock(), form=risks.RiskInput(
+        "Budget cut — 預算", "2", "5", BOB))
+    risks.save_risk(db, actor=bob, number=2, now=clock(), form=risks.RiskInput(
+        "Budget cut — 預算", "2", "5", BOB, mitigation="Agree the budget for the year", status="mitigated"))
+    for description, owner, due in (("Send the price list", ALICE, "2026-12-01"),
+                                    ("Book the kick-off — Zürich", BOB, "2026-12-15"),
+                                    ("Draft the joint case study", DAVE, "2027-01-20")):
+        actions.save_action(db, actor=alice, number=None, now=clock(),
+                            form=actions.ActionInput(description, owner, due))
+    actions.complete_action(db, actor=alice, number=1, now=clock())
+    actions.cannot_complete_action(db, actor=bob, number=2, reason="The venue is closed — fermé", now=clock())
+
+
+def _exit(db: Session, alice: Actor, bob: Actor, clock: Clock) -> None:
+    form = exits.ExitInput
+    exits.save_trigger(db, actor=alice, number=None, now=clock(), form=form(
+        "kpi_red", "Leads red three periods running", kpi="1", periods="3"))
+    exits.save_trigger(db, actor=bob, number=None, now=clock(), form=form(
+        "trust_below", "Trust falls below 2.5", threshold="2.5"))
+    exits.save_trigger(db, actor=alice, number=None, now=clock(), form=form(
+        "date", "The pilot ends", on_date="2027-06-30"))
+    exits.save_trigger(db, actor=alice, number=None, now=clock(), form=form(
+        "dispute_last_level", "A dispute reaches mediation"))
+    exits.save_trigger(db, actor=bob, number=None, now=clock(), form=form("manual", "Either party decides"))
+    exits.save_trigger(db, actor=bob, number=4, now=clock(), form=form(
+        "dispute_last_level", "A dispute reaches mediation", status="triggered"))
+    exits.mark_reviewed(db, actor=alice, now=clock())

@@ -1,0 +1,293 @@
+"""`accord export` and `accord import`: the whole plan and its history, round trips byte for byte,
+bad files are refused naming the line or the field, and a refused import writes nothing."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, func, select
+
+from commands.errors import InputError
+from commands.rmp.export import SECTIONS, dump_text, export_plan, load_text
+from commands.rmp.importing import READERS, import_plan
+from storage.engine import make_engine, normalise_url, transaction
+from storage.migrate import upgrade
+from storage.rmp import Action, Change, ExitTrigger, Kpi, KpiValue, Objective, Party, Person, Relationship, Risk
+from tests.commands.rmp_factory import CHANNEL, NAME, build_plan
+from tests.harness import accord_command
+
+TABLES = (Relationship, Party, Person, Objective, Kpi, KpiValue, Risk, Action, ExitTrigger, Change)
+IDS = {"id", "relationship_id", "party_id", "kpi_id"}
+
+
+@pytest.fixture
+def target_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """A second empty database of the same kind as `database_url`, migrated to head."""
+    if database_url.startswith("sqlite"):
+        yield _migrated(f"sqlite:///{tmp_path / 'target.db'}")
+        return
+    base = os.environ["ACCORD_TEST_POSTGRES_URL"]
+    schema = f"accord_t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(normalise_url(base), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield _migrated(f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}")
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _migrated(url: str) -> str:
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def target(target_url: str) -> Iterator[Engine]:
+    """An engine on the second database."""
+    engine = make_engine(target_url)
+    yield engine
+    engine.dispose()
+
+
+def accord(url: str, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """Run the `accord` CLI on the database at `url`."""
+    env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
+    return subprocess.run([*accord_command(), "--env-file", "/nonexistent", *args], env=env,
+                          capture_output=True, timeout=120, check=False)
+
+
+def counts(engine: Engine) -> dict[str, int]:
+    """Rows per plan table."""
+    with Session(engine) as db:
+        return {table.__name__: int(db.exec(select(func.count()).select_from(table)).one()) for table in TABLES}
+
+
+def exported(engine: Engine, channel: str = CHANNEL) -> dict[str, Any]:
+    """The channel's plan, exported in this process."""
+    with transaction(engine) as db:
+        return export_plan(db, channel_id=channel)
+
+
+def one_line(result: subprocess.CompletedProcess[bytes]) -> str:
+    """The single line a failed command wrote on stderr."""
+    lines = result.stderr.decode("utf-8").strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "json"])
+def test_export_import_export_through_the_cli_is_byte_identical(
+    fmt: str, engine: Engine, database_url: str, target_url: str, tmp_path: Path
+) -> None:
+    build_plan(engine)
+    first = tmp_path / f"plan.{fmt}"
+    written = accord(database_url, "export", "--channel", CHANNEL, "--format", fmt, "--output", str(first))
+    assert written.returncode == 0, written.stderr
+    assert written.stdout == b""
+    assert NAME.encode("utf-8") in first.read_bytes()  # unicode written as is, not escaped
+
+    imported = accord(target_url, "import", str(first))
+    assert imported.returncode == 0, imported.stderr
+    version = exported(engine)["relationship"]["version"]
+    assert imported.stdout.decode("utf-8") == f"accord: imported {NAME} (channel {CHANNEL}, plan version {version})\n"
+
+    again = accord(target_url, "export", "--channel", CHANNEL, "--format", fmt)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == first.read_bytes()
+
+
+def test_the_document_is_plain_has_no_ids_and_reads_back_in_process(engine: Engine, target: Engine) -> None:
+    build_plan(engine)
+    document = exported(engine)
+    assert list(document) == ["accord_export", *SECTIONS]
+    assert all(tuple(READERS[section]) == fields for section, fields in SECTIONS.items())
+    assert json.loads(json.dumps(document)) == document  # plain JSON values only
+
+    def keys(value: Any) -> set[str]:
+        if isinstance(value, dict):
+            return set(value) | {key for item in value.values() for key in keys(item)}
+        return {key for item in value for key in keys(item)} if isinstance(value, list) else set()
+
+    assert not keys(document) & IDS
+    for fmt in ("yaml", "json"):
+        assert load_text(dump_text(document, fmt)) == document
+    with transaction(target) as db:
+        import_plan(db, load_text(dump_text(document, "yaml")))
+    assert exported(target) == document
+    assert counts(target) == counts(engine)
+
+
+def test_history_is_included_one_entry_per_change(engine: Engine) -> None:
+    build_plan(engine)
+    document = exported(engine)
+    history = document["history"]
+    assert len(history) == counts(engine)["Change"]
+    assert [entry["version"] for entry in history] == list(range(1, len(history) + 1))
+    assert history[-1]["version"] == document["relationship"]["version"]
+    assert {entry["entity"] for entry in history} == {
+        "relationship", "person", "party", "objective", "kpi", "risk", "action", "exit_trigger", "exit_strategy"}
+    assert {entry["verb"] for entry in history} >= {"create", "update", "join", "role", "done", "cannot_complete",
+                                                     "reviewed"}
+    assert all(entry["at"].endswith("+00:00") for entry in history)
+
+
+def _replace_line(fmt: str, starts: str, new: str) -> Callable[[dict[str, Any]], tuple[str, int]]:
+    """Write the document and put `new` in place of the first line starting with `starts`; (text, line)."""
+    def corrupt(document: dict[str, Any]) -> tuple[str, int]:
+        lines = dump_text(document, fmt).splitlines(keepends=True)
+        index = next(i for i, line in enumerate(lines) if line.startswith(starts))
+        lines[index] = new
+        return "".join(lines), index + 1
+    return corrupt
+
+
+def _change(path: tuple[Any, ...], value: Any) -> Callable[[dict[str, Any]], tuple[str, int]]:
+    """Set (or with `...` delete) one field of the document, written as YAML."""
+    def corrupt(document: dict[str, Any]) -> tuple[str, int]:
+        parent = document
+        for key in path[:-1]:
+            parent = parent[key]
+        if value is ...:
+            del parent[path[-1]]
+        else:
+            parent[path[-1]] = value
+        return dump_text(document, "yaml"), 0
+    return corrupt
+
+
+MALFORMED = {
+    "yaml syntax": (_replace_line("yaml", "  mode:", "  mode: connect: single\n"), "line {line}, column"),
+    # a missing comma is noticed where the next member starts, one line on
+    "json syntax": (_replace_line("json", '    "mode":', '    "mode": "connect"\n'), "line {next}, column"),
+    "kpi target": (_change(("kpis", 0, "target"), "abc"), "kpis[0].target: expected a number, got 'abc'"),
+    "role": (_change(("people", 0, "role"), "boss"), "people[0].role: expected one of ser, manager, member, "
+                                                     "observer, got 'boss'"),
+    "exit kpi": (_change(("exit_triggers", 0, "kpi_number"), 9), "exit_triggers[0].kpi_number: there is no KPI #9"),
+    "missing name": (_change(("relationship", "name"), ...), "relationship.name: missing"),
+    "late in history": (_change(("history", 28, "version"), 30), "history[28].version: 30 is above"),
+}
+
+
+@pytest.mark.parametrize("case", list(MALFORMED))
+def test_a_malformed_file_is_refused_naming_the_line_or_field_and_nothing_is_written(
+    case: str, engine: Engine, target: Engine, target_url: str, tmp_path: Path
+) -> None:
+    build_plan(engine)
+    corrupt, expected = MALFORMED[case]
+    content, line = corrupt(exported(engine))
+    bad = tmp_path / "bad.txt"
+    bad.write_text(content, encoding="utf-8")
+    result = accord(target_url, "import", str(bad))
+    assert result.returncode == 1
+    message = one_line(result)
+    assert message.startswith("accord import: ") and "Traceback" not in result.stderr.decode()
+    assert expected.format(line=line, next=line + 1) in message, message
+    assert set(counts(target).values()) == {0}
+
+
+INCONSISTENT: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
+    "format": (lambda d: d.update(accord_export=2), "accord_export: unsupported format 2"),
+    "unknown section": (lambda d: d.update(extras=[]), "extras: unknown section"),
+    "unknown field": (lambda d: d["risks"][0].update(colour="red"), "risks[0].colour: unknown field"),
+    "mode": (lambda d: d["relationship"].update(mode="merged"), "relationship.mode: expected one of connect, single"),
+    "timezone": (lambda d: d["relationship"].update(timezone="Mars/Base"), "relationship.timezone:"),
+    "cadence": (lambda d: d["relationship"].update(checkin_cadence="often"), "relationship.checkin_cadence:"),
+    "holiday": (lambda d: d["relationship"]["holidays"].append("2026-02-30"), "relationship.holidays[2]: expected a"),
+    "ladder": (lambda d: d["relationship"]["ladder"][0].update(days=None), "relationship.ladder[0].days: only the"),
+    "version": (lambda d: d["relationship"].update(version=-1), "relationship.version: expected a whole number"),
+    "three parties": (lambda d: d["parties"].append({"slot": 2, "name": "X", "team_id": None}), "parties: expected "
+                                                                                               "exactly two"),
+    "same slot": (lambda d: d["parties"][1].update(slot=1), "parties[1].slot: 1 is already used by parties[0]"),
+    "party of person": (lambda d: d["people"][0].update(party=3), "people[0].party: expected a party slot, 1 or 2"),
+    "twice": (lambda d: d["people"][1].update(user_id=d["people"][0]["user_id"]), "people[1].user_id:"),
+    "number": (lambda d: d["objectives"][1].update(number=1), "objectives[1].number: 1 is already used"),
+    "status": (lambda d: d["objectives"][0].update(status="won"), "objectives[0].status: expected one of"),
+    "thresholds": (lambda d: d["kpis"][0].update(red=50), "kpis[0].red: when higher is better"),
+    "bool is no number": (lambda d: d["kpis"][1].update(amber=True), "kpis[1].amber: expected a number, got true"),
+    "value date": (lambda d: d["kpis"][0]["values"][1].update(period="Oct 2026"), "kpis[0].values[1].period:"),
+    "likelihood": (lambda d: d["risks"][0].update(likelihood=6), "risks[0].likelihood: expected a whole number "
+                                                                 "from 1 to 5, got 6"),
+    "closed": (lambda d: d["actions"][0].update(closed_on=None), "actions[0].closed_on: a done action needs"),
+    "trigger field": (lambda d: d["exit_triggers"][4].update(periods=2), "exit_triggers[4].periods: expected null"),
+    "trust": (lambda d: d["exit_triggers"][1].update(threshold=7), "exit_triggers[1].threshold: trust is rated"),
+    "history time": (lambda d: d["history"][3].update(at="yesterday"), "history[3].at: expected a time"),
+    "history order": (lambda d: d["history"][5].update(version=1), "history[5].version: versions only go up"),
+    "history json": (lambda d: d["history"][9]["after"].update(x=float("nan")), "history[9].after.x: expected"),
+    "too long": (lambda d: d["relationship"].update(name="n" * 151), "relationship.name: holds at most 150"),
+}
+
+
+def test_inconsistent_documents_are_refused_in_process_and_nothing_is_written(engine: Engine, target: Engine) -> None:
+    build_plan(engine)
+    document = exported(engine)
+    for case, (mutate, expected) in INCONSISTENT.items():
+        broken = copy.deepcopy(document)
+        mutate(broken)
+        with pytest.raises(InputError) as raised, transaction(target) as db:
+            import_plan(db, broken)
+        assert raised.value.message.startswith(expected), (case, raised.value.message)
+        assert raised.value.field == expected.split(":")[0], case
+    assert set(counts(target).values()) == {0}
+
+
+def test_importing_into_a_channel_that_has_a_relationship_is_refused(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    build_plan(engine)
+    before, rows = exported(engine), counts(engine)
+    file = tmp_path / "plan.yaml"
+    file.write_text(dump_text(before, "yaml"), encoding="utf-8")
+    result = accord(database_url, "import", str(file))
+    assert result.returncode == 1
+    assert one_line(result) == (f"accord import: channel {CHANNEL} already has a relationship; "
+                                "import into an empty database or another channel")
+    assert exported(engine) == before and counts(engine) == rows
+    # the same plan under another channel is welcome beside it
+    other = copy.deepcopy(before)
+    other["relationship"]["channel_id"] = "C0OTHER"
+    with transaction(engine) as db:
+        import_plan(db, other)
+    assert exported(engine, "C0OTHER") == other and exported(engine) == before
+
+
+def test_export_and_import_report_problems_in_one_line(engine: Engine, database_url: str, tmp_path: Path) -> None:
+    unknown = accord(database_url, "export", "--channel", "C0NOPE")
+    assert unknown.returncode == 1 and unknown.stdout == b""
+    assert one_line(unknown) == "accord export: channel C0NOPE has no relationship"
+    missing = accord(database_url, "import", str(tmp_path / "absent.yaml"))
+    assert missing.returncode == 1 and "cannot read" in one_line(missing)
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"accord_export: 1\nrelationship: \xff\n")
+    assert one_line(accord(database_url, "import", str(binary))) == "accord import: line 2: the file is not UTF-8 text"
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("", encoding="utf-8")
+    assert one_line(accord(database_url, "import", str(empty))) == "accord import: the file is empty"
+    assert set(counts(engine).values()) == {0}
+
+
+def test_an_unmigrated_database_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    result = accord(url, "export", "--channel", CHANNEL)
+    assert result.returncode == 1 and "accord migrate" in one_line(result)
+
+
+@pytest.mark.parametrize("command", ["export", "import"])
+def test_both_subcommands_have_help(command: str) -> None:
+    result = subprocess.run([*accord_command(), command, "--help"], capture_output=True, text=True, timeout=60,
+                            check=False, env={"PATH": os.environ["PATH"]})
+    assert result.returncode == 0 and f"usage: accord {command}" in result.stdout

@@ -1,0 +1,144 @@
+"""The permission matrix: every editing command and button × every role of each party × people
+outside the relationship. Refusals are ephemeral and change nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.ids import Act
+from storage.clock import utcnow
+from storage.rmp import Action, Kpi, Person, Relationship
+from tests.harness import CHANNEL, Harness
+from tests.scenarios.plan_steps import (
+    click,
+    command_form,
+    ephemeral_texts,
+    full_cast,
+    latest_view,
+    submit,
+)
+
+EDITORS = {"UALICE", "UERIN", "UBOB", "UCAROL"}  # SERs and managers of both parties
+EVERYONE = ["UALICE", "UERIN", "UHANK", "UIVY", "UBOB", "UCAROL", "UJOE", "UKIM", "ULEO", "UDAVE"]
+NOT_IN = {"ULEO", "UDAVE"}  # Northwind's Leo never joined; Dave is from a third organisation
+DUE = (utcnow() + timedelta(days=3)).date().isoformat()
+
+
+def _version(harness: Harness) -> int:
+    with Session(harness.engine) as db:
+        return db.exec(select(Relationship)).one().version
+
+
+def _refusal(user: str, role_words: str) -> str:
+    return "You are not in" if user in NOT_IN else role_words
+
+
+def _slash(text: str) -> Callable[[Harness, str, int], str]:
+    def run(harness: Harness, user: str, n: int) -> str:
+        before = len(harness.fake.open_views)
+        body = harness.driver.slash(user, CHANNEL, text.format(n=n)).text
+        return "opened" if len(harness.fake.open_views) > before else body
+
+    return run
+
+
+def _button(action_id: str, value: dict) -> Callable[[Harness, str, int], str]:
+    def run(harness: Harness, user: str, n: int) -> str:
+        before = len(harness.fake.open_views)
+        click(harness, user, action_id, {"channel": CHANNEL, **{k: (n if v == "{n}" else v) for k, v in value.items()}})
+        if len(harness.fake.open_views) > before:
+            return "opened"
+        return " | ".join(ephemeral_texts(harness, user)[-1:])
+
+    return run
+
+
+def _submit_kpi(harness: Harness, user: str, n: int) -> str:
+    answers = {"name": f"KPI by {user}", "target": "10", "amber": "8", "red": "5"}
+    return submit(harness, user, harness.kpi_view, answers).text or "saved"  # type: ignore[attr-defined]
+
+
+def _submit_setup(harness: Harness, user: str, n: int) -> str:
+    answers = {"name": f"Renamed by {user}"}
+    return submit(harness, user, harness.setup_view, answers).text or "saved"  # type: ignore[attr-defined]
+
+
+ONLY_EDITORS = "Only SERs and managers"
+NOT_YOURS = "only they, SERs and managers"
+# (name, how, what success looks like, who may, the refusal's words for people in the relationship)
+MATRIX = [
+    ("slash kpi form", _slash("kpi"), "opened", EDITORS, ONLY_EDITORS),
+    ("button kpi form", _button(Act.OPEN_FORM, {"form": "kpi"}), "opened", EDITORS, ONLY_EDITORS),
+    ("submit kpi form", _submit_kpi, "saved", EDITORS, ONLY_EDITORS),
+    ("slash setup edit", _slash("setup"), "opened", EDITORS, ONLY_EDITORS),
+    ("button setup edit", _button(Act.OPEN_FORM, {"form": "setup"}), "opened", EDITORS, ONLY_EDITORS),
+    ("submit setup form", _submit_setup, "saved", EDITORS, ONLY_EDITORS),
+    ("slash exit reviewed", _slash("exit reviewed"), "recorded as reviewed", EDITORS, ONLY_EDITORS),
+    ("slash risk form", _slash("risk"), "opened", EDITORS, ONLY_EDITORS),
+    ("slash action form", _slash("action edit {n}"), "opened", EDITORS, ONLY_EDITORS),
+    ("slash objective form", _slash("objective edit 1"), "opened", EDITORS, ONLY_EDITORS),
+    ("slash action done (Joe's)", _slash("action done {n}"), "is done", EDITORS | {"UJOE"}, NOT_YOURS),
+    ("button action done (Joe's)", _button(Act.ACTION_DONE, {"number": "{n}"}), "is done", EDITORS | {"UJOE"},
+     NOT_YOURS),
+    ("slash cannot complete (Joe's)", _slash("action cannot {n}"), "opened", EDITORS | {"UJOE"}, NOT_YOURS),
+    ("button cannot complete (Joe's)", _button(Act.ACTION_CANNOT, {"number": "{n}"}), "opened",
+     EDITORS | {"UJOE"}, NOT_YOURS),
+]
+
+
+@pytest.mark.parametrize(("name", "how", "success", "allowed", "refusal"), MATRIX, ids=[m[0] for m in MATRIX])
+def test_permission_matrix(harness: Harness, name: str, how: Callable[[Harness, str, int], str], success: str,
+                           allowed: set[str], refusal: str) -> None:
+    full_cast(harness)
+    command_form(harness, "UALICE", "objective", {"whose": "ours", "title": "Grow together", "benefit_1": "Yes"})
+    for _ in EVERYONE:  # one action of Joe's for each person to try
+        command_form(harness, "UALICE", "action", {"description": "Joe's task", "owner": "UJOE", "due_on": DUE})
+    harness.driver.slash("UALICE", CHANNEL, "kpi")
+    harness.kpi_view = latest_view(harness)  # type: ignore[attr-defined]
+    harness.driver.slash("UALICE", CHANNEL, "setup")
+    harness.setup_view = latest_view(harness)  # type: ignore[attr-defined]
+    harness.sender.drain()
+    for number, user in enumerate(EVERYONE, start=1):
+        before = _version(harness)
+        outcome = how(harness, user, number)
+        if user in allowed:
+            assert success in outcome, (name, user, outcome)
+        else:
+            assert _refusal(user, refusal) in outcome, (name, user, outcome)
+            assert _version(harness) == before, (name, user)
+    with Session(harness.engine) as db:
+        kpi_names = {k.name for k in db.exec(select(Kpi))}
+        done = {a.number for a in db.exec(select(Action)) if a.status != "open"}
+    if name == "submit kpi form":
+        assert kpi_names == {f"KPI by {u}" for u in EDITORS}
+    if "Joe's" in name and "cannot" not in name:
+        assert done == {EVERYONE.index(u) + 1 for u in EDITORS | {"UJOE"}}
+
+
+def test_roles_are_set_within_ones_own_party(harness: Harness) -> None:
+    full_cast(harness)
+    assert "is now Member" in harness.driver.slash("UERIN", CHANNEL, "role <@UIVY> member").json()["text"]
+    for actor, text, words in [
+        ("UALICE", "role <@UJOE> observer", "set by Southwind's SERs and managers"),
+        ("UHANK", "role <@UIVY> observer", "Only SERs and managers"),
+        ("UKIM", "role <@UJOE> observer", "Only SERs and managers"),
+        ("UDAVE", "role <@UJOE> observer", "You are not in"),
+        ("UALICE", "role <@ULEO> observer", "not in this relationship yet"),
+        ("UALICE", "role <@UHANK>", "Usage"),
+        ("UALICE", "role <@UHANK> boss", "The role must be one of"),
+    ]:
+        body = harness.driver.slash(actor, CHANNEL, text).json()
+        assert words in body["text"], (actor, text, body)
+    with Session(harness.engine) as db:
+        assert db.exec(select(Person).where(Person.user_id == "UJOE")).one().role == "member"
+
+
+def test_the_last_editor_of_a_party_cannot_step_down(harness: Harness) -> None:
+    full_cast(harness)
+    assert "is now Member" in harness.driver.slash("UBOB", CHANNEL, "role <@UCAROL> member").json()["text"]
+    body = harness.driver.slash("UBOB", CHANNEL, "role <@UBOB> member").json()
+    assert "last SER or manager of Southwind" in body["text"]

@@ -19,7 +19,7 @@ from commands import outbox
 from commands.actor import Actor
 from commands.errors import InputError, Refused
 from storage.clock import utcnow
-from storage.engine import transaction
+from storage.engine import reading, transaction
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,12 @@ class Deps:
         with self.unit_of_work() as db:
             outbox.post_ephemeral(db, key=f"tell:{uuid.uuid4().hex}", channel=actor.channel_id, user=actor.user_id,
                                   view="raw", data=data, now=self.clock())
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read-only unit of work (status, people, history, opening a form): never waits for a writer."""
+        with reading(self.engine) as db:
+            yield db
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:

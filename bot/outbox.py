@@ -13,14 +13,15 @@ from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from bot.ids import Event
 from bot.views.registry import UnknownView, render
 from storage.clock import utcnow
-from storage.engine import lock_for_update
+from storage.engine import lock_for_update, reading
 from storage.models import FAILED, PENDING, SENDING, SENT, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
 TRANSIENT_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 PACED_METHODS = {"chat.postMessage"}
 RECONCILE_WINDOW = 200  # recent messages searched for an earlier attempt's idempotency key
+RECONCILE_SLACK = timedelta(minutes=5)  # searched from this long before the message was queued
 
 
 class Permanent(Exception):
@@ -104,10 +106,21 @@ class OutboxSender:
             query = query.where(
                 or_(col(OutboxMessage.channel).is_(None), col(OutboxMessage.channel).not_in(paced))
             )
+        # a reply or an update is ready once the message it depends on is sent (or failed for good)
+        parent = aliased(OutboxMessage)
+        parent_settled = (
+            select(parent.id)
+            .where(parent.idempotency_key == func.coalesce(OutboxMessage.updates, OutboxMessage.thread_of))
+            .where(col(parent.status).in_([SENT, FAILED]))
+            .exists()
+        )
+        query = query.where(
+            or_(col(OutboxMessage.updates).is_(None) & col(OutboxMessage.thread_of).is_(None), parent_settled)
+        )
         return query.order_by(col(OutboxMessage.id))
 
     def _has_ready(self, *, ignore_pacing: bool) -> bool:
-        with Session(self.engine) as db:
+        with reading(self.engine) as db:
             paced = [] if ignore_pacing else self._paced_channels()
             return db.exec(self._ready(self.clock(), paced=paced).limit(1)).first() is not None
 
@@ -197,15 +210,26 @@ class OutboxSender:
         raise Permanent(f"unknown outbox method {row.method!r}")
 
     def _find_posted(self, row: OutboxMessage) -> dict[str, Any] | None:
-        """Look for this row's idempotency key in the metadata of the channel's (or thread's) recent messages."""
-        if row.thread_ts:
-            response = self.client.conversations_replies(
-                channel=row.channel or "", ts=row.thread_ts, include_all_metadata=True, limit=RECONCILE_WINDOW
-            )
-        else:
-            response = self.client.conversations_history(
-                channel=row.channel or "", include_all_metadata=True, limit=RECONCILE_WINDOW
-            )
+        """Look for this row's idempotency key in the metadata of the channel's (or thread's) recent messages.
+
+        When Slack cannot be asked (a missing scope, say), the message is posted again: a rare
+        duplicate is better than a message never delivered.
+        """
+        oldest = f"{(min(row.created_at, self.clock()) - RECONCILE_SLACK).timestamp():.6f}"
+        try:
+            if row.thread_ts:
+                response = self.client.conversations_replies(
+                    channel=row.channel or "", ts=row.thread_ts, include_all_metadata=True, limit=RECONCILE_WINDOW,
+                    oldest=oldest,
+                )
+            else:
+                response = self.client.conversations_history(
+                    channel=row.channel or "", include_all_metadata=True, limit=RECONCILE_WINDOW, oldest=oldest
+                )
+        except SlackApiError as exc:
+            log.warning("outbox %s: could not look for an earlier attempt (%s); posting again",
+                        row.idempotency_key, exc.response.get("error"))
+            return None
         for message in response.get("messages", []):
             metadata = message.get("metadata") or {}
             if metadata.get("event_type") == Event.OUTBOX.value and (

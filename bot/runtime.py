@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from types import FrameType
@@ -74,8 +76,16 @@ def serve(settings: Settings, *, host: str, port: int, scheduler: bool, migrate:
     clock = create_scheduler(lambda: _tick_job(engine, pump), every_seconds=settings.tick_seconds)
     socket_mode = SocketModeHandler(app, settings.app_token) if settings.app_token else None
 
+    stopping = threading.Event()
+
     def on_signal(signum: int, _frame: FrameType | None) -> None:
+        if stopping.is_set():
+            log.warning("signal %d again: exiting at once", signum)
+            os._exit(1)
+        stopping.set()
         log.info("signal %d: finishing requests, the current tick and the message in flight", signum)
+        if socket_mode is not None:  # stop taking events from Slack at once, as HTTP does
+            threading.Thread(target=socket_mode.close, daemon=True).start()
         server.stop()
 
     signal.signal(signal.SIGTERM, on_signal)
@@ -109,7 +119,7 @@ def _shutdown(
     clock: BackgroundScheduler | None, pump: OutboxPump, socket_mode: SocketModeHandler | None, engine: Engine
 ) -> None:
     if socket_mode is not None:
-        socket_mode.close()
+        socket_mode.close()  # idempotent; already closed when a signal stopped us
     if clock is not None:
         clock.shutdown(wait=True)  # finishes the tick in progress
     pump.stop()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from http.client import RemoteDisconnected
 from urllib.error import URLError
 
 from slack_sdk import WebClient
@@ -19,17 +18,19 @@ REQUEST_TIMEOUT_SECONDS = 10
 
 
 def retry_handlers(*, retries: int = 2) -> list[RetryHandler]:
-    """429 (waiting Retry-After), 5xx and refused or dropped connections are tried again at once.
+    """429 (waiting Retry-After), 5xx and connections that failed before the request was sent
+    (urllib's URLError) are tried again at once.
 
-    A timeout is not: the request may have reached Slack, so the outbox retries it later, after
-    looking for the message in the channel (see OutboxSender._find_posted).
+    A timeout or a connection dropped while waiting for the answer is not: the request may have
+    reached Slack, so the outbox retries it later, after looking for the message in the channel
+    (see OutboxSender._find_posted).
     """
     return [
         RateLimitErrorRetryHandler(max_retry_count=retries),
         ServerErrorRetryHandler(max_retry_count=retries),
         ConnectionErrorRetryHandler(
             max_retry_count=retries,
-            error_types=[URLError, ConnectionResetError, RemoteDisconnected],
+            error_types=[URLError],
         ),
     ]
 

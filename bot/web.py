@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from waitress import wasyncore
 from waitress.server import create_server
 
+from storage.engine import reading
 from storage.migrate import current_revision, head_revision
 
 log = logging.getLogger(__name__)
@@ -30,8 +31,8 @@ def health(engine: Engine) -> tuple[int, dict[str, Any]]:
     """200 with the schema revision when the database answers, 503 when it does not."""
     head = head_revision()
     try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        with reading(engine) as db:
+            db.exec(text("SELECT 1"))  # type: ignore[call-overload]
         revision = current_revision(engine)
     except Exception as exc:
         log.warning("health check: database unreachable: %s", type(exc).__name__)
@@ -99,14 +100,22 @@ class HttpServer:
         try:
             while not self._stop.is_set():
                 wasyncore.loop(timeout=0.1, map=server._map, count=1)  # type: ignore[union-attr]
-            server.close()  # the listening socket: no new connections
+            # Close only the listening socket: the trigger stays, so requests under way can still
+            # wake the loop to send their answers.
+            wasyncore.dispatcher.close(server)  # type: ignore[arg-type]
             deadline = time.monotonic() + grace_seconds
-            while len(server._map) > 1 and time.monotonic() < deadline:  # type: ignore[union-attr]
+            while self._open_connections() and time.monotonic() < deadline:
                 wasyncore.loop(timeout=0.05, map=server._map, count=1)  # type: ignore[union-attr]
             server.task_dispatcher.shutdown(timeout=grace_seconds)  # type: ignore[union-attr]
         finally:
+            server.trigger.close()  # type: ignore[union-attr]
             wasyncore.close_all(server._map)  # type: ignore[union-attr]
             self._stopped.set()
+
+    def _open_connections(self) -> int:
+        """Client connections still open (the map also holds waitress's own trigger)."""
+        server = self._server
+        return sum(1 for item in server._map.values() if item is not server.trigger)  # type: ignore[union-attr]
 
     def start(self) -> threading.Thread:
         """Serve in a daemon thread (tests and the demo)."""

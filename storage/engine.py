@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+READ_ONLY = "accord_read_only"
 
 
 class DatabaseUrlError(ValueError):
@@ -23,12 +24,17 @@ def normalise_url(url: str) -> str:
         url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    try:
+    try:  # the URL may hold a password: it is never repeated in a message
         parsed = make_url(url)
-    except Exception as exc:  # sqlalchemy raises ArgumentError for junk
-        raise DatabaseUrlError(f"not a database URL: {url!r}") from exc
+    except Exception:  # sqlalchemy raises ArgumentError for junk
+        raise DatabaseUrlError("not a database URL: expected sqlite:///path or postgresql://host/db") from None
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
         raise DatabaseUrlError(f"unsupported database {parsed.get_backend_name()!r}; use sqlite or postgresql")
+    if parsed.get_backend_name() == "postgresql":
+        try:
+            _ = parsed.port
+        except ValueError:
+            raise DatabaseUrlError("the port is not a number") from None
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() != "psycopg":
         raise DatabaseUrlError("PostgreSQL is reached through psycopg 3: use postgresql://…")
     return url
@@ -66,9 +72,11 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # Every transaction takes the write lock up front: a deferred transaction that
-        # later upgrades to a writer fails with "database is locked" without waiting.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A writing transaction takes the write lock up front: a deferred one that later upgrades
+        # to a writer fails with "database is locked" without waiting. Readers (see `reading`)
+        # begin deferred and, with WAL, never wait for a writer.
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -78,6 +86,15 @@ def transaction(engine: Engine) -> Iterator[Session]:
     """One unit of work: commits when the block ends, rolls back if it raises."""
     with Session(engine, expire_on_commit=False) as session, session.begin():
         yield session
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Session]:
+    """A read-only unit of work: on SQLite it does not take the write lock, so it never waits."""
+    with engine.connect() as connection:
+        connection.execution_options(**{READ_ONLY: True})
+        with Session(bind=connection, expire_on_commit=False) as session:
+            yield session  # closing the connection rolls back; loaded objects stay readable
 
 
 def lock_for_update(engine: Engine) -> dict[str, Any]:

@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
+from storage.engine import READ_ONLY
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -30,6 +32,7 @@ def upgrade(engine: Engine, revision: str = "head") -> str | None:
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at, or None before the first migration."""
     with engine.connect() as connection:
+        connection.execution_options(**{READ_ONLY: True})
         return MigrationContext.configure(connection).get_current_revision()
 
 

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 
 import yaml
 
+from tests.harness import CHANNEL, Harness
+
 MANIFEST = Path(__file__).resolve().parents[1] / "manifest.yaml"
 
 
+def _manifest() -> dict:
+    return yaml.safe_load(MANIFEST.read_text())
+
+
 def test_manifest_declares_the_command_interactivity_events_and_scopes() -> None:
-    manifest = yaml.safe_load(MANIFEST.read_text())
+    manifest = _manifest()
     features, settings = manifest["features"], manifest["settings"]
     [command] = features["slash_commands"]
     assert command["command"] == "/accord" and command["url"].endswith("/slack/events")
@@ -19,5 +27,15 @@ def test_manifest_declares_the_command_interactivity_events_and_scopes() -> None
     assert "app_mention" in settings["event_subscriptions"]["bot_events"]
     assert settings["socket_mode_enabled"] is False
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
-    assert {"commands", "chat:write", "app_mentions:read", "users:read", "files:write", "im:write"} <= scopes
+    assert {"commands", "chat:write", "app_mentions:read", "users:read", "channels:history"} <= scopes
     assert len(manifest["display_information"]["name"]) <= 35
+
+
+def test_every_event_the_manifest_subscribes_to_has_a_listener(harness: Harness) -> None:
+    for n, event_type in enumerate(_manifest()["settings"]["event_subscriptions"]["bot_events"]):
+        body = {"type": "event_callback", "team_id": "T0HOME", "api_app_id": "AACCORD", "event_id": f"EvM{n}",
+                "event_time": int(time.time()),
+                "event": {"type": event_type, "user": "UALICE", "channel": CHANNEL, "tab": "home",
+                          "text": "<@UACCORD> help", "ts": f"{time.time():.6f}", "event_ts": f"{time.time():.6f}"}}
+        response = harness.driver.send(json.dumps(body), "application/json")
+        assert response.status_code == 200, (event_type, response.status_code)  # bolt answers 404 when unhandled

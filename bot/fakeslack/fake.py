@@ -245,12 +245,16 @@ class FakeSlack:
     # ---- faults ------------------------------------------------------------------------------------------
     def inject(self, method: str, *, status: int | None = None, error: str | None = None,
                retry_after: int | None = None, delay: float | None = None, times: int | None = 1,
-               probability: float | None = None, seed: int | None = None) -> None:
-        """Inject a fault into the next `times` calls (None = all) of `method` ("*" = any API method)."""
+               probability: float | None = None, seed: int | None = None, drop: bool = False) -> None:
+        """Inject a fault into the next `times` calls (None = all) of `method` ("*" = any API method).
+
+        `drop=True` processes the call and then closes the connection without an answer, as when a
+        network fails after Slack has acted.
+        """
         if probability is not None and not 0.0 <= probability <= 1.0:
             raise ValueError("probability must be within 0..1")
         fault = Fault(method=method, status=status, error=error, retry_after=retry_after, delay=delay,
-                      times=times, probability=probability, seed=seed)
+                      times=times, probability=probability, seed=seed, drop=drop)
         with self._state.lock:
             self._state.faults.append(fault)
 

@@ -97,11 +97,12 @@ class FakeSlackHandler(BaseHTTPRequestHandler):
     def _apply_fault(self, method: str) -> tuple[int, dict[str, Any], dict[str, str]] | None:
         """Sleep for / answer an injected fault; None when the call should be processed normally."""
         fault = self.server.state.take_fault(method)
+        self._drop = bool(fault and fault.drop)
         if fault is None:
             return None
         if fault.delay:
             time.sleep(fault.delay)
-        if fault.status is None and fault.error is None:
+        if fault.status is None and fault.error is None:  # a delay or a drop: then process normally
             return None
         return _fault_answer(fault)
 
@@ -174,6 +175,9 @@ class FakeSlackHandler(BaseHTTPRequestHandler):
                 except Exception as exc:  # a bug in the fake: answer loudly rather than drop the connection
                     status, body = 500, {"ok": False, "error": f"fake_slack_bug: {exc!r}"}
             self._record(method, args, token, at, status, body)
+        if self._drop:
+            self.close_connection = True  # Slack acted, but the answer never arrives
+            return
         self._send(status, body, headers)
 
     def _finish_api(self, method: str, args: dict[str, Any], token: str | None, at: float, status: int,

@@ -39,6 +39,7 @@ class Fault:
     error: str | None = None
     retry_after: int | None = None
     delay: float | None = None
+    drop: bool = False  # process the call, then close the connection without answering
     times: int | None = 1
     probability: float | None = None
     seed: int | None = None

@@ -52,7 +52,7 @@ def open_modal(request: Request, view: dict[str, Any]) -> dict[str, Any]:
 
 
 def _setup(request: Request) -> dict[str, Any]:
-    with request.deps.unit_of_work() as db:
+    with request.deps.reading() as db:
         form, editing_now = setup.current_form(db, request.actor)
     return open_modal(request, form_views.setup_modal(form, channel=request.actor.channel_id or "",
                                                       editing=editing_now))
@@ -66,7 +66,7 @@ def _join(request: Request) -> dict[str, Any]:
 
 
 def _people(request: Request) -> dict[str, Any]:
-    with request.deps.unit_of_work() as db:
+    with request.deps.reading() as db:
         return views.people_message(people.list_people(db, actor=request.actor))
 
 
@@ -97,7 +97,7 @@ def _status(request: Request) -> dict[str, Any]:
 
 
 def _history(request: Request) -> dict[str, Any]:
-    with request.deps.unit_of_work() as db:
+    with request.deps.reading() as db:
         return views.history_message(history.latest_changes(db, actor=request.actor))
 
 
@@ -115,7 +115,7 @@ def form_number(rest: str, name: str) -> int | None:
 
 def plan_form(request: Request, name: str, number: int | None) -> dict[str, Any]:
     """Open the add or edit form `name` (editors only)."""
-    with request.deps.unit_of_work() as db:
+    with request.deps.reading() as db:
         context = editing.open_form(db, actor=request.actor, name=name, number=number)
         view = form_views.plan_modal(name, context, channel=request.actor.channel_id or "", number=number)
     return open_modal(request, view)
@@ -147,7 +147,7 @@ def mark_done(request: Request, number: int) -> dict[str, Any]:
 
 def ask_cannot_complete(request: Request, number: int) -> dict[str, Any]:
     """Open the cannot-complete form for action `number`."""
-    with request.deps.unit_of_work() as db:
+    with request.deps.reading() as db:
         action = actions.updatable(db, actor=request.actor, number=number)
     return open_modal(request, form_views.cannot_complete_modal(number, action.description,
                                                                 channel=request.actor.channel_id or ""))

@@ -7,7 +7,11 @@ from storage.schema import metadata
 config = context.config
 engine = config.attributes["engine"]
 
+MIGRATION_LOCK = 4_401_044  # a PostgreSQL advisory lock: replicas starting together migrate one at a time
+
 with engine.connect() as connection:
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
     context.configure(
         connection=connection,
         target_metadata=metadata,

@@ -42,6 +42,7 @@ def test_serve_help_names_its_options(tmp_path: Path) -> None:
         ("tick", {"SLACK_BOT_TOKEN": "not-a-bot-token"}, "SLACK_BOT_TOKEN"),
         ("serve", {"SLACK_APP_TOKEN": "xoxb-wrong-kind"}, "SLACK_APP_TOKEN"),
         ("migrate", {"DATABASE_URL": "mysql://u@h/db"}, "DATABASE_URL"),
+        ("migrate", {"DATABASE_URL": "postgresql://u:s3cret@host:abc/db"}, "DATABASE_URL"),
         ("migrate", {"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
         ("tick", {"ACCORD_TICK_SECONDS": "-1"}, "ACCORD_TICK_SECONDS"),
         ("tick", {"SLACK_API_URL": "ftp://slack"}, "SLACK_API_URL"),
@@ -56,7 +57,7 @@ def test_a_bad_setting_exits_2_with_one_line_naming_it(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert named in lines[0] and "Traceback" not in result.stderr
-    assert "shh-secret-value" not in result.stderr
+    assert "shh-secret-value" not in result.stderr and "s3cret" not in result.stderr
     assert not (tmp_path / "a.db").exists()  # nothing was touched
 
 

@@ -75,7 +75,9 @@ def test_a_429_then_success_delivers_exactly_one_message_after_retry_after(engin
     assert len(fake.messages(CHANNEL)) == 1
 
 
-def test_a_permanent_error_parks_the_message_without_blocking_the_next(engine: Engine, fake: FakeSlack) -> None:
+def test_a_permanent_error_parks_the_message_without_blocking_the_next(
+    engine: Engine, fake: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
     _queue(engine, "lost", channel="C0GONE")
     _queue(engine, "fine")
     report = _sender(engine, fake).drain()
@@ -84,6 +86,7 @@ def test_a_permanent_error_parks_the_message_without_blocking_the_next(engine: E
     assert rows["lost"].status == FAILED and "channel_not_found" in (rows["lost"].last_error or "")
     assert rows["fine"].status == SENT
     assert len(fake.calls_to("chat.postMessage")) == 2  # the permanent error was not retried
+    assert "outbox lost parked as failed after 1 attempt(s): chat.postMessage: channel_not_found" in caplog.text
 
 
 def test_not_in_channel_and_invalid_auth_are_permanent(engine: Engine, fake: FakeSlack) -> None:
@@ -181,3 +184,37 @@ def test_a_sender_that_died_after_posting_is_reconciled_by_the_next(engine: Engi
     rows = _rows(engine)
     messages = {m["text"]: m for m in fake.messages(CHANNEL)}
     assert rows["root"].ts == messages["Reminder: message root"]["ts"]
+
+
+def test_a_connection_dropped_after_slack_posted_does_not_post_twice(engine: Engine, fake: FakeSlack) -> None:
+    fake.inject("chat.postMessage", drop=True, times=1)  # Slack posts it; the answer is lost on the way
+    _queue(engine, "dropped")
+    sender = _sender(engine, fake)
+    assert sender.drain().retried == ["dropped"]
+    _due_now(engine)
+    assert sender.drain().sent == ["dropped"]
+    assert len(fake.messages(CHANNEL)) == 1 and len(fake.calls_to("chat.postMessage")) == 1
+
+
+def test_when_slack_cannot_be_searched_the_message_is_posted_again_not_lost(
+    engine: Engine, fake: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.inject("chat.postMessage", status=503, times=3)
+    _queue(engine, "retry")
+    sender = _sender(engine, fake)
+    assert sender.drain().retried == ["retry"]
+    fake.inject("conversations.history", error="missing_scope", times=1)
+    _due_now(engine)
+    assert sender.drain().sent == ["retry"]
+    assert len(fake.messages(CHANNEL)) == 1
+    assert "could not look for an earlier attempt (missing_scope)" in caplog.text
+
+
+def test_a_reply_waiting_for_its_root_does_not_hold_up_other_messages(engine: Engine, fake: FakeSlack) -> None:
+    fake.inject("chat.postMessage", status=500, times=3)  # the root goes into backoff
+    _queue(engine, "root")
+    for n in range(25):
+        _queue(engine, f"reply-{n}", thread_of="root")
+    _queue(engine, "unrelated", channel="C0OTHER")
+    report = _sender(engine, fake).drain()
+    assert report.retried == ["root"] and report.sent == ["unrelated"]

@@ -136,3 +136,64 @@ def test_no_migrate_on_an_empty_database_fails_with_one_line(
                             capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 1
     assert "accord migrate" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_sigterm_with_a_request_under_way_answers_it_then_exits_cleanly(fake: FakeSlack, tmp_path: Path) -> None:
+    database_url = f"sqlite:///{tmp_path / 'inflight.db'}"  # SQLite's write lock keeps a request under way
+    process, url = start_serve(database_url, fake, tmp_path, "--no-scheduler")
+    import sqlite3
+    import threading
+
+    blocker = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # the request below must wait for this lock
+    driver = SlackDriver(app_url=url + "/slack/events", signing_secret=SIGNING_SECRET, fake=fake)
+    answers: list[httpx.Response] = []
+    request = threading.Thread(target=lambda: answers.append(driver.slash("UALICE", CHANNEL, "remind in 1d Hi")))
+    request.start()
+    time.sleep(0.5)
+    process.send_signal(signal.SIGTERM)
+    time.sleep(0.5)
+    with pytest.raises(httpx.ConnectError):  # no new connections once stopping
+        httpx.get(url + "/healthz", timeout=2)
+    blocker.execute("COMMIT")
+    blocker.close()
+    request.join(20)
+    assert process.wait(20) == 0
+    assert answers and answers[0].status_code == 200 and "I will remind" in answers[0].json()["text"]
+    logs = (tmp_path / "serve.log").read_text()
+    assert "Traceback" not in logs and "Bad file descriptor" not in logs
+    driver.close()
+
+
+def test_without_the_scheduler_due_work_waits_for_accord_tick(
+    database_url: str, fake: FakeSlack, tmp_path: Path
+) -> None:
+    process, _url = start_serve(database_url, fake, tmp_path, "--no-scheduler")
+    engine = make_engine(database_url)
+    try:
+        with transaction(engine) as db:
+            work.schedule(db, kind=reminders.KIND, key="cron", due_at=utcnow(), now=utcnow(),
+                          payload={"channel": CHANNEL, "text": "From cron", "by": "UALICE"})
+        time.sleep(1.5)  # several of ACCORD_TICK_SECONDS=0.2
+        assert fake.messages(CHANNEL) == []
+    finally:
+        assert stop(process) == 0
+    env = {**os.environ, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": fake.api_url, "DATABASE_URL": database_url}
+    ticked = subprocess.run([*accord_command(), "tick"], env=env, cwd=tmp_path, capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert ticked.returncode == 0 and "1 done" in ticked.stdout, ticked.stderr
+    assert [m["text"] for m in fake.messages(CHANNEL)] == ["Reminder: From cron"]
+    engine.dispose()
+
+
+def test_several_replicas_migrating_at_once_all_succeed(database_url: str, tmp_path: Path) -> None:
+    env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
+    runs = [subprocess.Popen([*accord_command(), "migrate"], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    results = [(run.wait(60), run.stderr.read() if run.stderr else "") for run in runs]
+    assert [code for code, _ in results] == [0, 0, 0], results
+    engine = make_engine(database_url)
+    from storage.migrate import current_revision
+
+    assert current_revision(engine) == head_revision()
+    engine.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -62,19 +63,31 @@ def test_two_concurrent_ticks_fire_each_item_exactly_once(engine: Engine) -> Non
             calls.append(item.id or 0)
         _post(db, item, now)
 
-    threads = [threading.Thread(target=run_tick, args=(engine,),
-                                kwargs={"now": NOW, "handlers": {"test.post": counting}, "worker": f"w{i}"})
-               for i in range(2)]
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def tick(worker: str) -> None:
+        try:
+            start.wait(10)  # both ticks begin together
+            run_tick(engine, now=NOW, handlers={"test.post": counting}, worker=worker)
+        except BaseException as exc:  # a tick that died would leave the other to do all the work
+            errors.append(exc)
+
+    threads = [threading.Thread(target=tick, args=(f"w{i}",)) for i in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(60)
+        assert not thread.is_alive()
+    assert errors == []
     assert sorted(calls) == sorted({*calls}) and len(calls) == 60
     assert {item.status for item in _items(engine)} == {DONE}
     assert len(_outbox(engine)) == 60
 
 
-def test_a_failing_handler_backs_off_then_parks_without_blocking_others(engine: Engine) -> None:
+def test_a_failing_handler_backs_off_then_parks_without_blocking_others(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
     _schedule(engine, 1, kind="test.broken")
     _schedule(engine, 1, kind="test.post")
 
@@ -97,6 +110,7 @@ def test_a_failing_handler_backs_off_then_parks_without_blocking_others(engine: 
         run_tick(engine, now=later, handlers=handlers, max_attempts=3)
     broken_item = next(item for item in _items(engine) if item.kind == "test.broken")
     assert broken_item.status == FAILED and broken_item.attempts == 3
+    assert f"work item {broken_item.id} (test.broken) failed after 3 attempts, parked" in caplog.text
     assert run_tick(engine, now=later + timedelta(days=1), handlers=handlers).handled == 0
 
 

@@ -47,7 +47,10 @@ def save_trigger(db: Session, *, actor: Actor, form: ExitInput, number: int | No
     }
     if kind == "kpi_red":
         kpi_number = whole(form.kpi, field="kpi", label="The KPI", low=1, high=10_000)
-        items.find(db, Kpi, by.relationship.id or 0, kpi_number, label="KPI")
+        try:
+            items.find(db, Kpi, by.relationship.id or 0, kpi_number, label="KPI")
+        except InputError as exc:
+            raise InputError(exc.message, field="kpi") from None
         values["kpi_number"] = kpi_number
         values["periods"] = whole(form.periods, field="periods", label="Periods in a row", low=1, high=24)
     elif kind == "trust_below":

@@ -69,14 +69,22 @@ class OutboxSender:
         report = DrainReport()
         deadline = time.monotonic() + max_seconds
         with self._lock:
+            idle_retry = True
             while time.monotonic() < deadline and not (stop and stop.is_set()):
                 row = self._claim()
                 if row is not None:
                     self._deliver(row, report)
+                    idle_retry = True
                     continue
-                wait = self._paced_wait()
-                if wait is None or not self._has_ready(ignore_pacing=True):
+                if not self._has_ready(ignore_pacing=True):
                     break
+                wait = self._paced_wait()
+                if wait is None:
+                    # ready rows, none claimable: a channel's pace ran out meanwhile (look again),
+                    # or another sender holds them (its business: stop after one more look)
+                    if not idle_retry:
+                        break
+                    idle_retry, wait = False, 0.01
                 time.sleep(min(wait, max(deadline - time.monotonic(), 0)))
         return report
 
@@ -102,9 +110,10 @@ class OutboxSender:
                 (col(OutboxMessage.status) == SENDING) & (col(OutboxMessage.claimed_at) < stale),
             )
         )
-        if paced:
+        if paced:  # only posts are paced; ephemeral answers and updates go at once
             query = query.where(
-                or_(col(OutboxMessage.channel).is_(None), col(OutboxMessage.channel).not_in(paced))
+                or_(col(OutboxMessage.method).not_in(PACED_METHODS), col(OutboxMessage.channel).is_(None),
+                    col(OutboxMessage.channel).not_in(paced))
             )
         # a reply or an update is ready once the message it depends on is sent (or failed for good)
         parent = aliased(OutboxMessage)

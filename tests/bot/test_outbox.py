@@ -218,3 +218,14 @@ def test_a_reply_waiting_for_its_root_does_not_hold_up_other_messages(engine: En
     _queue(engine, "unrelated", channel="C0OTHER")
     report = _sender(engine, fake).drain()
     assert report.retried == ["root"] and report.sent == ["unrelated"]
+
+
+def test_only_posts_are_paced_ephemeral_answers_go_at_once(engine: Engine, fake: FakeSlack) -> None:
+    _queue(engine, "post-1")
+    _queue(engine, "post-2")
+    with transaction(engine) as db:
+        outbox.post_ephemeral(db, key="answer", channel=CHANNEL, user="UALICE", view="raw",
+                              data={"text": "only you see this"}, now=utcnow())
+    report = _sender(engine, fake, pace=5.0).drain(max_seconds=1.0)
+    assert report.sent == ["post-1", "answer"]  # post-2 waits for the channel's pace; the answer does not
+    assert [e["text"] for e in fake.ephemerals(CHANNEL)] == ["only you see this"]

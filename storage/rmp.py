@@ -14,6 +14,14 @@ CONNECT = "connect"  # a Slack Connect channel: each party is one Slack organisa
 SINGLE = "single"  # one workspace: people are put in a party by hand
 
 ROLES = ("ser", "manager", "member", "observer")
+DEFAULT_STATEMENTS = (
+    "Communication is open and timely",
+    "Commitments are kept",
+    "Problems are raised early and resolved rather than left to fester",
+    "The partner brings ideas and innovation",
+    "Decisions are made jointly",
+    "I trust the partner to act in our joint interest",
+)
 
 
 class Relationship(SQLModel, table=True):
@@ -32,6 +40,13 @@ class Relationship(SQLModel, table=True):
     review_cadence: str = Field(default="quarterly on the first working day at 10:00", max_length=200)
     ladder: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     exit_reviewed_on: date | None = None
+    checkin_statements: list[str] = Field(default_factory=lambda: list(DEFAULT_STATEMENTS),
+                                          sa_column=Column(JSON, nullable=False))
+    checkin_scale: int = 5
+    checkin_window_days: int = 3
+    checkin_min_respondents: int = 3
+    checkin_reminders: int = 1
+    gap_threshold: float = 1.0
     version: int = 0
     created_at: datetime = Field(sa_type=UtcDateTime)
     updated_at: datetime = Field(sa_type=UtcDateTime)
@@ -61,6 +76,7 @@ class Person(SQLModel, table=True):
     party_id: int = Field(foreign_key="party.id")
     user_id: str = Field(max_length=64)
     role: str = Field(max_length=16)
+    tz: str | None = Field(default=None, max_length=64)  # from users.info; None: the relationship's
 
 
 class Objective(SQLModel, table=True):

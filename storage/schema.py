@@ -2,7 +2,7 @@
 
 from sqlmodel import SQLModel
 
-from storage import models, rmp
+from storage import checkins, models, rmp
 
 metadata = SQLModel.metadata
-__all__ = ["metadata", "models", "rmp"]
+__all__ = ["checkins", "metadata", "models", "rmp"]

@@ -1,0 +1,63 @@
+"""Tables of check-ins: rounds, the prompt to each participant, and their answers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.clock import UtcDateTime
+
+OPEN, CLOSED = "open", "closed"
+
+
+class Round(SQLModel, table=True):
+    """One check-in round: its window, and the statements and scale frozen when it opened."""
+
+    __tablename__ = "checkin_round"
+    __table_args__ = (UniqueConstraint("relationship_id", "number"), UniqueConstraint("relationship_id", "period"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    relationship_id: int = Field(foreign_key="relationship.id", index=True)
+    number: int
+    period: date
+    opens_at: datetime = Field(sa_type=UtcDateTime)
+    closes_at: datetime = Field(sa_type=UtcDateTime)
+    status: str = Field(default=OPEN, max_length=16)
+    statements: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    scale: int = 5
+    min_respondents: int = 3
+    gap_threshold: float = 1.0
+
+
+class Prompt(SQLModel, table=True):
+    """A participant invited to a round, with the moment their prompt is due in their own timezone."""
+
+    __tablename__ = "checkin_prompt"
+    __table_args__ = (UniqueConstraint("round_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="checkin_round.id", index=True)
+    user_id: str = Field(max_length=64)
+    party_slot: int
+    due_at: datetime = Field(sa_type=UtcDateTime)
+    tz: str = Field(max_length=64)
+
+
+class Answer(SQLModel, table=True):
+    """A participant's answer to a round: ratings by statement, KPI values by KPI number, a comment."""
+
+    __tablename__ = "checkin_answer"
+    __table_args__ = (UniqueConstraint("round_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="checkin_round.id", index=True)
+    user_id: str = Field(max_length=64)
+    party_slot: int
+    ratings: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    kpi_values: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    comment: str = Field(default="", max_length=2000)
+    submitted_at: datetime = Field(sa_type=UtcDateTime)
+    updated_at: datetime = Field(sa_type=UtcDateTime)

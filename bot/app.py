@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -11,8 +12,9 @@ from sqlalchemy.engine import Engine
 
 from bot.deps import Deps
 from bot.identity import BotIdentity
-from bot.listeners import events, forms, home, plan, slash
+from bot.listeners import checkins, events, forms, home, plan, slash
 from bot.settings import Settings
+from storage.clock import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +26,7 @@ def create_app(
     engine: Engine,
     notify_outbox: Callable[[], None] = lambda: None,
     identity: BotIdentity | None = None,
+    clock: Callable[[], datetime] = utcnow,
 ) -> App:
     """The bolt App: acks are answered by the handler's own transaction, Slack calls by the outbox."""
     identity = identity or BotIdentity(token=client.token)
@@ -36,7 +39,7 @@ def create_app(
         process_before_response=True,
         logger=logging.getLogger("accord.bolt"),
     )
-    deps = Deps(settings=settings, engine=engine, notify_outbox=notify_outbox)
-    for module in (slash, plan, forms, events, home):
+    deps = Deps(settings=settings, engine=engine, notify_outbox=notify_outbox, clock=clock)
+    for module in (slash, plan, forms, checkins, events, home):
         module.register(app, deps)
     return app

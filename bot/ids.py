@@ -17,6 +17,8 @@ class Callback(StrEnum):
     SETUP = "rmp.setup"
     PLAN_FORM = "rmp.form"
     CANNOT_COMPLETE = "rmp.cannot_complete"
+    CHECKIN_ANSWER = "checkin.answer"
+    CHECKIN_SETTINGS = "checkin.settings"
 
 
 class Act(StrEnum):
@@ -27,3 +29,4 @@ class Act(StrEnum):
     ACTION_DONE = "rmp.action_done"
     ACTION_CANNOT = "rmp.action_cannot"
     STATUS = "rmp.status"
+    CHECKIN_OPEN = "checkin.open"

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.error import URLError
 
@@ -18,7 +19,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from bot import outbox_calls
 from bot.ids import Event
+from bot.outbox_calls import Permanent
 from bot.views.registry import UnknownView, render
 from storage.clock import utcnow
 from storage.engine import lock_for_update, reading
@@ -28,13 +31,9 @@ log = logging.getLogger(__name__)
 
 TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
 TRANSIENT_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
-PACED_METHODS = {"chat.postMessage"}
+PACED_METHODS = {"chat.postMessage"}  # held back at claim while their channel's pace runs; a "dm" waits at posting
 RECONCILE_WINDOW = 200  # recent messages searched for an earlier attempt's idempotency key
 RECONCILE_SLACK = timedelta(minutes=5)  # searched from this long before the message was queued
-
-
-class Permanent(Exception):
-    """A failure that retrying cannot mend (the message is parked as failed)."""
 
 
 class Waiting(Exception):
@@ -187,11 +186,21 @@ class OutboxSender:
             permanent = exc.response.status_code not in TRANSIENT_STATUS and code not in TRANSIENT_ERRORS
         except (URLError, TimeoutError, OSError) as exc:
             error = f"{row.method}: {type(exc).__name__}: {exc}"
-        if row.method in PACED_METHODS and row.channel:
-            self._next_post[row.channel] = time.monotonic() + self.pace_seconds
+        # pace the channel posted to: a post's own, a DM's (or its fallback channel) once it is known
+        posted = result.get("channel") if row.method == "dm" else row.channel
+        if posted and (row.method in PACED_METHODS or row.method == "dm"):
+            self._next_post[posted] = time.monotonic() + self.pace_seconds
         self._record(row, result=result, error=error, permanent=permanent, report=report)
 
+    def _await_pace(self, channel: str) -> None:
+        """Wait until `channel` may take another post (for messages whose channel is known only when sent)."""
+        wait = self._next_post.get(channel, 0.0) - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+
     def _call(self, row: OutboxMessage) -> dict[str, Any]:
+        if row.method == "users.info":
+            return outbox_calls.lookup_user(self.client, row)
         try:
             message = render(row.view, row.data)
         except (UnknownView, KeyError, TypeError, ValueError) as exc:
@@ -200,11 +209,14 @@ class OutboxSender:
         if row.method == "chat.postMessage":
             if row.attempts > 1 and (found := self._find_posted(row)) is not None:
                 return found  # an earlier attempt reached Slack before this sender could record it
-            metadata = {"event_type": Event.OUTBOX.value, "event_payload": {"key": row.idempotency_key}}
             response = self.client.chat_postMessage(
-                channel=row.channel, thread_ts=row.thread_ts, metadata=metadata, **message
+                channel=row.channel, thread_ts=row.thread_ts, metadata=outbox_calls.metadata(row.idempotency_key),
+                **message,
             )
             return {"ts": response["ts"], "channel": response["channel"]}
+        if row.method == "dm":
+            find = partial(self._find_posted, row) if row.attempts > 1 else None
+            return outbox_calls.send_dm(self.client, row, message, find=find, pace=self._await_pace)
         if row.method == "chat.update":
             response = self.client.chat_update(channel=row.channel, ts=row.ts, **message)
             return {"ts": response["ts"], "channel": response["channel"]}
@@ -218,26 +230,29 @@ class OutboxSender:
             return {"ts": None, "channel": None}
         raise Permanent(f"unknown outbox method {row.method!r}")
 
-    def _find_posted(self, row: OutboxMessage) -> dict[str, Any] | None:
+    def _find_posted(self, row: OutboxMessage, channel: str | None = None) -> dict[str, Any] | None:
         """Look for this row's idempotency key in the metadata of the channel's (or thread's) recent messages.
+
+        `channel` overrides the row's (a direct message searches the DM, then its fallback channel).
 
         When Slack cannot be asked (a missing scope, say), the message is posted again: a rare
         duplicate is better than a message never delivered.
         """
         oldest = f"{(min(row.created_at, self.clock()) - RECONCILE_SLACK).timestamp():.6f}"
+        channel = channel or row.channel or ""
         try:
             if row.thread_ts:
                 response = self.client.conversations_replies(
-                    channel=row.channel or "", ts=row.thread_ts, include_all_metadata=True, limit=RECONCILE_WINDOW,
+                    channel=channel, ts=row.thread_ts, include_all_metadata=True, limit=RECONCILE_WINDOW,
                     oldest=oldest,
                 )
             else:
                 response = self.client.conversations_history(
-                    channel=row.channel or "", include_all_metadata=True, limit=RECONCILE_WINDOW, oldest=oldest
+                    channel=channel, include_all_metadata=True, limit=RECONCILE_WINDOW, oldest=oldest
                 )
         except SlackApiError as exc:
-            log.warning("outbox %s: could not look for an earlier attempt (%s); posting again",
-                        row.idempotency_key, exc.response.get("error"))
+            log.warning("outbox %s: could not look for an earlier attempt (%s) in %s; posting again",
+                        row.idempotency_key, exc.response.get("error"), channel)
             return None
         for message in response.get("messages", []):
             metadata = message.get("metadata") or {}
@@ -246,7 +261,7 @@ class OutboxSender:
             ):
                 log.info("outbox %s was already in Slack (ts %s): recorded, not posted again",
                          row.idempotency_key, message["ts"])
-                return {"ts": message["ts"], "channel": row.channel}
+                return {"ts": message["ts"], "channel": channel}
         return None
 
     def _record(
@@ -263,6 +278,8 @@ class OutboxSender:
             if error is None:
                 fresh.status, fresh.sent_at, fresh.last_error = SENT, now, None
                 fresh.ts, fresh.sent_channel = result.get("ts"), result.get("channel")
+                if (after_sent := outbox_calls.AFTER_SENT.get(fresh.method)) is not None:
+                    after_sent(db, fresh, result)
                 report.sent.append(fresh.idempotency_key)
             elif permanent or fresh.attempts >= self.max_attempts:
                 self._park(fresh, error)

@@ -8,10 +8,15 @@ from datetime import datetime
 from sqlmodel import Session
 
 from commands import reminders
+from commands.checkins import rounds
 from storage.models import WorkItem
 
 WorkHandler = Callable[[Session, WorkItem, datetime], None]
 
 HANDLERS: Mapping[str, WorkHandler] = {
     reminders.KIND: reminders.post_reminder,
+    rounds.OPEN_KIND: rounds.open_round,
+    rounds.PROMPT_KIND: rounds.send_prompt,
+    rounds.REMIND_KIND: rounds.send_reminders,
+    rounds.CLOSE_KIND: rounds.close_round,
 }

@@ -30,6 +30,8 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("action", "/accord action [edit N | done N | cannot N]",
                "Add or edit an action, mark it done, or say it cannot be completed."),
     Subcommand("exit", "/accord exit [edit N | reviewed]", "Add or edit an exit trigger; record a strategy review."),
+    Subcommand("checkin", "/accord checkin [settings]",
+               "Answer the open check-in round; `settings` changes the statements, scale and window."),
     Subcommand("history", "/accord history", "The latest changes to the plan, with who made them."),
     Subcommand(
         "remind",

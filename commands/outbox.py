@@ -80,3 +80,23 @@ def publish_home(db: Session, *, key: str, user: str, data: dict[str, Any], now:
         OutboxMessage(idempotency_key=key, method="views.publish", user=user, view="raw", data=data,
                       next_attempt_at=now, created_at=now),
     )
+
+
+def direct_message(
+    db: Session, *, key: str, user: str, fallback_channel: str, view: str, data: dict[str, Any], now: datetime
+) -> OutboxMessage:
+    """Queue a direct message to `user`; when Slack refuses a DM it goes to `fallback_channel`, mentioning them."""
+    return _enqueue(
+        db,
+        OutboxMessage(idempotency_key=key, method="dm", user=user, channel=fallback_channel, view=view, data=data,
+                      next_attempt_at=now, created_at=now),
+    )
+
+
+def lookup_user(db: Session, *, key: str, user: str, now: datetime) -> OutboxMessage:
+    """Queue a users.info of `user`, whose answer sets the time zone of their people (see bot.outbox_calls)."""
+    return _enqueue(
+        db,
+        OutboxMessage(idempotency_key=key, method="users.info", user=user, view="none", data={},
+                      next_attempt_at=now, created_at=now),
+    )

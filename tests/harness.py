@@ -22,6 +22,7 @@ from bot.settings import Settings, load_settings
 from bot.slack_client import make_web_client
 from bot.web import HttpServer, make_wsgi
 from scheduler.tick import TickReport, run_tick
+from storage.clock import utcnow
 from storage.engine import make_engine
 from storage.migrate import upgrade
 
@@ -49,12 +50,22 @@ def populate(fake: FakeSlack) -> None:
     fake.add_team(THIRD, "Third")
     for user in HOME_PEOPLE:
         fake.add_user(user, HOME, user[1:].lower(), tz="Europe/London")
-    for user in PARTNER_PEOPLE:
-        fake.add_user(user, PARTNER, user[1:].lower(), tz=None)
+    for user in PARTNER_PEOPLE:  # Bob shares his timezone; his colleagues, like many external users, do not
+        fake.add_user(user, PARTNER, user[1:].lower(), tz="America/New_York" if user == "UBOB" else None)
     fake.add_user("UDAVE", THIRD, "dave", tz="America/New_York")
     everyone = (*HOME_PEOPLE, *PARTNER_PEOPLE, "UDAVE", "UACCORD")
     fake.add_channel(CHANNEL, "shared-partnership", members=everyone, is_shared=True)
     fake.add_channel(OTHER_CHANNEL, "other-partnership", members=everyone, is_shared=True)
+
+
+class Clock:
+    """The app's clock in tests: real time, unless a test sets it (`clock.now = …`)."""
+
+    def __init__(self) -> None:
+        self.now: datetime | None = None
+
+    def __call__(self) -> datetime:
+        return self.now or utcnow()
 
 
 @dataclass
@@ -69,6 +80,7 @@ class Harness:
     server: HttpServer
     database_url: str
     workdir: Path
+    clock: Clock
 
     @classmethod
     @contextmanager
@@ -86,13 +98,14 @@ class Harness:
             sender = OutboxSender(engine=engine, client=client, worker="test-sender", pace_seconds=0.05)
             identity = BotIdentity(token=BOT_TOKEN)
             identity.learn(client)
-            app = create_app(settings, client, engine=engine, identity=identity)
+            clock = Clock()
+            app = create_app(settings, client, engine=engine, identity=identity, clock=clock)
             server = HttpServer(make_wsgi(app, engine), host="127.0.0.1", port=0, threads=4)
             server.start()
             driver = SlackDriver(app_url=f"http://127.0.0.1:{server.port}/slack/events",
                                  signing_secret=SIGNING_SECRET, fake=fake)
             try:
-                yield cls(fake, driver, settings, engine, sender, server, database_url, workdir)
+                yield cls(fake, driver, settings, engine, sender, server, database_url, workdir, clock)
             finally:
                 driver.close()
                 server.stop(wait=10)

@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 
 
 ANSWERED = ("join", "status", "people", "history")  # answered to the person, only they see it
-FORMS = ("setup", "objective", "kpi", "risk", "action", "exit")  # a button opens the form (events carry no trigger)
+# answered with a button that opens the form (events carry no trigger id to open it with)
+FORMS = ("setup", "objective", "kpi", "risk", "action", "exit", "checkin")
 
 
 def answer_mention(deps: Deps, actor: Actor, name: str, rest: str) -> None:

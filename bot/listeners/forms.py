@@ -77,25 +77,29 @@ SAVES: dict[str, Save] = {
 }
 
 
+def form_listener(
+    deps: Deps, save: Save, *, confirm: Callable[[str], dict[str, Any]] = views.saved
+) -> Callable[..., None]:
+    """A view_submission listener: bad input inline (nothing saved), else close and confirm privately."""
+
+    def listener(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        actor = submitter(body, view)
+        try:
+            confirmation = save(deps, actor, submitted_values(view), metadata_of(view))
+        except InputError as exc:
+            return ack(_errors(view, exc.field, exc.message))
+        except Refused as exc:
+            return ack(_errors(view, None, exc.message))
+        except Exception:
+            log.exception("form %s failed", view.get("callback_id"))
+            return ack(_errors(view, None, SORRY))
+        ack()
+        deps.tell(actor, confirm(confirmation))
+
+    return listener
+
+
 def register(app: App, deps: Deps) -> None:
     """Listen for the plan's modal submissions."""
-
-    def make_listener(save: Save) -> Callable[..., None]:
-        def listener(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-            actor = submitter(body, view)
-            try:
-                confirmation = save(deps, actor, submitted_values(view), metadata_of(view))
-            except InputError as exc:
-                return ack(_errors(view, exc.field, exc.message))
-            except Refused as exc:
-                return ack(_errors(view, None, exc.message))
-            except Exception:
-                log.exception("form %s failed", view.get("callback_id"))
-                return ack(_errors(view, None, SORRY))
-            ack()
-            deps.tell(actor, views.saved(confirmation))
-
-        return listener
-
     for callback_id, save in SAVES.items():
-        app.view(callback_id)(make_listener(save))
+        app.view(callback_id)(form_listener(deps, save))

@@ -188,16 +188,36 @@ def button_actor(body: dict[str, Any]) -> tuple[Actor, dict[str, Any]]:
     return actor, value if isinstance(value, dict) else {}
 
 
+def button_actor_or_tell(deps: Deps, body: dict[str, Any]) -> tuple[Actor | None, dict[str, Any]]:
+    """The clicker and the button's value; (None, {}) after telling them when the button is refused."""
+    try:
+        return button_actor(body)
+    except Refused as exc:
+        _tell_in_body(deps, body, exc.message)
+        return None, {}
+
+
+# forms that are not plan items, opened by the form button too: name -> opener (filled by other modules)
+EXTRA_OPENERS: dict[str, Callable[[Request, dict[str, Any]], dict[str, Any]]] = {
+    "setup": lambda request, value: _setup(request),
+}
+
+
+def _open_any_form(request: Request, value: dict[str, Any]) -> dict[str, Any]:
+    name = str(value.get("form"))
+    opener = EXTRA_OPENERS.get(name)
+    return opener(request, value) if opener else plan_form(request, name, value.get("number"))
+
+
 def register(app: App, deps: Deps) -> None:
     """Listen for the plan's buttons (the slash subcommands are routed by listeners.slash)."""
 
     def on_button(handler: Callable[[Request, dict[str, Any]], dict[str, Any]]) -> Callable[..., None]:
         def listener(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
             ack()
-            try:
-                actor, value = button_actor(body)
-            except Refused as exc:
-                return _tell_in_body(deps, body, exc.message)
+            actor, value = button_actor_or_tell(deps, body)
+            if actor is None:
+                return
             request = Request(deps, actor, "", body.get("trigger_id", ""), client)
             answer = answer_errors(lambda: handler(request, value))
             if answer.get("text"):
@@ -208,9 +228,7 @@ def register(app: App, deps: Deps) -> None:
     app.action(Act.JOIN.value)(on_button(lambda request, value: _join(request)))
     app.action(Act.STATUS.value)(on_button(lambda request, value: _status(request)))
     # a row of form buttons needs an action id each: rmp.open_form:kpi, rmp.open_form:risk…
-    app.action(re.compile(rf"^{re.escape(Act.OPEN_FORM.value)}(:[a-z_]+)?$"))(on_button(
-        lambda request, value: _setup(request) if value.get("form") == "setup"
-        else plan_form(request, str(value.get("form")), value.get("number"))))
+    app.action(re.compile(rf"^{re.escape(Act.OPEN_FORM.value)}(:[a-z_]+)?$"))(on_button(_open_any_form))
     app.action(Act.ACTION_DONE.value)(on_button(lambda request, value: mark_done(request, int(value["number"]))))
     app.action(Act.ACTION_CANNOT.value)(on_button(
         lambda request, value: ask_cannot_complete(request, int(value["number"]))))

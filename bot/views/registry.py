@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bot.views import help, reminders, rmp
+from bot.views import checkins, help, reminders, rmp
 
 Rendered = dict[str, Any]
 
@@ -14,6 +14,9 @@ VIEWS: Mapping[str, Callable[[dict[str, Any]], Rendered]] = {
     "mention_help": help.mention_help,
     "rmp_welcome": rmp.welcome,
     "action_cannot_complete": rmp.cannot_complete,
+    "checkin_prompt": checkins.prompt,
+    "checkin_summary": checkins.summary,
+    "exit_warning": checkins.exit_warning,
     "raw": dict,  # already rendered by a listener (ephemeral answers, App Home views)
 }
 

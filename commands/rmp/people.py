@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session, select
 
+from commands import outbox
 from commands.actor import Actor
+from commands.calendar import zone
 from commands.errors import InputError, Refused
 from commands.rmp import access, audit
 from commands.rmp.forms import choice, user_id
 from storage.rmp import CONNECT, ROLES, Party, Person
+
+log = logging.getLogger(__name__)
 
 ROLE_NAMES = {"ser": "SER", "manager": "Manager", "member": "Member", "observer": "Observer"}
 
@@ -54,6 +59,7 @@ def join(db: Session, *, actor: Actor, now: datetime) -> Joined:
     audit.record(db, relationship, by=access.Member(relationship, person, party), user_id=actor.user_id,
                  entity="person", entity_id=None, verb="join", before=None,
                  after={"user_id": actor.user_id, "party": party.name, "role": person.role}, now=now)
+    look_up_timezone(db, relationship_id=relationship.id or 0, user_id=actor.user_id, now=now)
     return Joined(party.name, person.role, already=False)
 
 
@@ -122,6 +128,7 @@ def add_to_party(db: Session, *, actor: Actor, text_args: str, now: datetime) ->
     before = {"user_id": target_id, "party": existing.party.name, "role": existing.role} if existing else None
     if existing is None:
         db.add(Person(relationship_id=by.relationship.id or 0, party_id=party.id or 0, user_id=target_id, role=role))
+        look_up_timezone(db, relationship_id=by.relationship.id or 0, user_id=target_id, now=now)
     else:
         existing.person.party_id, existing.person.role = party.id or 0, role
         db.add(existing.person)
@@ -129,6 +136,30 @@ def add_to_party(db: Session, *, actor: Actor, text_args: str, now: datetime) ->
                  verb="party", before=before, after={"user_id": target_id, "party": party.name, "role": role},
                  now=now)
     return target_id, party.name, role
+
+
+def look_up_timezone(db: Session, *, relationship_id: int, user_id: str, now: datetime) -> None:
+    """Queue a users.info of a person entering a relationship; its answer comes back to `record_timezone`."""
+    outbox.lookup_user(db, key=f"users.info:{relationship_id}:{user_id}", user=user_id, now=now)
+
+
+def record_timezone(db: Session, *, user_id: str, tz: str | None) -> int:
+    """Set the time zone Slack gives for `user_id` on each of their people; returns how many.
+
+    None (Slack gives none, as for many external users) means the relationship's time zone; so
+    does a zone this Python does not know, which is logged rather than stored.
+    """
+    if tz is not None:
+        try:
+            zone(tz)
+        except InputError:
+            log.warning("users.info gave %s the unknown time zone %r: using the relationship's", user_id, tz)
+            tz = None
+    people = db.exec(select(Person).where(Person.user_id == user_id)).all()
+    for person in people:
+        person.tz = tz
+        db.add(person)
+    return len(people)
 
 
 def list_people(db: Session, *, actor: Actor) -> PeopleList:

@@ -12,8 +12,9 @@ from sqlmodel import Session, select
 from commands import outbox
 from commands.actor import Actor
 from commands.calendar import WEEKDAYS, parse_cadence, zone
+from commands.checkins import rounds
 from commands.errors import InputError, Refused
-from commands.rmp import access, audit
+from commands.rmp import access, audit, people
 from commands.rmp.forms import text
 from storage.rmp import CONNECT, SINGLE, Party, Person, Relationship
 
@@ -146,6 +147,8 @@ def configure(db: Session, *, actor: Actor, form: SetupInput, now: datetime) -> 
     if old or new:
         audit.record(db, existing, by=by, user_id=actor.user_id, entity="relationship", entity_id=None,
                      verb="update", before=old, after=new, now=now)
+    if {"checkin_cadence", "timezone", "working_days", "holidays"} & set(new):
+        rounds.reschedule(db, existing, now=now)
     for party, name in zip(access.parties(db, existing), names, strict=True):
         if party.name != name:
             audit.record(db, existing, by=by, user_id=actor.user_id, entity="party", entity_id=party.slot,
@@ -168,12 +171,14 @@ def _create(db: Session, *, actor: Actor, values: dict[str, Any], names: tuple[s
     founder = Person(relationship_id=relationship.id or 0, party_id=one.id or 0, user_id=actor.user_id, role="manager")
     db.add(founder)
     db.flush()
+    people.look_up_timezone(db, relationship_id=relationship.id or 0, user_id=actor.user_id, now=now)
     by = access.Member(relationship, founder, one)
     audit.record(db, relationship, by=by, user_id=actor.user_id, entity="relationship", entity_id=None,
                  verb="create", before=None,
                  after={**audit.snapshot(relationship, exclude=("id", "version", "created_at", "updated_at",
                                                                  "exit_reviewed_on")),
                         "parties": list(names)}, now=now)
+    rounds.schedule_next_round(db, relationship, after=now, now=now)
     outbox.post_message(
         db, key=f"rel:{relationship.id}:welcome", channel=relationship.channel_id, view="rmp_welcome",
         data={"name": relationship.name, "parties": list(names), "by": actor.user_id, "mode": relationship.mode,

@@ -1,0 +1,110 @@
+"""Outbox calls beyond a channel post: a direct message with its channel fallback, and a user lookup."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlmodel import Session
+
+from bot.ids import Event
+from commands.rmp.people import record_timezone
+from storage.models import OutboxMessage
+
+log = logging.getLogger("bot.outbox")
+
+# Answers of conversations.open, or of the post in the DM, meaning Accord cannot DM this person
+# (an external user whose organisation forbids it, an admin setting, a deactivated user...): the
+# message goes to the fallback channel instead. user_not_found is not among them: it is permanent.
+DM_REFUSED = frozenset({
+    "invalid_user_combination", "cannot_dm_bot", "user_disabled", "user_not_visible", "restricted_action",
+    "not_allowed_token_type", "channel_not_found", "messages_tab_disabled",
+})
+
+Finder = Callable[[str], dict[str, Any] | None]  # looks for an earlier attempt in a channel
+Pacer = Callable[[str], None]  # waits until a channel may take another post
+
+
+class Permanent(Exception):
+    """A failure that retrying cannot mend (the message is parked as failed)."""
+
+
+def metadata(key: str) -> dict[str, Any]:
+    """The message metadata carrying an outbox row's idempotency key."""
+    return {"event_type": Event.OUTBOX.value, "event_payload": {"key": key}}
+
+
+def with_mention(user: str, message: dict[str, Any]) -> dict[str, Any]:
+    """The message addressed to `user` in a channel: the mention first in the text and in the blocks."""
+    text = str(message.get("text") or "")
+    out = {**message, "text": f"<@{user}> {text}" if text else f"<@{user}>"}
+    if message.get("blocks"):
+        out["blocks"] = [{"type": "section", "text": {"type": "mrkdwn", "text": f"<@{user}>"}}, *message["blocks"]]
+    return out
+
+
+def _error(exc: SlackApiError) -> str:
+    return str(exc.response.get("error", "unknown_error"))
+
+
+def _open_dm(client: WebClient, user: str) -> tuple[str | None, str | None]:
+    """The DM channel with `user`, or None and the reason Slack refused it."""
+    try:
+        response = client.conversations_open(users=user)
+    except SlackApiError as exc:
+        if _error(exc) in DM_REFUSED:
+            return None, _error(exc)
+        raise
+    return str(response["channel"]["id"]), None
+
+
+def _post(client: WebClient, channel: str, key: str, message: dict[str, Any], pace: Pacer) -> dict[str, Any]:
+    pace(channel)
+    response = client.chat_postMessage(channel=channel, metadata=metadata(key), **message)
+    return {"ts": response["ts"], "channel": response["channel"]}
+
+
+def send_dm(
+    client: WebClient, row: OutboxMessage, message: dict[str, Any], *, find: Finder | None, pace: Pacer
+) -> dict[str, Any]:
+    """Post `message` in the DM with `row.user`, or, when Slack refuses a DM, in `row.channel` mentioning them.
+
+    `find` (given on a retry) looks for an earlier attempt's message in the DM and then in the
+    fallback channel, so that a post that reached Slack unrecorded is not made twice.
+    """
+    user, key = row.user or "", row.idempotency_key
+    dm_channel, refused = _open_dm(client, user)
+    if find is not None:
+        for channel in (dm_channel, row.channel):
+            if channel and (found := find(channel)) is not None:
+                return found
+    if dm_channel is not None:
+        try:
+            return _post(client, dm_channel, key, message, pace)
+        except SlackApiError as exc:
+            if _error(exc) not in DM_REFUSED:
+                raise
+            refused = _error(exc)
+    if not row.channel:
+        raise Permanent(f"dm: cannot DM {user} ({refused}) and no fallback channel")
+    log.info("outbox %s: no DM with %s (%s); posting in %s with a mention instead", key, user, refused, row.channel)
+    return _post(client, row.channel, key, with_mention(user, message), pace)
+
+
+def lookup_user(client: WebClient, row: OutboxMessage) -> dict[str, Any]:
+    """users.info for `row.user`: what the outbox records, and the timezone (None when Slack gives none)."""
+    response = client.users_info(user=row.user or "")
+    user = response.get("user") or {}
+    return {"ts": None, "channel": None, "tz": user.get("tz") or None}
+
+
+def record_lookup(db: Session, row: OutboxMessage, result: dict[str, Any]) -> None:
+    """Store what users.info said, in the transaction recording the row as sent."""
+    record_timezone(db, user_id=row.user or "", tz=result.get("tz"))
+
+
+# Work done in the same transaction that records a row of this method as sent.
+AFTER_SENT: dict[str, Callable[[Session, OutboxMessage, dict[str, Any]], None]] = {"users.info": record_lookup}

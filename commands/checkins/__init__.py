@@ -1,0 +1,1 @@
+"""Check-ins: scheduled rounds of KPI values and behaviour and trust ratings from each party."""

@@ -1,0 +1,113 @@
+"""Answering a round: the form a participant sees, and saving (or editing) their answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from commands.actor import Actor
+from commands.calendar import zone
+from commands.errors import InputError, Refused
+from commands.rmp import access, audit, items, kpis
+from commands.rmp.forms import number, text
+from storage.checkins import OPEN, Answer, Round
+from storage.rmp import Kpi, KpiValue, Relationship
+
+
+@dataclass(frozen=True)
+class CheckinForm:
+    """What the check-in modal shows a participant."""
+
+    round: Round
+    relationship: Relationship
+    kpis: list[Kpi]
+    previous: Answer | None
+
+
+def _closed_message(round_: Round, relationship: Relationship) -> str:
+    closed = round_.closes_at.astimezone(zone(relationship.timezone)).strftime("%a %d %b %H:%M")
+    return f"Check-in round {round_.number} closed on {closed} ({relationship.timezone}); answers are no longer taken."
+
+
+def _participant(db: Session, actor: Actor) -> access.Member:
+    me = access.member(db, actor)
+    if me.role == "observer":
+        raise Refused("Observers read the plan but do not answer check-ins.")
+    return me
+
+
+def open_round_of(db: Session, relationship: Relationship) -> Round | None:
+    """The relationship's open round, if any."""
+    return db.exec(select(Round).where(Round.relationship_id == relationship.id, Round.status == OPEN)
+                   .order_by(col(Round.number).desc())).first()
+
+
+def answer_form(db: Session, *, actor: Actor, round_id: int | None, now: datetime) -> CheckinForm:
+    """The form for the open round (or round `round_id`, from a prompt's button)."""
+    me = _participant(db, actor)
+    relationship = me.relationship
+    if round_id is None:
+        round_ = open_round_of(db, relationship)
+        if round_ is None:
+            raise Refused("No check-in round is open. Rounds open on the cadence "
+                          f"`{relationship.checkin_cadence}`; `/accord status` shows the next one.")
+    else:
+        round_ = db.get(Round, round_id)
+        if round_ is None or round_.relationship_id != relationship.id:
+            raise Refused("That check-in belongs to another relationship.")
+    if round_.status != OPEN or now >= round_.closes_at:
+        raise Refused(_closed_message(round_, relationship))
+    reported = [k for k in items.all_of(db, Kpi, relationship.id or 0) if k.active and k.reporter_slot == me.party.slot]
+    previous = db.exec(select(Answer).where(Answer.round_id == round_.id, Answer.user_id == actor.user_id)).first()
+    return CheckinForm(round_, relationship, reported, previous)
+
+
+def submit_answer(
+    db: Session, *, actor: Actor, round_id: int, ratings: dict[str, str], kpi_values: dict[str, str],
+    comment: str, now: datetime,
+) -> tuple[Answer, bool]:
+    """Save the actor's answer (or replace their earlier one) while the round is open; (answer, edited)."""
+    form = answer_form(db, actor=actor, round_id=round_id, now=now)
+    round_ = form.round
+    scores: list[int] = []
+    for index, _statement in enumerate(round_.statements):
+        raw = str(ratings.get(str(index), "")).strip()
+        if not raw.isdigit() or not 1 <= int(raw) <= round_.scale:
+            raise InputError(f"Rate this from 1 to {round_.scale}.", field=f"stmt_{index}")
+        scores.append(int(raw))
+    values: dict[str, float] = {}
+    for kpi in form.kpis:
+        raw = str(kpi_values.get(str(kpi.number), "")).strip()
+        if raw:
+            values[str(kpi.number)] = number(raw, field=f"kpi_{kpi.number}", label=kpi.name)
+    note = text(comment, field="comment", label="The comment", limit=2000, required=False)
+    me = access.member(db, actor, lock=True)
+    answer, edited = form.previous, form.previous is not None
+    if answer is None:
+        answer = Answer(round_id=round_.id or 0, user_id=actor.user_id, party_slot=me.party.slot, submitted_at=now,
+                        updated_at=now)
+    answer.ratings, answer.kpi_values, answer.comment, answer.updated_at = scores, values, note, now
+    db.add(answer)
+    for kpi in form.kpis:
+        if str(kpi.number) in values:
+            _report_kpi(db, me, kpi, round_, values[str(kpi.number)], now=now)
+    db.flush()
+    return answer, edited
+
+
+def _report_kpi(db: Session, me: access.Member, kpi: Kpi, round_: Round, value: float, *, now: datetime) -> None:
+    """The party's figure for this period: one value per KPI and round (a later report replaces it)."""
+    existing = db.exec(select(KpiValue).where(KpiValue.kpi_id == kpi.id, KpiValue.period == round_.period)).first()
+    before = {"value": existing.value, "period": round_.period.isoformat()} if existing else None
+    if existing is not None and existing.value == value:
+        return
+    if existing is None:
+        kpis.record_value(db, kpi, value=value, period=round_.period, user_id=me.person.user_id, now=now)
+    else:
+        existing.value, existing.reported_by, existing.reported_at = value, me.person.user_id, now
+        db.add(existing)
+    audit.record(db, me.relationship, by=me, user_id=me.person.user_id, entity="kpi", entity_id=kpi.number,
+                 verb="reported", before=before, after={"value": value, "period": round_.period.isoformat(),
+                                                        "round": round_.number}, now=now)

@@ -1,0 +1,66 @@
+"""Per-relationship check-in settings: the statements, the scale, the window, privacy and the gap flag."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from commands.actor import Actor
+from commands.errors import InputError
+from commands.rmp import access, audit
+from commands.rmp.forms import number, whole
+from storage.rmp import Relationship
+
+
+@dataclass(frozen=True)
+class SettingsInput:
+    """The check-in settings form as typed."""
+
+    statements: str
+    scale: str
+    window_days: str
+    min_respondents: str
+    gap_threshold: str
+    reminders: str
+
+
+def current(db: Session, *, actor: Actor) -> SettingsInput:
+    """The relationship's settings as the form shows them (editors only)."""
+    relationship = access.editor(db, actor).relationship
+    return SettingsInput("\n".join(relationship.checkin_statements), str(relationship.checkin_scale),
+                         str(relationship.checkin_window_days), str(relationship.checkin_min_respondents),
+                         f"{relationship.gap_threshold:g}", str(relationship.checkin_reminders))
+
+
+def save_settings(db: Session, *, actor: Actor, form: SettingsInput, now: datetime) -> Relationship:
+    """Change the settings (from the next round on; an open round keeps what it opened with)."""
+    by = access.editor(db, actor)
+    statements = [line.strip() for line in form.statements.splitlines() if line.strip()]
+    if not 1 <= len(statements) <= 12:
+        raise InputError("Give 1 to 12 statements, one per line.", field="statements")
+    if any(len(s) > 150 for s in statements) or len(set(statements)) != len(statements):
+        raise InputError("Each statement must be distinct and at most 150 characters.", field="statements")
+    threshold = number(form.gap_threshold, field="gap_threshold", label="The gap threshold")
+    if not 0.1 <= threshold <= 4:
+        raise InputError("The gap threshold is between 0.1 and 4 points (on a 5-point scale).",
+                         field="gap_threshold")
+    values = {
+        "checkin_statements": statements,
+        "checkin_scale": whole(form.scale, field="scale", label="The scale", low=3, high=10),
+        "checkin_window_days": whole(form.window_days, field="window_days", label="The window", low=1, high=20),
+        "checkin_min_respondents": whole(form.min_respondents, field="min_respondents",
+                                         label="The minimum of answers", low=1, high=50),
+        "gap_threshold": threshold,
+        "checkin_reminders": whole(form.reminders, field="reminders", label="Reminders", low=0, high=3),
+    }
+    relationship = by.relationship
+    before = audit.snapshot(relationship)
+    for key, value in values.items():
+        setattr(relationship, key, value)
+    old, new = audit.changed_fields(before, audit.snapshot(relationship))
+    if new:
+        audit.record(db, relationship, by=by, user_id=actor.user_id, entity="checkin_settings", entity_id=None,
+                     verb="update", before=old, after=new, now=now)
+    return relationship

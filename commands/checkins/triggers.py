@@ -1,0 +1,57 @@
+"""Exit triggers on KPIs and trust, evaluated after each round; a trigger that fires warns the SERs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from statistics import mean
+
+from sqlmodel import Session, select
+
+from commands import outbox
+from commands.checkins.summary import Summary
+from commands.rmp import access, audit, exits, items
+from commands.rmp.actions import local_today
+from storage.rmp import ExitTrigger, Person, Relationship
+
+
+def trust_means(summary: Summary) -> dict[str, float]:
+    """Each party's trust score this round: the mean of the statements about trust (else of all)."""
+    indexes = [i for i, s in enumerate(summary.statements) if "trust" in s.lower()] or \
+        list(range(len(summary.statements)))
+    return {party.name: round(mean(party.means[i] for i in indexes), 2)  # type: ignore[misc]
+            for party in summary.parties if not party.withheld}
+
+
+def evaluate_after_round(db: Session, relationship: Relationship, summary: Summary, *, now: datetime) -> list[int]:
+    """Fire the KPI and trust triggers the round has met; returns the numbers that fired."""
+    rid = relationship.id or 0
+    today = local_today(relationship, now)
+    trust = trust_means(summary)
+    fired = []
+    for trigger in items.all_of(db, ExitTrigger, rid):
+        if trigger.status == "triggered" or trigger.kind not in ("kpi_red", "trust_below"):
+            continue
+        reason = None
+        if trigger.kind == "kpi_red" and exits.current_status(db, trigger, relationship_id=rid, today=today) \
+                == "triggered":
+            reason = f"KPI #{trigger.kpi_number} has been red for {trigger.periods} periods in a row"
+        elif trigger.kind == "trust_below" and trigger.threshold is not None:
+            low = {party: score for party, score in trust.items() if score < trigger.threshold}
+            if low:
+                reason = "trust below " + f"{trigger.threshold:g}: " + \
+                    ", ".join(f"{party} {score:g}" for party, score in sorted(low.items()))
+        if reason is None:
+            continue
+        trigger.status = "triggered"
+        db.add(trigger)
+        change = audit.record(db, relationship, by=None, user_id="accord", entity="exit_trigger",
+                              entity_id=trigger.number, verb="fired", before={"status": "clear"},
+                              after={"status": "triggered", "reason": reason}, now=now)
+        sers = sorted(p.user_id for p in db.exec(select(Person).where(Person.relationship_id == rid,
+                                                                     Person.role == "ser")))
+        outbox.post_message(db, key=f"rel:{rid}:change:{change.version}", channel=relationship.channel_id,
+                            view="exit_warning", now=now,
+                            data={"number": trigger.number, "description": trigger.description, "reason": reason,
+                                  "sers": sers, "parties": [p.name for p in access.parties(db, relationship)]})
+        fired.append(trigger.number)
+    return fired

@@ -1,0 +1,268 @@
+"""Direct messages through the outbox (with the shared channel as fallback) and users.info lookups
+that set each person's time zone, against the fake Slack."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from bot.fakeslack import FakeSlack
+from bot.outbox import OutboxSender
+from bot.settings import load_settings
+from bot.slack_client import make_web_client
+from commands import outbox
+from commands.actor import Actor
+from commands.rmp import people, setup
+from storage.clock import utcnow
+from storage.engine import transaction
+from storage.models import FAILED, SENT, OutboxMessage
+from storage.rmp import SINGLE, Person, Relationship
+from tests.harness import BOT_TOKEN, CHANNEL, HOME, OTHER_CHANNEL, PARTNER, THIRD, populate
+
+NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+BUTTON = {"type": "actions", "elements": [
+    {"type": "button", "action_id": "rmp.open_form", "text": {"type": "plain_text", "text": "Answer"},
+     "value": "checkin"},
+]}
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    with FakeSlack(bot_token=BOT_TOKEN, team_id=HOME, bot_user_id="UACCORD") as running:
+        populate(running)
+        yield running
+
+
+def _sender(engine: Engine, fake: FakeSlack, *, pace: float = 0.0, timeout: int = 10) -> OutboxSender:
+    settings = load_settings({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": fake.api_url})
+    return OutboxSender(engine=engine, client=make_web_client(settings, timeout=timeout), worker="test",
+                        pace_seconds=pace)
+
+
+def _data(text: str) -> dict[str, Any]:
+    return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}, BUTTON]}
+
+
+def _dm(engine: Engine, key: str, user: str, text: str = "Your check-in is open") -> None:
+    with transaction(engine) as db:
+        outbox.direct_message(db, key=key, user=user, fallback_channel=CHANNEL, view="raw", data=_data(text),
+                              now=utcnow())
+
+
+def _post(engine: Engine, key: str) -> None:
+    with transaction(engine) as db:
+        outbox.post_message(db, key=key, channel=CHANNEL, view="raw", data={"text": key}, now=utcnow())
+
+
+def _rows(engine: Engine) -> dict[str, OutboxMessage]:
+    with Session(engine) as db:
+        return {row.idempotency_key: row for row in db.exec(select(OutboxMessage))}
+
+
+def _due_now(engine: Engine) -> None:
+    with transaction(engine) as db:
+        for row in db.exec(select(OutboxMessage)):
+            row.next_attempt_at = utcnow()
+
+
+def _timezones(engine: Engine) -> dict[tuple[str, str], str | None]:
+    with Session(engine) as db:
+        rows = db.exec(select(Person, Relationship).where(Person.relationship_id == Relationship.id)).all()
+        return {(relationship.channel_id, person.user_id): person.tz for person, relationship in rows}
+
+
+# -- direct messages ------------------------------------------------------------------------------
+
+
+def test_a_dm_to_a_home_user_lands_in_their_dm_with_the_rendered_blocks(engine: Engine, fake: FakeSlack) -> None:
+    _dm(engine, "dm:erin", "UERIN")
+    assert _sender(engine, fake).drain().sent == ["dm:erin"]
+    row = _rows(engine)["dm:erin"]
+    assert row.status == SENT and row.sent_channel and row.sent_channel.startswith("D")
+    assert row.channel == CHANNEL  # the fallback stays on the row; sent_channel says where it went
+    assert "UERIN" in fake.channel(row.sent_channel)["members"]
+    [message] = fake.messages(row.sent_channel)
+    assert message["ts"] == row.ts
+    assert message["text"] == "Your check-in is open" and message["blocks"] == _data("Your check-in is open")["blocks"]
+    assert message["metadata"]["event_payload"]["key"] == "dm:erin"
+    assert fake.messages(CHANNEL) == []
+
+
+def test_a_dm_to_an_external_user_falls_back_to_the_shared_channel_with_a_mention(
+    engine: Engine, fake: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert fake.user("UBOB")["team_id"] == PARTNER and not fake.allow_external_dm
+    _dm(engine, "dm:bob", "UBOB")
+    with caplog.at_level(logging.INFO):
+        assert _sender(engine, fake).drain().sent == ["dm:bob"]
+    [opened] = fake.calls_to("conversations.open")
+    assert opened.response.get("error") == "invalid_user_combination"
+    row = _rows(engine)["dm:bob"]
+    [message] = fake.messages(CHANNEL)
+    assert row.sent_channel == CHANNEL and row.ts == message["ts"]
+    assert message["text"].startswith("<@UBOB> ")
+    first, *rest = message["blocks"]
+    assert first["type"] == "section" and "<@UBOB>" in first["text"]["text"]
+    assert rest == _data("Your check-in is open")["blocks"]  # the button is still there, for them
+    assert message["metadata"]["event_payload"]["key"] == "dm:bob"
+    fallbacks = [r for r in caplog.records if "no DM with UBOB (invalid_user_combination)" in r.getMessage()]
+    assert [r.levelno for r in fallbacks] == [logging.INFO]  # normal, not an error
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_an_external_user_whose_organisation_allows_dms_gets_one(engine: Engine, fake: FakeSlack) -> None:
+    fake.allow_external_dm = True
+    _dm(engine, "dm:bob", "UBOB")
+    assert _sender(engine, fake).drain().sent == ["dm:bob"]
+    sent_channel = _rows(engine)["dm:bob"].sent_channel or ""
+    assert sent_channel.startswith("D") and fake.messages(CHANNEL) == []
+
+
+@pytest.mark.parametrize("error", ["messages_tab_disabled", "restricted_action"])
+def test_a_dm_refused_at_posting_falls_back_too(engine: Engine, fake: FakeSlack, error: str) -> None:
+    fake.inject("chat.postMessage", error=error, times=1)  # the DM opened, but the post in it is refused
+    _dm(engine, "dm:erin", "UERIN")
+    assert _sender(engine, fake).drain().sent == ["dm:erin"]
+    [message] = fake.messages(CHANNEL)
+    assert message["text"].startswith("<@UERIN> ") and _rows(engine)["dm:erin"].sent_channel == CHANNEL
+
+
+def test_a_dm_to_an_unknown_user_is_parked_not_sent_to_the_channel(engine: Engine, fake: FakeSlack) -> None:
+    _dm(engine, "dm:nobody", "U0NOBODY")
+    assert _sender(engine, fake).drain().failed == ["dm:nobody"]
+    assert "user_not_found" in (_rows(engine)["dm:nobody"].last_error or "")
+    assert fake.messages(CHANNEL) == []
+
+
+def test_a_dm_whose_answer_timed_out_after_slack_posted_is_not_posted_twice(engine: Engine, fake: FakeSlack) -> None:
+    fake.inject("chat.postMessage", delay=2.0, times=1)  # Slack posts it, but answers after our timeout
+    _dm(engine, "dm:erin", "UERIN")
+    sender = _sender(engine, fake, timeout=1)
+    assert sender.drain().retried == ["dm:erin"]
+    fake.wait_for("chat.postMessage", count=1, timeout=5)
+    _due_now(engine)
+    assert sender.drain().sent == ["dm:erin"]
+    row = _rows(engine)["dm:erin"]
+    assert len(fake.calls_to("chat.postMessage")) == 1  # found through conversations.history of the DM
+    [message] = fake.messages(row.sent_channel or "")
+    assert row.ts == message["ts"] and row.sent_channel and row.sent_channel.startswith("D")
+
+
+def test_a_fallback_whose_connection_dropped_is_found_in_the_channel_not_posted_twice(
+    engine: Engine, fake: FakeSlack
+) -> None:
+    fake.inject("chat.postMessage", drop=True, times=1)  # Slack posts the fallback; the answer is lost
+    _dm(engine, "dm:bob", "UBOB")
+    sender = _sender(engine, fake)
+    assert sender.drain().retried == ["dm:bob"]
+    _due_now(engine)
+    assert sender.drain().sent == ["dm:bob"]
+    assert len(fake.calls_to("chat.postMessage")) == 1
+    [message] = fake.messages(CHANNEL)
+    row = _rows(engine)["dm:bob"]
+    assert (row.sent_channel, row.ts) == (CHANNEL, message["ts"])
+
+
+def test_a_dm_retried_after_a_server_error_is_delivered_once(engine: Engine, fake: FakeSlack) -> None:
+    fake.inject("conversations.open", status=503, times=3)  # more than the client's own retries
+    _dm(engine, "dm:erin", "UERIN")
+    sender = _sender(engine, fake)
+    assert sender.drain().retried == ["dm:erin"]
+    _due_now(engine)
+    assert sender.drain().sent == ["dm:erin"]
+    assert len(fake.messages(_rows(engine)["dm:erin"].sent_channel or "")) == 1
+
+
+def test_dms_are_not_held_up_by_the_shared_channels_pace(engine: Engine, fake: FakeSlack) -> None:
+    _post(engine, "post-1")
+    _post(engine, "post-2")
+    _dm(engine, "dm:erin", "UERIN")
+    report = _sender(engine, fake, pace=5.0).drain(max_seconds=1.0)
+    assert report.sent == ["post-1", "dm:erin"]  # post-2 waits for the channel's pace; the DM does not
+
+
+def test_a_fallback_is_paced_with_the_channel_it_is_posted_in(engine: Engine, fake: FakeSlack) -> None:
+    fake.enforce_rate_limit("chat.postMessage", per_channel_per_second=1.0)
+    _post(engine, "post-1")
+    _dm(engine, "dm:bob", "UBOB")
+    _post(engine, "post-2")
+    assert _sender(engine, fake, pace=1.0).drain().sent == ["post-1", "dm:bob", "post-2"]
+    calls = fake.calls_to("chat.postMessage")
+    assert [call.status for call in calls] == [200, 200, 200]
+    gaps = [b.at - a.at for a, b in zip(calls, calls[1:], strict=False)]
+    assert all(gap >= 0.95 for gap in gaps), gaps
+
+
+# -- time zone lookups ----------------------------------------------------------------------------
+
+
+def test_people_entering_a_relationship_get_their_slack_time_zone(engine: Engine, fake: FakeSlack) -> None:
+    assert fake.user("UALICE")["tz"] == "Europe/London" and fake.user("UCAROL")["tz"] is None
+    alice = Actor("UALICE", HOME, CHANNEL)
+    with transaction(engine) as db:
+        setup.configure(db, actor=alice, form=setup.SetupInput(name="Joint", party_1="Home", party_2="Partner"),
+                        now=NOW)
+        people.join(db, actor=Actor("UCAROL", PARTNER, CHANNEL), now=NOW)
+        people.join(db, actor=Actor("UERIN", HOME, CHANNEL), now=NOW)
+        people.join(db, actor=Actor("UERIN", HOME, CHANNEL), now=NOW)  # already in: nothing more queued
+        # a single-workspace relationship where people are put in a party by hand
+        setup.configure(db, actor=Actor("UALICE", HOME, OTHER_CHANNEL), now=NOW, form=setup.SetupInput(
+            name="By hand", party_1="Us", party_2="Them", mode=SINGLE))
+        people.add_to_party(db, actor=Actor("UALICE", HOME, OTHER_CHANNEL), text_args="add <@UDAVE> Them", now=NOW)
+        ids = {r.channel_id: r.id for r in db.exec(select(Relationship))}
+    lookups = sorted(key for key, row in _rows(engine).items() if row.method == "users.info")
+    assert lookups == sorted([f"users.info:{ids[CHANNEL]}:UALICE", f"users.info:{ids[CHANNEL]}:UCAROL",
+                              f"users.info:{ids[CHANNEL]}:UERIN", f"users.info:{ids[OTHER_CHANNEL]}:UALICE",
+                              f"users.info:{ids[OTHER_CHANNEL]}:UDAVE"])
+    with transaction(engine) as db:  # a time zone from before: Slack now gives none, so it goes
+        carol = db.exec(select(Person).where(Person.user_id == "UCAROL")).one()
+        carol.tz = "Asia/Tokyo"
+    report = _sender(engine, fake).drain()
+    assert set(lookups) <= set(report.sent) and not report.failed
+    assert {call.args["user"] for call in fake.calls_to("users.info")} == {"UALICE", "UCAROL", "UERIN", "UDAVE"}
+    assert fake.user("UDAVE")["team_id"] == THIRD and fake.user("UDAVE")["tz"] == "America/New_York"
+    assert _timezones(engine) == {
+        (CHANNEL, "UALICE"): "Europe/London", (CHANNEL, "UERIN"): "Europe/London", (CHANNEL, "UCAROL"): None,
+        (OTHER_CHANNEL, "UALICE"): "Europe/London", (OTHER_CHANNEL, "UDAVE"): "America/New_York",
+    }
+    rows = _rows(engine)
+    assert all(rows[key].status == SENT and rows[key].ts is None for key in lookups)
+
+
+def test_a_lookup_sets_the_zone_on_every_relationship_of_the_user(engine: Engine, fake: FakeSlack) -> None:
+    with transaction(engine) as db:
+        for channel in (CHANNEL, OTHER_CHANNEL):
+            setup.configure(db, actor=Actor("UALICE", HOME, channel), now=NOW,
+                            form=setup.SetupInput(name=channel, party_1="Home", party_2="Partner"))
+        outbox.lookup_user(db, key="again", user="UALICE", now=NOW)
+    fake.add_user("UALICE", HOME, "alice", tz="Asia/Kolkata")  # she moved before any lookup ran
+    _sender(engine, fake).drain()
+    assert set(_timezones(engine).values()) == {"Asia/Kolkata"}
+
+
+def test_a_lookup_of_an_unknown_user_is_parked(engine: Engine, fake: FakeSlack) -> None:
+    with transaction(engine) as db:
+        outbox.lookup_user(db, key="users.info:1:U0GONE", user="U0GONE", now=NOW)
+    report = _sender(engine, fake).drain()
+    assert report.failed == ["users.info:1:U0GONE"] and not report.retried
+    row = _rows(engine)["users.info:1:U0GONE"]
+    assert row.status == FAILED and "user_not_found" in (row.last_error or "") and row.attempts == 1
+
+
+def test_a_lookup_that_times_out_is_retried(engine: Engine, fake: FakeSlack) -> None:
+    with transaction(engine) as db:
+        setup.configure(db, actor=Actor("UALICE", HOME, CHANNEL), now=NOW,
+                        form=setup.SetupInput(name="Joint", party_1="Home", party_2="Partner"))
+    fake.inject("users.info", drop=True, times=1)
+    sender = _sender(engine, fake)
+    assert [key for key in sender.drain().retried if key.startswith("users.info")] != []
+    assert _timezones(engine) == {(CHANNEL, "UALICE"): None}
+    _due_now(engine)
+    sender.drain()
+    assert _timezones(engine) == {(CHANNEL, "UALICE"): "Europe/London"}

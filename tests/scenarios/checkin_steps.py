@@ -1,0 +1,71 @@
+"""Steps of check-in scenarios: rounds driven by `accord tick --as-of`, answers through the modal."""
+
+from __future__ import annotations
+
+import subprocess
+from typing import Any
+
+import httpx
+
+from storage.clock import parse_instant
+from tests.harness import CHANNEL, Harness, accord_command
+from tests.scenarios.plan_steps import latest_view, submit
+
+
+def tick(harness: Harness, at: str) -> str:
+    """`accord tick --as-of at` in a process of its own (a restart between ticks, as in production)."""
+    result = harness.accord("tick", "--as-of", at)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def racing_ticks(harness: Harness, at: str, count: int = 2) -> None:
+    """`count` ticks at once, as replicas would run them."""
+    command = [*accord_command(), "--env-file", "/nonexistent", "tick", "--as-of", at]
+    runs = [subprocess.Popen(command, env=harness.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(count)]
+    for run in runs:
+        _out, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err
+
+
+def dm_channels(harness: Harness) -> dict[str, str]:
+    """DM channel id -> user, from the conversations.open calls that succeeded."""
+    return {call.response["channel"]["id"]: call.args["users"]
+            for call in harness.fake.calls_to("conversations.open") if call.response.get("ok")}
+
+
+def prompts(harness: Harness, user: str, round_number: int, *, reminder: bool = False) -> list[dict[str, Any]]:
+    """The check-in prompts (or reminders) `user` received for a round: by DM, or mentioned in the channel."""
+    head = "Reminder: you have not answered check-in round" if reminder else "Time for check-in round"
+    dms = dm_channels(harness)
+    found = []
+    for call in harness.fake.calls_to("chat.postMessage"):
+        text = call.args.get("text") or ""
+        if call.status != 200 or not call.response.get("ok") or f"{head} {round_number} " not in text:
+            continue
+        channel = call.args["channel"]
+        if dms.get(channel) == user or (channel == CHANNEL and text.startswith(f"<@{user}>")):
+            found.append({"at": call.at, "text": text, "channel": channel})
+    return found
+
+
+def answer(harness: Harness, user: str, at: str, ratings: list[int], *, kpis: dict[int, str] | None = None,
+           comment: str = "") -> httpx.Response:
+    """`user` runs `/accord checkin` at `at` and sends the form."""
+    harness.clock.now = parse_instant(at)
+    opened = harness.driver.slash(user, CHANNEL, "checkin")
+    if opened.text:  # refused: the reason, as the user saw it
+        return opened
+    view = latest_view(harness)
+    answers: dict[str, Any] = {f"stmt_{i}": str(r) for i, r in enumerate(ratings)}
+    answers.update({f"kpi_{n}": v for n, v in (kpis or {}).items()})
+    if comment:
+        answers["comment"] = comment
+    return submit(harness, user, view, answers)
+
+
+def channel_texts(harness: Harness) -> list[str]:
+    """Every message in the shared channel, text and blocks, as one string each."""
+    harness.sender.drain()
+    return [f"{m['text']}\n{m['blocks']}" for m in harness.fake.messages(CHANNEL)]

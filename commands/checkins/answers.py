@@ -51,7 +51,10 @@ def answer_form(db: Session, *, actor: Actor, round_id: int | None, now: datetim
     if round_id is None:
         round_ = open_round_of(db, relationship)
         if round_ is None:
-            raise Refused("No check-in round is open. Rounds open on the cadence "
+            latest = db.exec(select(Round).where(Round.relationship_id == relationship.id)
+                             .order_by(col(Round.number).desc())).first()
+            before = _closed_message(latest, relationship) + " " if latest else ""
+            raise Refused(f"{before}No check-in round is open: rounds open on the cadence "
                           f"`{relationship.checkin_cadence}`; `/accord status` shows the next one.")
     else:
         round_ = db.get(Round, round_id)

@@ -148,3 +148,27 @@ def test_check_in_settings_are_validated_and_editors_only(harness: Harness) -> N
     with Session(harness.engine) as db:
         relationship = db.exec(select(Relationship)).one()
     assert relationship.checkin_statements == ["We deliver", "We trust them"] and relationship.checkin_scale == 7
+
+
+def test_the_prompts_button_opens_the_form_until_the_round_closes(harness: Harness) -> None:
+    from bot.ids import Act
+    from storage.clock import parse_instant
+    from tests.scenarios.plan_steps import click, ephemeral_texts, latest_view
+
+    harness.clock.now = parse_instant("2027-03-03T12:00:00Z")
+    assert set_up(harness, {"checkin_cadence": "weekly on monday at 09:30"}).status_code == 200
+    join(harness, "UCAROL")  # no timezone, and no DM possible across organisations: prompted in the channel
+    harness.sender.drain()
+    harness.tick(parse_instant("2027-03-08T09:31:00Z"))
+    [prompt] = [m for m in harness.fake.messages(CHANNEL) if m["text"].startswith("<@UCAROL> Time for check-in")]
+    button = next(e for b in prompt["blocks"] if b["type"] == "actions" for e in b["elements"])
+    assert button["action_id"] == Act.CHECKIN_OPEN
+    before = len(harness.fake.open_views)
+    click(harness, "UCAROL", Act.CHECKIN_OPEN, json.loads(button["value"]), message_ts=prompt["ts"])
+    assert len(harness.fake.open_views) == before + 1
+    assert latest_view(harness)["title"]["text"] == "Check-in round 1"
+    harness.tick(parse_instant("2027-03-11T09:31:00Z"))  # the window closes
+    harness.clock.now = parse_instant("2027-03-11T10:00:00Z")
+    click(harness, "UCAROL", Act.CHECKIN_OPEN, json.loads(button["value"]), message_ts=prompt["ts"])
+    assert len(harness.fake.open_views) == before + 1
+    assert any("closed on Thu 11 Mar 09:30" in t for t in ephemeral_texts(harness, "UCAROL"))

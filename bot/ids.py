@@ -19,6 +19,8 @@ class Callback(StrEnum):
     CANNOT_COMPLETE = "rmp.cannot_complete"
     CHECKIN_ANSWER = "checkin.answer"
     CHECKIN_SETTINGS = "checkin.settings"
+    DISPUTE_RAISE = "disputes.raise"
+    DISPUTE_TEXT = "disputes.text"
 
 
 class Act(StrEnum):
@@ -30,3 +32,19 @@ class Act(StrEnum):
     ACTION_CANNOT = "rmp.action_cannot"
     STATUS = "rmp.status"
     CHECKIN_OPEN = "checkin.open"
+
+
+class DisputeAct(StrEnum):
+    """Buttons on a dispute's messages; their value carries the channel and the dispute's number."""
+
+    ESCALATE = "disputes.escalate"
+    PROPOSE = "disputes.propose"
+    PAUSE = "disputes.pause"
+    RESUME = "disputes.resume"
+    NOTE = "disputes.note"
+    ACCEPT = "disputes.accept"
+    REJECT = "disputes.reject"
+    RAISE = "disputes.raise"
+
+
+SHORTCUT_RAISE = "disputes.raise_from_message"

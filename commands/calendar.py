@@ -101,8 +101,9 @@ def calendar_of(working_days: list[int], holidays: list[str]) -> WorkingCalendar
 
 def next_occurrence(cadence: Cadence, after: datetime, tz: ZoneInfo, calendar: WorkingCalendar) -> datetime:
     """The first moment of `cadence` strictly after `after`, in `tz` (DST-safe: local wall time)."""
-    local_day = after.astimezone(tz).date() - timedelta(days=1)
-    for _ in range(800):
+    # start a month back: a cadence day moved forward by holidays may fall on or after `after`
+    local_day = after.astimezone(tz).date() - timedelta(days=32)
+    for _ in range(830):
         local_day += timedelta(days=1)
         candidate_day = _cadence_day(cadence, local_day, calendar)
         if candidate_day is None:
@@ -121,3 +122,35 @@ def _cadence_day(cadence: Cadence, day: date, calendar: WorkingCalendar) -> date
     if day.weekday() != cadence.weekday or ((day - _EPOCH_MONDAY).days // 7) % (cadence.weeks or 1):
         return None
     return calendar.first_working_day_from(day)
+
+
+DAY_SECONDS = 86_400
+
+
+def working_seconds_between(start: datetime, end: datetime, tz: ZoneInfo, calendar: WorkingCalendar) -> float:
+    """Working time from `start` to `end`: the part of it that falls on working days (local days)."""
+    if end <= start:
+        return 0.0
+    total, cursor = 0.0, start.astimezone(tz)
+    end_local = end.astimezone(tz)
+    while cursor < end_local:
+        next_midnight = datetime.combine(cursor.date() + timedelta(days=1), time(0), tz)
+        segment_end = min(next_midnight, end_local)
+        if calendar.is_working_day(cursor.date()):
+            total += (segment_end - cursor).total_seconds()
+        cursor = segment_end
+    return total
+
+
+def add_working_seconds(start: datetime, seconds: float, tz: ZoneInfo, calendar: WorkingCalendar) -> datetime:
+    """The moment when `seconds` of working time have passed after `start` (inverse of the above)."""
+    cursor, left = start.astimezone(tz), seconds
+    for _ in range(3660):
+        next_midnight = datetime.combine(cursor.date() + timedelta(days=1), time(0), tz)
+        if calendar.is_working_day(cursor.date()):
+            available = (next_midnight - cursor).total_seconds()
+            if left <= available:
+                return cursor + timedelta(seconds=left)
+            left -= available
+        cursor = next_midnight
+    raise ValueError("no end within ten years")

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from commands import reminders
 from commands.checkins import rounds
+from commands.disputes import ladder, lifecycle
 from storage.models import WorkItem
 
 WorkHandler = Callable[[Session, WorkItem, datetime], None]
@@ -19,4 +20,6 @@ HANDLERS: Mapping[str, WorkHandler] = {
     rounds.PROMPT_KIND: rounds.send_prompt,
     rounds.REMIND_KIND: rounds.send_reminders,
     rounds.CLOSE_KIND: rounds.close_round,
+    ladder.WARN_KIND: lifecycle.warn,
+    ladder.ESCALATE_KIND: lifecycle.escalate_on_timer,
 }

@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from storage.clock import as_utc
-from storage.models import WorkItem
+from storage.models import CANCELLED, PENDING, WorkItem
 
 
 def schedule(
@@ -16,6 +16,10 @@ def schedule(
 ) -> WorkItem:
     """Add a work item unless one with the same key exists (then that one is returned)."""
     existing = db.exec(select(WorkItem).where(WorkItem.idempotency_key == key)).first()
+    if existing is not None and existing.status == CANCELLED:  # queued again after a cancel: it counts again
+        existing.status, existing.due_at, existing.payload, existing.attempts = PENDING, as_utc(due_at), payload, 0
+        db.add(existing)
+        return existing
     if existing is not None:
         return existing
     item = WorkItem(kind=kind, idempotency_key=key, due_at=as_utc(due_at), payload=payload, created_at=now)

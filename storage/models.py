@@ -17,6 +17,7 @@ SENDING = "sending"
 DONE = "done"
 SENT = "sent"
 FAILED = "failed"
+CANCELLED = "cancelled"
 
 
 class WorkItem(SQLModel, table=True):

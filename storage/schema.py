@@ -2,7 +2,7 @@
 
 from sqlmodel import SQLModel
 
-from storage import checkins, models, rmp
+from storage import checkins, disputes, models, rmp
 
 metadata = SQLModel.metadata
-__all__ = ["checkins", "metadata", "models", "rmp"]
+__all__ = ["checkins", "disputes", "metadata", "models", "rmp"]

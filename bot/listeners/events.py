@@ -23,13 +23,15 @@ log = logging.getLogger(__name__)
 
 ANSWERED = ("join", "status", "people", "history")  # answered to the person, only they see it
 # answered with a button that opens the form (events carry no trigger id to open it with)
-FORMS = ("setup", "objective", "kpi", "risk", "action", "exit", "checkin")
+FORMS = ("setup", "objective", "kpi", "risk", "action", "exit", "checkin", "dispute")
 
 
-def answer_mention(deps: Deps, actor: Actor, name: str, rest: str) -> None:
+def answer_mention(deps: Deps, actor: Actor, name: str, rest: str, thread_ts: str | None = None) -> None:
     """`@accord join|status|people|history` answered ephemerally; `@accord kpi` etc. with a form button."""
     if name in FORMS:
-        value = {"channel": actor.channel_id, "form": name}
+        value: dict[str, Any] = {"channel": actor.channel_id, "form": name}
+        if name == "dispute" and thread_ts:  # raised on the thread the mention is in
+            value.update(evidence_channel=actor.channel_id, evidence_ts=thread_ts)
         message = {"text": f"Open the {name} form", "blocks": [
             section(f"<@{actor.user_id}>, here is the {name} form:"),
             actions_block([button(f"Open the {name} form", Act.OPEN_FORM, value, style="primary")]),
@@ -62,7 +64,7 @@ def register(app: App, deps: Deps) -> None:
         if not first:
             log.info("event %s already handled; Slack retry ignored", event_id)
         elif answered:
-            answer_mention(deps, actor, name, rest)
+            answer_mention(deps, actor, name, rest, event.get("thread_ts") or event.get("ts"))
 
     @app.event("message")
     def ignore_messages(ack: Ack) -> None:

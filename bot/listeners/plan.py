@@ -181,7 +181,8 @@ def button_actor(body: dict[str, Any]) -> tuple[Actor, dict[str, Any]]:
     user = body.get("user", {})
     channel = value.get("channel") if isinstance(value, dict) else None
     body_channel = (body.get("channel") or {}).get("id")
-    if body_channel and channel and body_channel != channel:
+    # a button in the shared channel must name that channel; one in a DM (D…) names the relationship's
+    if body_channel and channel and body_channel != channel and not body_channel.startswith("D"):
         raise Refused("This button belongs to another channel's relationship.")
     actor = Actor(user_id=user.get("id", ""), team_id=user.get("team_id") or (body.get("team") or {}).get("id", ""),
                   channel_id=channel or body_channel)

@@ -9,7 +9,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.deps import Deps, answer_errors
-from bot.listeners import checkins, plan
+from bot.listeners import checkins, disputes, plan
 from bot.listeners.plan import Request
 from bot.payloads import command_actor, split_command
 from bot.views.help import help_message
@@ -30,7 +30,8 @@ def _remind(request: Request) -> dict[str, Any]:
     return reminder_scheduled(result)
 
 
-ROUTES: Mapping[str, Route] = {"help": _help, "remind": _remind, **plan.ROUTES, **checkins.ROUTES}
+ROUTES: Mapping[str, Route] = {"help": _help, "remind": _remind, **plan.ROUTES, **checkins.ROUTES,
+                               **disputes.ROUTES}
 
 
 def register(app: App, deps: Deps) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bot.views import checkins, help, reminders, rmp
+from bot.views import checkins, disputes, help, reminders, rmp
 
 Rendered = dict[str, Any]
 
@@ -17,6 +17,10 @@ VIEWS: Mapping[str, Callable[[dict[str, Any]], Rendered]] = {
     "checkin_prompt": checkins.prompt,
     "checkin_summary": checkins.summary,
     "exit_warning": checkins.exit_warning,
+    "dispute_root": disputes.root,
+    "dispute_event": disputes.event,
+    "dispute_linked": disputes.linked,
+    "dispute_closed": disputes.closed,
     "raw": dict,  # already rendered by a listener (ephemeral answers, App Home views)
 }
 

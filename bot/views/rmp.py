@@ -14,6 +14,7 @@ from commands.rmp.history import History
 from commands.rmp.people import ROLE_NAMES, PeopleList
 from commands.rmp.risks import score
 from commands.rmp.status import KpiLine, Status
+from storage.rmp import Objective
 
 RAG_EMOJI = {
     "green": ":large_green_circle:", "amber": ":large_orange_circle:", "red": ":red_circle:", None: ":white_circle:",
@@ -96,7 +97,13 @@ def status_blocks(status: Status, *, buttons: bool = True) -> list[Block]:
     risks = [f"*{score(r)}* · #{r.number} {escape(r.description)} · <@{r.owner_user_id}> · {r.status}"
              for r in status.risks[:SHOWN]] or ["_No open risks._"]
     blocks += sections(["*Risks by score*", *_more(risks, len(status.risks), "risks")])
-    objectives = [f"*{kind}* · #{o.number} {escape(o.title)} · {o.status}" for o, kind in status.objectives[:SHOWN]]
+    def whose(objective: Objective, kind: str) -> str:  # a public post speaks to both parties: by name
+        if buttons or objective.party_slot is None:
+            return kind
+        return f"{status.parties[objective.party_slot - 1]}'s own"
+
+    objectives = [f"*{escape(whose(o, kind))}* · #{o.number} {escape(o.title)} · {o.status}"
+                  for o, kind in status.objectives[:SHOWN]]
     blocks += sections(["*Objectives*", *_more(objectives or ["_No objectives yet._"], len(status.objectives),
                                                "objectives")])
     exits = [f"{':rotating_light:' if state == 'triggered' else ':white_check_mark:'} #{t.number} "

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from commands import outbox, work
 from commands.calendar import calendar_of, next_occurrence, parse_cadence, zone
 from storage.checkins import CLOSED, OPEN, Answer, Prompt, Round
-from storage.models import PENDING, WorkItem
+from storage.models import CANCELLED, PENDING, WorkItem
 from storage.rmp import Party, Person, Relationship
 
 OPEN_KIND, PROMPT_KIND, REMIND_KIND, CLOSE_KIND = "checkin.open", "checkin.prompt", "checkin.remind", "checkin.close"
@@ -40,7 +40,7 @@ def reschedule(db: Session, relationship: Relationship, *, now: datetime) -> dat
     db.exec(update(WorkItem).where(  # type: ignore[call-overload]
         col(WorkItem.status) == PENDING, col(WorkItem.kind) == OPEN_KIND,
         col(WorkItem.idempotency_key).like(f"{OPEN_KIND}:{relationship.id}:%"),
-    ).values(status="cancelled"))
+    ).values(status=CANCELLED))
     return schedule_next_round(db, relationship, after=now, now=now)
 
 

@@ -15,10 +15,12 @@ from storage.rmp import ExitTrigger, Person, Relationship
 
 
 def trust_means(summary: Summary) -> dict[str, float]:
-    """Each party's trust score this round: the mean of the statements about trust (else of all)."""
+    """Each party's trust score this round on the 1-to-5 scale the triggers use: the mean of the
+    statements about trust (else of all), rescaled from the round's scale."""
     indexes = [i for i, s in enumerate(summary.statements) if "trust" in s.lower()] or \
         list(range(len(summary.statements)))
-    return {party.name: round(mean(party.means[i] for i in indexes), 2)  # type: ignore[misc]
+    scale = summary.scale
+    return {party.name: round(1 + (mean(party.means[i] for i in indexes) - 1) * 4 / (scale - 1), 2)  # type: ignore[misc]
             for party in summary.parties if not party.withheld}
 
 
@@ -42,16 +44,30 @@ def evaluate_after_round(db: Session, relationship: Relationship, summary: Summa
                     ", ".join(f"{party} {score:g}" for party, score in sorted(low.items()))
         if reason is None:
             continue
-        trigger.status = "triggered"
-        db.add(trigger)
-        change = audit.record(db, relationship, by=None, user_id="accord", entity="exit_trigger",
-                              entity_id=trigger.number, verb="fired", before={"status": "clear"},
-                              after={"status": "triggered", "reason": reason}, now=now)
-        sers = sorted(p.user_id for p in db.exec(select(Person).where(Person.relationship_id == rid,
-                                                                     Person.role == "ser")))
-        outbox.post_message(db, key=f"rel:{rid}:change:{change.version}", channel=relationship.channel_id,
-                            view="exit_warning", now=now,
-                            data={"number": trigger.number, "description": trigger.description, "reason": reason,
-                                  "sers": sers, "parties": [p.name for p in access.parties(db, relationship)]})
+        fire(db, relationship, trigger, reason=reason, now=now)
         fired.append(trigger.number)
     return fired
+
+
+def fire(db: Session, relationship: Relationship, trigger: ExitTrigger, *, reason: str, now: datetime) -> None:
+    """Mark the trigger fired, record it in the plan's history, and warn both parties' SERs."""
+    rid = relationship.id or 0
+    trigger.status = "triggered"
+    db.add(trigger)
+    change = audit.record(db, relationship, by=None, user_id="accord", entity="exit_trigger",
+                          entity_id=trigger.number, verb="fired", before={"status": "clear"},
+                          after={"status": "triggered", "reason": reason}, now=now)
+    sers = sorted(p.user_id for p in db.exec(select(Person).where(Person.relationship_id == rid,
+                                                                 Person.role == "ser")))
+    outbox.post_message(db, key=f"rel:{rid}:change:{change.version}", channel=relationship.channel_id,
+                        view="exit_warning", now=now,
+                        data={"number": trigger.number, "description": trigger.description, "reason": reason,
+                              "sers": sers, "parties": [p.name for p in access.parties(db, relationship)]})
+
+
+def on_last_level(db: Session, relationship: Relationship, *, dispute_number: int, level: str,
+                  now: datetime) -> None:
+    """A dispute reached the last ladder level: fire the triggers that wait for that."""
+    for trigger in items.all_of(db, ExitTrigger, relationship.id or 0):
+        if trigger.kind == "dispute_last_level" and trigger.status != "triggered":
+            fire(db, relationship, trigger, reason=f"dispute #{dispute_number} reached {level}", now=now)

@@ -42,11 +42,15 @@ def save_action(db: Session, *, actor: Actor, form: ActionInput, number: int | N
     by = access.editor(db, actor)
     owner = user_id(form.owner, field="owner", label="The owner")
     access.require_person(db, by.relationship, owner, field="owner")
+    due_on = iso_date(form.due_on, field="due_on", label="The due date")
+    unchanged = number is not None and items.find(db, Action, by.relationship.id or 0, number,
+                                                  label="action").due_on == due_on
+    if not unchanged:  # a new date must not be in the past; an overdue action keeps its date when edited
+        iso_date(due_on, field="due_on", label="The due date", not_before=local_today(by.relationship, now))
     values = {
         "description": text(form.description, field="description", label="The action", limit=500),
         "owner_user_id": owner,
-        "due_on": iso_date(form.due_on, field="due_on", label="The due date",
-                           not_before=local_today(by.relationship, now)),
+        "due_on": due_on,
     }
     return items.save(db, by, entity="action", values=values, model=Action, number=number,
                       user_id=actor.user_id, now=now)

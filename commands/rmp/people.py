@@ -101,6 +101,11 @@ def set_role(db: Session, *, actor: Actor, text_args: str, now: datetime) -> tup
     return target_id, role
 
 
+def _has_editor(db: Session, party_id: int) -> bool:
+    """Whether a party already has an SER or a manager (until then the other party may name its first)."""
+    return any(p.role in access.EDITORS for p in db.exec(select(Person).where(Person.party_id == party_id)))
+
+
 def _other_editor(db: Session, by: access.Member) -> bool:
     others = db.exec(select(Person).where(Person.party_id == by.party.id, Person.user_id != by.person.user_id))
     return any(person.role in access.EDITORS for person in others)
@@ -125,6 +130,12 @@ def add_to_party(db: Session, *, actor: Actor, text_args: str, now: datetime) ->
     if party is None:
         raise InputError(f"No party is called `{wanted}`: use {' or '.join(p.name for p in parties)}.")
     existing = access.find_member(db, by.relationship, target_id)
+    if party.id != by.party.id and _has_editor(db, party.id or 0):
+        raise Refused(f"People of {party.name} are added by {party.name}'s SERs and managers.")
+    if existing is not None and existing.party.id != by.party.id:
+        raise Refused(f"<@{target_id}> is in {existing.party.name}: only its SERs and managers change that.")
+    if existing is not None and existing.person.user_id == actor.user_id and not _other_editor(db, by):
+        raise Refused(f"You are the last SER or manager of {by.party.name}: name another one first.")
     before = {"user_id": target_id, "party": existing.party.name, "role": existing.role} if existing else None
     if existing is None:
         db.add(Person(relationship_id=by.relationship.id or 0, party_id=party.id or 0, user_id=target_id, role=role))

@@ -140,6 +140,8 @@ def configure(db: Session, *, actor: Actor, form: SetupInput, now: datetime) -> 
     if existing is None:
         return _create(db, actor=actor, values=values, names=names, now=now)
     by = access.editor(db, actor)
+    if values["mode"] != existing.mode:
+        raise InputError("How the parties are told apart is fixed once the relationship exists.", field="mode")
     before = audit.snapshot(existing)
     for key, value in values.items():
         setattr(existing, key, value)

@@ -1,0 +1,1 @@
+"""Disputes: raised by one party, climbing the agreed ladder on working-day timers until resolved."""

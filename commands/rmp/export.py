@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel, col, select
 
+from commands.disputes import transfer
 from commands.errors import InputError
 from commands.rmp import items
 from storage.clock import as_utc
@@ -24,10 +25,11 @@ FORMATS = ("yaml", "json")
 
 RELATIONSHIP_FIELDS = (
     "channel_id", "name", "mode", "timezone", "working_days", "holidays", "checkin_cadence", "review_cadence",
-    "ladder", "exit_reviewed_on", "version", "created_at", "updated_at",
+    "ladder", "exit_reviewed_on", "checkin_statements", "checkin_scale", "checkin_window_days",
+    "checkin_min_respondents", "checkin_reminders", "gap_threshold", "version", "created_at", "updated_at",
 )
 PARTY_FIELDS = ("slot", "name", "team_id")
-PERSON_FIELDS = ("user_id", "party", "role")
+PERSON_FIELDS = ("user_id", "party", "role", "tz")
 OBJECTIVE_FIELDS = ("number", "party_slot", "title", "benefit_1", "benefit_2", "status")
 KPI_FIELDS = ("number", "name", "unit", "direction", "target", "amber", "red", "owner_slot", "reporter_slot",
               "cadence", "active", "values")
@@ -41,7 +43,7 @@ CHANGE_FIELDS = ("version", "at", "user_id", "party", "entity", "entity_id", "ve
 SECTIONS: dict[str, tuple[str, ...]] = {
     "relationship": RELATIONSHIP_FIELDS, "parties": PARTY_FIELDS, "people": PERSON_FIELDS,
     "objectives": OBJECTIVE_FIELDS, "kpis": KPI_FIELDS, "risks": RISK_FIELDS, "actions": ACTION_FIELDS,
-    "exit_triggers": TRIGGER_FIELDS, "history": CHANGE_FIELDS,
+    "exit_triggers": TRIGGER_FIELDS, "disputes": transfer.DISPUTE_FIELDS, "history": CHANGE_FIELDS,
 }
 ITEM_TABLES: dict[str, type[SQLModel]] = {
     "objectives": Objective, "risks": Risk, "actions": Action, "exit_triggers": ExitTrigger,
@@ -72,13 +74,14 @@ def export_plan(db: Session, *, channel_id: str) -> dict[str, Any]:
         "accord_export": FORMAT_VERSION,
         "relationship": _fields(relationship, RELATIONSHIP_FIELDS),
         "parties": [_fields(party, PARTY_FIELDS) for party in parties],
-        "people": [{"user_id": person.user_id, "party": slot_of[person.party_id], "role": person.role}
-                   for person in people],
+        "people": [{"user_id": person.user_id, "party": slot_of[person.party_id], "role": person.role,
+                    "tz": person.tz} for person in people],
         "objectives": [_fields(row, OBJECTIVE_FIELDS) for row in items.all_of(db, Objective, rid)],
         "kpis": [{**_fields(kpi, KPI_FIELDS[:-1]), "values": _values(db, kpi)} for kpi in items.all_of(db, Kpi, rid)],
     }
     for section in ("risks", "actions", "exit_triggers"):
         document[section] = [_fields(row, SECTIONS[section]) for row in items.all_of(db, ITEM_TABLES[section], rid)]
+    document["disputes"] = transfer.export_disputes(db, rid, plain)
     document["history"] = [_fields(change, CHANGE_FIELDS) for change in changes]
     return document
 

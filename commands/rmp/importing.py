@@ -15,10 +15,13 @@ from typing import Any, NoReturn
 from sqlmodel import Session, select
 
 from commands.calendar import parse_cadence, zone
+from commands.checkins import rounds
+from commands.disputes import lifecycle, transfer
 from commands.errors import InputError
 from commands.rmp import actions, exits, objectives, risks
 from commands.rmp.export import FORMAT_VERSION, ITEM_TABLES, SECTIONS, PlanFileError, shown
-from storage.clock import as_utc, parse_instant
+from storage.clock import as_utc, parse_instant, utcnow
+from storage.disputes import OPEN, PAUSED, RESOLVED
 from storage.rmp import CONNECT, ROLES, SINGLE, Change, Kpi, KpiValue, Party, Person, Relationship
 
 Reader = Callable[[Any, str], Any]
@@ -197,10 +200,13 @@ READERS: dict[str, dict[str, Reader]] = {
         "channel_id": text(64), "name": text(150), "mode": choice((CONNECT, SINGLE)), "timezone": _checked(64, zone),
         "working_days": _working_days, "holidays": lambda v, p: [d.isoformat() for d in _list(v, p, day)],
         "checkin_cadence": CADENCE, "review_cadence": CADENCE, "ladder": _ladder,
-        "exit_reviewed_on": nullable(day), "version": whole(0, MAX_INT), "created_at": instant, "updated_at": instant,
+        "exit_reviewed_on": nullable(day), "checkin_statements": lambda v, p: _list(v, p, text(150)),
+        "checkin_scale": whole(3, 10), "checkin_window_days": whole(1, 20), "checkin_min_respondents": whole(1, 50),
+        "checkin_reminders": whole(0, 3), "gap_threshold": number,
+        "version": whole(0, MAX_INT), "created_at": instant, "updated_at": instant,
     },
     "parties": {"slot": SLOT, "name": text(80), "team_id": nullable(text(64))},
-    "people": {"user_id": text(64), "party": SLOT, "role": choice(ROLES)},
+    "people": {"user_id": text(64), "party": SLOT, "role": choice(ROLES), "tz": nullable(_checked(64, zone))},
     "objectives": {
         "number": NUMBER, "party_slot": nullable(SLOT), "title": text(150), "benefit_1": text(1000, required=False),
         "benefit_2": text(1000, required=False), "status": choice(objectives.STATUSES),
@@ -222,6 +228,18 @@ READERS: dict[str, dict[str, Reader]] = {
         "number": NUMBER, "kind": choice(exits.KINDS), "description": text(500), "kpi_number": nullable(NUMBER),
         "periods": nullable(whole(1, 24)), "threshold": nullable(number), "on_date": nullable(day),
         "status": choice(exits.STATUSES),
+    },
+    "disputes": {
+        "number": NUMBER, "title": text(150), "description": text(3000), "severity": choice(lifecycle.SEVERITIES),
+        "desired_outcome": text(1000, required=False), "raised_by": text(64), "raising_slot": SLOT,
+        "evidence_channel": nullable(text(64)), "evidence_ts": nullable(text(32)), "ladder": _ladder,
+        "level": whole(0, 5), "level_started_at": instant, "level_due_at": nullable(instant),
+        "paused_remaining": nullable(number), "status": choice((OPEN, PAUSED, RESOLVED)),
+        "proposal": nullable(text(2000)), "proposal_slot": nullable(SLOT), "proposal_by": nullable(text(64)),
+        "resolution": nullable(text(2000)), "lessons": nullable(text(2000)), "opened_at": instant,
+        "resolved_at": nullable(instant),
+        "log": _records({"at": instant, "user_id": text(64), "party": text(80, required=False), "kind": text(24),
+                         "detail": json_mapping}),
     },
     "history": {
         "version": NUMBER, "at": instant, "user_id": text(64, required=False), "party": text(80, required=False),
@@ -337,7 +355,7 @@ def import_plan(db: Session, data: Any) -> Relationship:
     db.add_all(parties.values())
     db.flush()
     db.add_all(Person(relationship_id=rid, party_id=parties[row["party"]].id or 0, user_id=row["user_id"],
-                      role=row["role"]) for row in plan["people"])
+                      role=row["role"], tz=row["tz"]) for row in plan["people"])
     for section, model in ITEM_TABLES.items():
         db.add_all(model(relationship_id=rid, **row) for row in plan[section])
     kpis = [(Kpi(relationship_id=rid, **{k: v for k, v in row.items() if k != "values"}), row["values"])
@@ -347,5 +365,7 @@ def import_plan(db: Session, data: Any) -> Relationship:
     for kpi, values in kpis:
         db.add_all(KpiValue(kpi_id=kpi.id or 0, **value) for value in values)
     db.add_all(Change(relationship_id=rid, **row) for row in plan["history"])
+    transfer.import_disputes(db, relationship, plan["disputes"], now=utcnow())
+    rounds.schedule_next_round(db, relationship, after=utcnow(), now=utcnow())
     db.flush()
     return relationship

@@ -58,7 +58,28 @@ def build_plan(engine: Engine, *, channel: str = CHANNEL, now: datetime = NOW) -
             holidays="2026-12-25, 2026-12-26", checkin_cadence="weekly on tuesday at 10:00",
             review_cadence="monthly on the first working day at 11:00",
         ))
+        _checkins_and_disputes(db, alice, bob, clock)
     return channel
+
+
+def _checkins_and_disputes(db: Session, alice: Actor, bob: Actor, clock: Clock) -> None:
+    """Check-in settings, a timezone learnt from Slack, and two disputes with their logs (one resolved)."""
+    from commands.checkins import settings
+    from commands.disputes import lifecycle
+
+    settings.save_settings(db, actor=alice, now=clock(), form=settings.SettingsInput(
+        "We deliver on time\nWe trust the partner — 信頼", "7", "4", "2", "1.5", "2"))
+    people.record_timezone(db, user_id=BOB, tz="America/New_York")
+    raise_form = lifecycle.RaiseInput
+    lifecycle.raise_dispute(db, actor=bob, now=clock(), form=raise_form(
+        "Invoices late — Rechnungen", "Three invoices were late", "2", "high", "Pay within 30 days",
+        evidence_channel=alice.channel_id, evidence_ts="1732540000.000100"))
+    lifecycle.escalate_now(db, actor=bob, number=1, reason="No answer", now=clock())
+    lifecycle.propose(db, actor=alice, number=1, resolution="Pay within 20 days", now=clock())
+    lifecycle.accept(db, actor=bob, number=1, lessons="Agree terms up front", now=clock())
+    lifecycle.raise_dispute(db, actor=alice, now=clock(), form=raise_form(
+        "Scope creep", "Requests outside the SOW", "1", "medium"))
+    lifecycle.add_note(db, actor=bob, number=2, note="We will list them", now=clock())
 
 
 def _objectives(db: Session, alice: Actor, bob: Actor, clock: Clock) -> None:

@@ -140,7 +140,8 @@ def test_history_is_included_one_entry_per_change(engine: Engine) -> None:
     assert [entry["version"] for entry in history] == list(range(1, len(history) + 1))
     assert history[-1]["version"] == document["relationship"]["version"]
     assert {entry["entity"] for entry in history} == {
-        "relationship", "person", "party", "objective", "kpi", "risk", "action", "exit_trigger", "exit_strategy"}
+        "relationship", "person", "party", "objective", "kpi", "risk", "action", "exit_trigger", "exit_strategy",
+        "checkin_settings"}
     assert {entry["verb"] for entry in history} >= {"create", "update", "join", "role", "done", "cannot_complete",
                                                      "reviewed"}
     assert all(entry["at"].endswith("+00:00") for entry in history)
@@ -179,7 +180,8 @@ MALFORMED = {
                                                      "observer, got 'boss'"),
     "exit kpi": (_change(("exit_triggers", 0, "kpi_number"), 9), "exit_triggers[0].kpi_number: there is no KPI #9"),
     "missing name": (_change(("relationship", "name"), ...), "relationship.name: missing"),
-    "late in history": (_change(("history", 28, "version"), 30), "history[28].version: 30 is above"),
+    "late in history": (_change(("history", 0, "version"), 10_000), "history[0].version: 10000 is above"),
+    "dispute log": (_change(("disputes", 0, "log", 1, "at"), "yesterday"), "disputes[0].log[1].at: expected"),
 }
 
 
@@ -291,3 +293,15 @@ def test_both_subcommands_have_help(command: str) -> None:
     result = subprocess.run([*accord_command(), command, "--help"], capture_output=True, text=True, timeout=60,
                             check=False, env={"PATH": os.environ["PATH"]})
     assert result.returncode == 0 and f"usage: accord {command}" in result.stdout
+
+
+def test_disputes_with_their_log_and_check_in_settings_travel_in_the_export(engine: Engine) -> None:
+    build_plan(engine)
+    document = exported(engine)
+    assert document["relationship"]["checkin_scale"] == 7
+    assert document["relationship"]["checkin_statements"][1] == "We trust the partner — 信頼"
+    assert {p["user_id"]: p["tz"] for p in document["people"]}["U0BOB"] == "America/New_York"
+    first, second = document["disputes"]
+    assert first["status"] == "resolved" and first["lessons"] == "Agree terms up front"
+    assert [event["kind"] for event in first["log"]] == ["raised", "escalated", "proposed", "resolved"]
+    assert [event["kind"] for event in second["log"]] == ["raised", "note"] and second["status"] == "open"

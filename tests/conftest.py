@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
+from bot.fakeslack import FakeSlack
 from storage.engine import make_engine, normalise_url
 from storage.migrate import upgrade
 
@@ -55,6 +56,16 @@ def engine(database_url: str) -> Iterator[Engine]:
     upgrade(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    """The packaged fake Slack on a free port, with two organisations sharing a channel."""
+    from tests.harness import BOT_TOKEN, HOME, populate
+
+    with FakeSlack(bot_token=BOT_TOKEN, team_id=HOME, bot_user_id="UACCORD") as running:
+        populate(running)
+        yield running
 
 
 @pytest.fixture

@@ -136,3 +136,10 @@ class Harness:
         """How many rows a table holds."""
         with Session(self.engine) as db:
             return int(db.exec(select(func.count()).select_from(table)).one())
+
+
+def make_sender(engine: Engine, fake: FakeSlack, *, pace: float = 0.0, timeout: int = 10) -> OutboxSender:
+    """An outbox sender for `engine` that reaches the fake Slack."""
+    settings = load_settings({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": fake.api_url})
+    return OutboxSender(engine=engine, client=make_web_client(settings, timeout=timeout), worker="test",
+                        pace_seconds=pace)

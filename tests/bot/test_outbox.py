@@ -3,7 +3,6 @@ threads and updates after their root, posts paced per channel."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -11,27 +10,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.fakeslack import FakeSlack
-from bot.outbox import OutboxSender
-from bot.settings import load_settings
-from bot.slack_client import make_web_client
 from commands import outbox
 from storage.clock import utcnow
 from storage.engine import transaction
 from storage.models import FAILED, PENDING, SENT, OutboxMessage
-from tests.harness import BOT_TOKEN, CHANNEL, HOME, populate
+from tests.harness import CHANNEL, make_sender
 
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack(bot_token=BOT_TOKEN, team_id=HOME, bot_user_id="UACCORD") as running:
-        populate(running)
-        yield running
-
-
-def _sender(engine: Engine, fake: FakeSlack, *, pace: float = 0.0, timeout: int = 10) -> OutboxSender:
-    settings = load_settings({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": fake.api_url})
-    client = make_web_client(settings, timeout=timeout)
-    return OutboxSender(engine=engine, client=client, worker="test", pace_seconds=pace)
+_sender = make_sender
 
 
 def _due_now(engine: Engine) -> None:

@@ -4,7 +4,6 @@ that set each person's time zone, against the fake Slack."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,9 +12,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.fakeslack import FakeSlack
-from bot.outbox import OutboxSender
-from bot.settings import load_settings
-from bot.slack_client import make_web_client
 from commands import outbox
 from commands.actor import Actor
 from commands.rmp import people, setup
@@ -23,7 +19,7 @@ from storage.clock import utcnow
 from storage.engine import transaction
 from storage.models import FAILED, SENT, OutboxMessage
 from storage.rmp import SINGLE, Person, Relationship
-from tests.harness import BOT_TOKEN, CHANNEL, HOME, OTHER_CHANNEL, PARTNER, THIRD, populate
+from tests.harness import CHANNEL, HOME, OTHER_CHANNEL, PARTNER, THIRD, make_sender
 
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 BUTTON = {"type": "actions", "elements": [
@@ -32,17 +28,8 @@ BUTTON = {"type": "actions", "elements": [
 ]}
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack(bot_token=BOT_TOKEN, team_id=HOME, bot_user_id="UACCORD") as running:
-        populate(running)
-        yield running
 
-
-def _sender(engine: Engine, fake: FakeSlack, *, pace: float = 0.0, timeout: int = 10) -> OutboxSender:
-    settings = load_settings({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": fake.api_url})
-    return OutboxSender(engine=engine, client=make_web_client(settings, timeout=timeout), worker="test",
-                        pace_seconds=pace)
+_sender = make_sender
 
 
 def _data(text: str) -> dict[str, Any]:

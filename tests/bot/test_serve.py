@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -20,7 +19,7 @@ from storage.clock import utcnow
 from storage.engine import make_engine, transaction
 from storage.migrate import head_revision
 from storage.models import SENT, OutboxMessage
-from tests.harness import BOT_TOKEN, CHANNEL, HOME, SIGNING_SECRET, accord_command, populate
+from tests.harness import BOT_TOKEN, CHANNEL, SIGNING_SECRET, accord_command
 
 
 def free_port() -> int:
@@ -28,12 +27,6 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack(bot_token=BOT_TOKEN, team_id=HOME, bot_user_id="UACCORD") as running:
-        populate(running)
-        yield running
 
 
 def start_serve(database_url: str, fake: FakeSlack, tmp_path: Path, *args: str) -> tuple[subprocess.Popen, str]:

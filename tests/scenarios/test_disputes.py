@@ -139,3 +139,17 @@ def test_resolution_needs_the_other_party_and_stops_the_timers(harness: Harness)
     with Session(harness.engine) as db:
         kinds = [e.kind for e in db.exec(select(DisputeEvent).order_by(DisputeEvent.id))]
     assert kinds == ["raised", "proposed", "rejected", "escalated", "proposed", "resolved"]
+
+
+def test_the_ladder_in_force_when_a_dispute_opens_is_frozen_for_it(harness: Harness) -> None:
+    cast(harness)
+    raise_by_slash(harness)
+    harness.driver.slash("UALICE", CHANNEL, "setup")
+    assert submit(harness, "UALICE", latest_view(harness), {"ladder": "Desk | 1\nBoard"}).text == ""
+    raise_by_slash(harness, user="UJOE")
+    with Session(harness.engine) as db:
+        first, second = db.exec(select(Dispute).order_by(Dispute.number)).all()
+    assert [level["days"] for level in first.ladder] == [5, 10, 15, None]
+    assert first.level_due_at.isoformat() == "2027-03-11T12:00:00+00:00"
+    assert [level["name"] for level in second.ladder] == ["Desk", "Board"]
+    assert second.level_due_at.isoformat() == "2027-03-04T12:00:00+00:00"

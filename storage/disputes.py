@@ -40,6 +40,7 @@ class Dispute(SQLModel, table=True):
     proposal: str | None = Field(default=None, max_length=2000)
     proposal_slot: int | None = None
     proposal_by: str | None = Field(default=None, max_length=64)
+    proposal_id: int | None = None  # the log entry of the proposal: Accept names it, so a newer one is not taken
     resolution: str | None = Field(default=None, max_length=2000)
     lessons: str | None = Field(default=None, max_length=2000)
     opened_at: datetime = Field(sa_type=UtcDateTime)

@@ -67,7 +67,7 @@ def _save_raise(deps: Deps, actor: Actor, values: dict[str, Any], meta: dict[str
 
 
 def _save_text(deps: Deps, actor: Actor, values: dict[str, Any], meta: dict[str, Any]) -> str:
-    verb, number = meta.get("verb"), int(meta.get("number") or 0)
+    verb, number, proposal = meta.get("verb"), int(meta.get("number") or 0), meta.get("proposal")
     field = TEXT_FORMS[DisputeAct(verb)][1]
     value = values.get(field, "")
     with deps.unit_of_work() as db:
@@ -81,17 +81,17 @@ def _save_text(deps: Deps, actor: Actor, values: dict[str, Any], meta: dict[str,
         elif verb == DisputeAct.NOTE:
             lifecycle.add_note(db, actor=actor, number=number, note=value, now=now)
         elif verb == DisputeAct.ACCEPT:
-            lifecycle.accept(db, actor=actor, number=number, lessons=value, now=now)
+            lifecycle.accept(db, actor=actor, number=number, lessons=value, now=now, proposal=proposal)
         else:
-            lifecycle.reject(db, actor=actor, number=number, reason=value, now=now)
+            lifecycle.reject(db, actor=actor, number=number, reason=value, now=now, proposal=proposal)
     return f"Done: dispute #{number} is updated in its thread."
 
 
-def _check_before_form(request: Request, verb: DisputeAct, number: int) -> None:
+def _check_before_form(request: Request, verb: DisputeAct, number: int, proposal: int | None) -> None:
     """Refuse before the form opens when the person could not submit it anyway."""
     with request.deps.reading() as db:
         if verb in (DisputeAct.ACCEPT, DisputeAct.REJECT):
-            lifecycle.check_can_decide(db, actor=request.actor, number=number)
+            lifecycle.check_can_decide(db, actor=request.actor, number=number, proposal=proposal)
         elif verb == DisputeAct.PAUSE and access.member(db, request.actor).role != "ser":
             raise InputError("Only an SER of either party pauses a dispute.")
         else:
@@ -117,11 +117,13 @@ def register(app: App, deps: Deps) -> None:
                     with deps.unit_of_work() as db:
                         lifecycle.resume(db, actor=actor, number=number, now=deps.clock())
                     return {}
-                _check_before_form(request, verb, number)
+                proposal = value.get("proposal")
+                _check_before_form(request, verb, number, proposal)
                 title, field, label, submit = TEXT_FORMS[verb]
                 view = views.text_modal(Callback.DISPUTE_TEXT, title, field, label, submit=submit,
                                         optional=verb == DisputeAct.REJECT,
-                                        metadata={"channel": actor.channel_id, "number": number, "verb": verb.value})
+                                        metadata={"channel": actor.channel_id, "number": number, "verb": verb.value,
+                                                  "proposal": proposal})
                 return open_modal(request, view)
 
             reply = answer_errors(run)
@@ -141,7 +143,8 @@ def register(app: App, deps: Deps) -> None:
         message = body.get("message") or {}
         actor = Actor(user.get("id", ""), user.get("team_id") or (body.get("team") or {}).get("id", ""), channel)
         request = Request(deps, actor, "", body.get("trigger_id", ""), client)
-        reply = answer_errors(lambda: open_raise_form(request, (channel or "", message.get("ts", ""))))
+        on = message.get("thread_ts") or message.get("ts", "")  # a reply's evidence is its thread
+        reply = answer_errors(lambda: open_raise_form(request, (channel or "", on)))
         if reply.get("text"):
             deps.tell(actor, reply)
 

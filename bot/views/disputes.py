@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.ids import Callback, DisputeAct
-from bot.views.blocks import Block, context, escape, section
+from bot.views.blocks import Block, context, escape, section, sections
 from bot.views.inputs import modal, option, select, text_input
 from bot.views.rmp import actions_block, button
 
@@ -46,11 +46,11 @@ def root(data: dict[str, Any]) -> dict[str, Any]:
         clock = f"{data['days_left']:g} working days left (escalates {_local(data['due_at'], data['timezone'])})"
     blocks: list[Block] = [
         section(f"{SEVERITY.get(data['severity'], '')} *Dispute #{data['number']}: {escape(data['title'])}*\n"
-                f"{escape(data['description'])[:1500]}"),
+                f"{escape(data['description'][:1500])}"),
         section(f"*Status:* {data['status']} · *Level:* L{data['level']} of {data['levels']} "
                 f"{escape(data['level_name'])}\n*Held by:* {holders}\n*Clock:* {clock}"),
         context(f"Raised by <@{data['raised_by']}> for {escape(data['raising_party'])} · severity {data['severity']}"
-                + (f" · wants: {escape(data['desired_outcome'])[:300]}" if data["desired_outcome"] else "")
+                + (f" · wants: {escape(data['desired_outcome'][:300])}" if data["desired_outcome"] else "")
                 + _evidence(data)),
     ]
     if data["status"] != "resolved":
@@ -63,9 +63,9 @@ def root(data: dict[str, Any]) -> dict[str, Any]:
             button("Add note", DisputeAct.NOTE, value),
         ]))
     if data["status"] == "resolved":
-        blocks.append(section(f"*Resolution:* {escape(data['resolution'] or '')}\n"
-                              f"*Lessons learned:* {escape(data['lessons'] or '')}"))
-    return {"text": f"Dispute #{data['number']}: {data['title']} ({data['status']}, L{data['level']})",
+        blocks.append(section(f"*Resolution:* {escape((data['resolution'] or '')[:1400])}"))
+        blocks.append(section(f"*Lessons learned:* {escape((data['lessons'] or '')[:1400])}"))
+    return {"text": f"Dispute #{data['number']}: {escape(data['title'])} ({data['status']}, L{data['level']})",
             "blocks": blocks}
 
 
@@ -84,16 +84,16 @@ EVENT_TEXT = {
 
 def event(data: dict[str, Any]) -> dict[str, Any]:
     """A reply in the dispute's thread for one state change."""
-    detail = {key: escape(str(value)) if value is not None else "" for key, value in data["detail"].items()}
+    detail = {key: escape(str(value)[:1200]) if value is not None else "" for key, value in data["detail"].items()}
     if data["kind"] == "warning":
         detail["due"] = _local(data["detail"].get("due_at"), data["detail"].get("timezone") or "UTC")
     line = EVENT_TEXT[data["kind"]].format(user=data["user"], party=escape(data["party"]), **{
         "level": "", "reason": "", "resolution": "", "note": "", "lessons": "", "due": "", **detail})
     if data["mention"]:
         line += " " + _mentions(data["mention"])
-    blocks: list[Block] = [section(line)]
-    if data["buttons"]:
-        value = {"channel": data["channel"], "number": data["number"]}
+    blocks: list[Block] = sections(line.split("\n"))
+    if data["buttons"]:  # Accept names this proposal: a newer one is never accepted by an older button
+        value = {"channel": data["channel"], "number": data["number"], "proposal": data.get("event")}
         blocks.append(actions_block([button("Accept", DisputeAct.ACCEPT, value, style="primary"),
                                      button("Reject", DisputeAct.REJECT, value)]))
     return {"text": line, "blocks": blocks}
@@ -109,9 +109,10 @@ def linked(data: dict[str, Any]) -> dict[str, Any]:
 def closed(data: dict[str, Any]) -> dict[str, Any]:
     """Posted to the channel when a dispute is resolved by both sides."""
     text = f":white_check_mark: Dispute #{data['number']} *{escape(data['title'])}* is resolved at L{data['level']} " \
-           f"{escape(data['level_name'])}.\n*Resolution:* {escape(data['resolution'] or '')}\n" \
-           f"*Lessons learned:* {escape(data['lessons'] or '')}"
-    return {"text": text, "blocks": [section(text)]}
+           f"{escape(data['level_name'])}."
+    return {"text": text, "blocks": [section(text),
+                                     section(f"*Resolution:* {escape((data['resolution'] or '')[:1400])}"),
+                                     section(f"*Lessons learned:* {escape((data['lessons'] or '')[:1400])}")]}
 
 
 def raise_modal(parties: list[tuple[int, str]], my_slot: int, metadata: dict[str, Any]) -> dict[str, Any]:

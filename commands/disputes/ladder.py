@@ -46,7 +46,7 @@ def arm(db: Session, dispute: Dispute, relationship: Relationship, *, start: dat
     """Start the level's clock at `start` with `seconds` of working time left (None: the level's full time)."""
     dispute.timer_epoch += 1
     days = dispute.ladder[dispute.level].get("days")
-    if days is None:
+    if days is None or dispute.level == len(dispute.ladder) - 1:  # nothing above the last level: no clock
         dispute.level_due_at = None
         return
     total = days * DAY_SECONDS
@@ -121,7 +121,7 @@ def log_and_tell(
                         thread_of=root_key(dispute), view="dispute_event", now=now,
                         data={"kind": kind, "user": user_id, "party": party, "detail": detail,
                               "mention": mention or [], "dispute": dispute.id, "number": dispute.number,
-                              "channel": relationship.channel_id, "buttons": buttons})
+                              "channel": relationship.channel_id, "buttons": buttons, "event": event.id})
     outbox.update_message(db, key=f"{root_key(dispute)}:v{dispute.version}", updates=root_key(dispute),
                           view="dispute_root", data=state(db, dispute, relationship, now), now=now)
     return event

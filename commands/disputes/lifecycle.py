@@ -45,7 +45,7 @@ def _participant(db: Session, actor: Actor, *, lock: bool = True) -> access.Memb
 def find(db: Session, me: access.Member, number: int) -> Dispute:
     """Dispute `number` of the actor's relationship."""
     dispute = db.exec(select(Dispute).where(Dispute.relationship_id == me.relationship.id,
-                                            Dispute.number == number)).first()
+                                            Dispute.number == number).with_for_update()).first()
     if dispute is None:
         raise InputError(f"There is no dispute #{number} in this relationship.")
     return dispute
@@ -63,7 +63,7 @@ def raise_dispute(db: Session, *, actor: Actor, form: RaiseInput, now: datetime)
     """Open a dispute at the first level of the ladder in force now (frozen for this dispute)."""
     me = _participant(db, actor)
     slot = int(choice(form.raising_slot, ("1", "2"), field="raising_slot", label="The raising party"))
-    if slot != me.party.slot and not me.can_edit:
+    if slot != me.party.slot:
         raise InputError("You can raise a dispute for your own party only.", field="raising_slot")
     relationship = me.relationship
     number = int(db.exec(select(func.max(Dispute.number)).where(Dispute.relationship_id == relationship.id))
@@ -160,15 +160,19 @@ def propose(db: Session, *, actor: Actor, number: int, resolution: str, now: dat
     me, dispute = _open(db, actor, number)
     dispute.proposal = text(resolution, field="resolution", label="The resolution", limit=2000)
     dispute.proposal_slot, dispute.proposal_by = me.party.slot, actor.user_id
-    ladder.log_and_tell(db, dispute, me.relationship, user_id=actor.user_id, party=me.party.name, kind="proposed",
-                        detail={"resolution": dispute.proposal}, now=now, buttons=True)
+    event = ladder.log_and_tell(db, dispute, me.relationship, user_id=actor.user_id, party=me.party.name,
+                                kind="proposed", detail={"resolution": dispute.proposal}, now=now, buttons=True)
+    dispute.proposal_id = event.id
+    db.add(dispute)
     return dispute
 
 
-def _decider(db: Session, actor: Actor, number: int) -> tuple[access.Member, Dispute]:
+def _decider(db: Session, actor: Actor, number: int, proposal: int | None) -> tuple[access.Member, Dispute]:
     me, dispute = _open(db, actor, number)
     if dispute.proposal is None:
         raise Refused(f"Nobody has proposed a resolution of dispute #{number} yet.")
+    if proposal is not None and proposal != dispute.proposal_id:
+        raise Refused("That proposal has been replaced or answered: read the latest one in the dispute's thread.")
     if me.party.slot == dispute.proposal_slot:
         raise Refused("The other party decides on a resolution your party proposed.")
     needed = ladder.level_role(dispute.level)
@@ -177,14 +181,16 @@ def _decider(db: Session, actor: Actor, number: int) -> tuple[access.Member, Dis
     return me, dispute
 
 
-def check_can_decide(db: Session, *, actor: Actor, number: int) -> Dispute:
-    """Dispute `number` if the actor may accept or reject its proposal (Refused otherwise)."""
-    return _decider(db, actor, number)[1]
+def check_can_decide(db: Session, *, actor: Actor, number: int, proposal: int | None) -> Dispute:
+    """Dispute `number` if the actor may accept or reject its proposal `proposal` (Refused otherwise)."""
+    return _decider(db, actor, number, proposal)[1]
 
 
-def accept(db: Session, *, actor: Actor, number: int, lessons: str, now: datetime) -> Dispute:
-    """Accept the proposal: the dispute closes with it and the lessons learned, and its timers stop."""
-    me, dispute = _decider(db, actor, number)
+def accept(db: Session, *, actor: Actor, number: int, lessons: str, now: datetime,
+           proposal: int | None = None) -> Dispute:
+    """Accept proposal `proposal` (the current one when None): the dispute closes with it and the lessons
+    learned, and its timers stop."""
+    me, dispute = _decider(db, actor, number, proposal)
     dispute.lessons = text(lessons, field="lessons", label="The lessons learned", limit=2000)
     dispute.resolution, dispute.status, dispute.resolved_at = dispute.proposal, RESOLVED, now
     ladder.disarm(dispute)
@@ -196,13 +202,15 @@ def accept(db: Session, *, actor: Actor, number: int, lessons: str, now: datetim
     return dispute
 
 
-def reject(db: Session, *, actor: Actor, number: int, reason: str, now: datetime) -> Dispute:
+def reject(db: Session, *, actor: Actor, number: int, reason: str, now: datetime,
+           proposal: int | None = None) -> Dispute:
     """Reject the proposal; the dispute stays open at its level."""
-    me, dispute = _decider(db, actor, number)
+    me, dispute = _decider(db, actor, number, proposal)
     reason = text(reason, field="reason", label="The reason", limit=1000, required=False)
-    proposal, dispute.proposal, dispute.proposal_slot, dispute.proposal_by = dispute.proposal, None, None, None
+    proposal_text = dispute.proposal
+    dispute.proposal, dispute.proposal_slot, dispute.proposal_by, dispute.proposal_id = None, None, None, None
     ladder.log_and_tell(db, dispute, me.relationship, user_id=actor.user_id, party=me.party.name, kind="rejected",
-                        detail={"resolution": proposal, "reason": reason}, now=now)
+                        detail={"resolution": proposal_text, "reason": reason}, now=now)
     return dispute
 
 
@@ -215,7 +223,7 @@ def add_note(db: Session, *, actor: Actor, number: int, note: str, now: datetime
 
 
 def _timer_target(db: Session, item: WorkItem) -> tuple[Dispute, Relationship] | None:
-    dispute = db.get(Dispute, item.payload["dispute_id"])
+    dispute = db.exec(select(Dispute).where(Dispute.id == item.payload["dispute_id"]).with_for_update()).first()
     if dispute is None or dispute.status != OPEN or dispute.timer_epoch != item.payload["epoch"]:
         return None  # resolved, paused, escalated by hand or re-armed since: this timer is void
     relationship = db.get(Relationship, dispute.relationship_id)

@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from commands import work
+from commands import outbox, work
 from commands.calendar import add_working_seconds, calendar_of, working_seconds_between, zone
 from commands.disputes import ladder
-from storage.disputes import OPEN, Dispute, DisputeEvent
+from storage.disputes import OPEN, RESOLVED, Dispute, DisputeEvent
 from storage.rmp import Relationship
 
 DISPUTE_FIELDS = (
@@ -41,6 +41,9 @@ def import_disputes(db: Session, relationship: Relationship, rows: list[dict[str
         db.add(dispute)
         db.flush()
         db.add_all(DisputeEvent(dispute_id=dispute.id or 0, **event) for event in row["log"])
+        if dispute.status != RESOLVED:  # its thread starts again here: a new root message in the channel
+            outbox.post_message(db, key=ladder.root_key(dispute), channel=relationship.channel_id,
+                                view="dispute_root", data=ladder.state(db, dispute, relationship, now), now=now)
         if dispute.status == OPEN and dispute.level_due_at is not None:
             _rearm(db, dispute, relationship, now=now)
 

@@ -305,3 +305,21 @@ def test_disputes_with_their_log_and_check_in_settings_travel_in_the_export(engi
     assert first["status"] == "resolved" and first["lessons"] == "Agree terms up front"
     assert [event["kind"] for event in first["log"]] == ["raised", "escalated", "proposed", "resolved"]
     assert [event["kind"] for event in second["log"]] == ["raised", "note"] and second["status"] == "open"
+
+
+def test_an_imported_open_dispute_gets_a_new_root_message_and_its_timers(
+    engine: Engine, target: Engine
+) -> None:
+    from sqlmodel import Session, select
+
+    from storage.models import OutboxMessage, WorkItem
+
+    build_plan(engine)
+    document = exported(engine)
+    with transaction(target) as db:
+        import_plan(db, load_text(dump_text(document, "json")))
+    with Session(target) as db:
+        roots = [r.idempotency_key for r in db.exec(select(OutboxMessage)) if r.view == "dispute_root"]
+        timers = [w.kind for w in db.exec(select(WorkItem)) if w.kind.startswith("dispute.")]
+    assert len(roots) == 1 and roots[0].endswith(":root")  # the open one; the resolved one needs none
+    assert "dispute.escalate" in timers

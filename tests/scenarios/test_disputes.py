@@ -153,3 +153,37 @@ def test_the_ladder_in_force_when_a_dispute_opens_is_frozen_for_it(harness: Harn
     assert first.level_due_at.isoformat() == "2027-03-11T12:00:00+00:00"
     assert [level["name"] for level in second.ladder] == ["Desk", "Board"]
     assert second.level_due_at.isoformat() == "2027-03-04T12:00:00+00:00"
+
+
+def test_an_accept_button_accepts_only_the_proposal_it_was_posted_with(harness: Harness) -> None:
+    cast(harness)
+    raise_by_slash(harness)
+    assert press(harness, "UHANK", DisputeAct.PROPOSE, answer={"resolution": "Refund the late fees"}) == ""
+    root, _ = thread(harness)
+    harness.sender.drain()
+    first = next(m for m in harness.fake.messages(CHANNEL) if "proposes: Refund the late fees" in m["text"])
+    old_accept = next(e for b in first["blocks"] if b["type"] == "actions" for e in b["elements"]
+                      if e["action_id"] == DisputeAct.ACCEPT)
+    assert press(harness, "UHANK", DisputeAct.PROPOSE, answer={"resolution": "We pay nothing"}) == ""
+    click(harness, "UJOE", DisputeAct.ACCEPT, json.loads(old_accept["value"]))
+    harness.sender.drain()
+    told = [e["text"] for e in harness.fake.ephemerals(CHANNEL) if e["user"] == "UJOE"]
+    assert any("has been replaced or answered" in t for t in told)
+    assert _dispute(harness).status == "open"
+    assert press(harness, "UJOE", DisputeAct.NOTE, answer={"note": "We will check the invoices"}) == ""
+    assert any("<@UJOE> (Southwind): We will check the invoices" in r for r in thread(harness)[1])
+    listing = harness.driver.slash("UJOE", CHANNEL, "disputes").json()["text"]
+    assert "#1 Late deliveries · L1 Working level · 5 working days left" in listing
+
+
+def test_the_last_level_has_no_clock_even_if_the_ladder_gives_it_one(harness: Harness) -> None:
+    cast(harness)
+    harness.driver.slash("UALICE", CHANNEL, "setup")
+    assert submit(harness, "UALICE", latest_view(harness), {"ladder": "Desk | 1\nBoard | 1"}).text == ""
+    raise_by_slash(harness)
+    assert press(harness, "UBOB", DisputeAct.ESCALATE, answer={"reason": "Now"}) == ""
+    dispute = _dispute(harness)
+    assert dispute.level == 1 and dispute.level_due_at is None
+    tick(harness, "2027-04-01T12:00:00Z")
+    assert not [r for r in thread(harness)[1] if "75% of the time" in r]
+    assert "no timer at the last level" in str(thread(harness)[0]["blocks"])

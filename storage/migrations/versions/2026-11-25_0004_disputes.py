@@ -39,6 +39,7 @@ def upgrade() -> None:
     sa.Column('proposal', sa.String(length=2000), nullable=True),
     sa.Column('proposal_slot', sa.Integer(), nullable=True),
     sa.Column('proposal_by', sa.String(length=64), nullable=True),
+    sa.Column('proposal_id', sa.Integer(), nullable=True),
     sa.Column('resolution', sa.String(length=2000), nullable=True),
     sa.Column('lessons', sa.String(length=2000), nullable=True),
     sa.Column('opened_at', sa.DateTime(timezone=True), nullable=False),

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from bot.deps import Deps
 from bot.identity import BotIdentity
-from bot.listeners import checkins, disputes, events, forms, home, plan, slash
+from bot.listeners import checkins, disputes, events, forms, home, plan, reviews, slash
 from bot.settings import Settings
 from storage.clock import utcnow
 
@@ -40,6 +40,6 @@ def create_app(
         logger=logging.getLogger("accord.bolt"),
     )
     deps = Deps(settings=settings, engine=engine, notify_outbox=notify_outbox, clock=clock)
-    for module in (slash, plan, forms, checkins, disputes, events, home):
+    for module in (slash, plan, forms, checkins, disputes, reviews, events, home):
         module.register(app, deps)
     return app

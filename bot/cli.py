@@ -1,4 +1,4 @@
-"""The `accord` command line: serve, tick, migrate, export, import."""
+"""The `accord` command line: serve, tick, migrate, export, import, demo, console."""
 
 from __future__ import annotations
 
@@ -50,6 +50,19 @@ def _parser() -> argparse.ArgumentParser:
                                description="Check the whole file, then recreate the plan and its history in one "
                                            "transaction; a bad file changes nothing.")
     importing.add_argument("file", metavar="FILE", help="the file to read (`-` reads standard input)")
+
+    demo = sub.add_parser("demo", help="play a quarter of a partnership offline, with the built-in fake Slack",
+                          description="Start the fake Slack and the real app on free ports and play one quarter: "
+                                      "setup, check-ins, a dispute, a review. Needs no Slack account.")
+    demo.add_argument("--dir", default="accord-demo", help="folder for the database and outputs (default: "
+                                                          "./accord-demo)")
+    demo.add_argument("--fast", action="store_true", help="skip the pauses between steps")
+
+    console = sub.add_parser("console", help="act as any person of either party, offline, in a prompt",
+                             description="A prompt on the demo's machinery: `as alice`, `/accord status`, "
+                                         "`buttons`, `click 2`, `tick +3d`, `help`.")
+    console.add_argument("--dir", default="accord-console", help="folder for the database (default: "
+                                                                 "./accord-console)")
     return parser
 
 
@@ -66,6 +79,8 @@ REQUIRED = {
     "migrate": (),
     "export": (),
     "import": (),
+    "demo": (),
+    "console": (),
 }
 
 
@@ -94,6 +109,11 @@ def _first_line(exc: Exception) -> str:
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     from bot import runtime  # imported here so `--help` and bad settings answer fast
 
+    if args.command in ("demo", "console"):
+        from bot.demo import main as demo_main
+
+        return demo_main.run_demo(Path(args.dir), fast=args.fast) if args.command == "demo" \
+            else demo_main.run_console(Path(args.dir), sys.stdin, sys.stdout)
     if args.command == "migrate":
         from storage.engine import make_engine
         from storage.migrate import upgrade

@@ -21,6 +21,7 @@ class Callback(StrEnum):
     CHECKIN_SETTINGS = "checkin.settings"
     DISPUTE_RAISE = "disputes.raise"
     DISPUTE_TEXT = "disputes.text"
+    REVIEW_VALUE = "reviews.value"
 
 
 class Act(StrEnum):
@@ -32,6 +33,8 @@ class Act(StrEnum):
     ACTION_CANNOT = "rmp.action_cannot"
     STATUS = "rmp.status"
     CHECKIN_OPEN = "checkin.open"
+    REVIEW_SIGN = "reviews.sign"
+    CONTINUE = "mention.continue"  # a mentioned command that needs a form: the click gives Slack's trigger
 
 
 class DisputeAct(StrEnum):

@@ -21,8 +21,8 @@ from sqlmodel import Session, col, select
 
 from bot import outbox_calls
 from bot.ids import Event
-from bot.outbox_calls import Permanent
-from bot.views.registry import UnknownView, render
+from bot.outbox_calls import Matcher, Permanent, Transient
+from bot.views.registry import UnknownView, render, render_file
 from storage.clock import utcnow
 from storage.engine import lock_for_update, reading
 from storage.models import FAILED, PENDING, SENDING, SENT, OutboxMessage
@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 
 TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
 TRANSIENT_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
-PACED_METHODS = {"chat.postMessage"}  # held back at claim while their channel's pace runs; a "dm" waits at posting
+# held back at claim while their channel's pace runs (sharing a file posts a message too); a "dm" waits at posting
+PACED_METHODS = {"chat.postMessage", "files.upload"}
 RECONCILE_WINDOW = 200  # recent messages searched for an earlier attempt's idempotency key
 RECONCILE_SLACK = timedelta(minutes=5)  # searched from this long before the message was queued
 
@@ -114,16 +115,14 @@ class OutboxSender:
                 or_(col(OutboxMessage.method).not_in(PACED_METHODS), col(OutboxMessage.channel).is_(None),
                     col(OutboxMessage.channel).not_in(paced))
             )
-        # a reply or an update is ready once the message it depends on is sent (or failed for good)
+        # a reply or an update is ready once the message it depends on is sent (or failed for good), or
+        # when there is no such message at all (claiming it then parks it as failed, with the reason)
         parent = aliased(OutboxMessage)
-        parent_settled = (
-            select(parent.id)
-            .where(parent.idempotency_key == func.coalesce(OutboxMessage.updates, OutboxMessage.thread_of))
-            .where(col(parent.status).in_([SENT, FAILED]))
-            .exists()
-        )
+        of_parent = select(parent.id).where(
+            parent.idempotency_key == func.coalesce(OutboxMessage.updates, OutboxMessage.thread_of))
         query = query.where(
-            or_(col(OutboxMessage.updates).is_(None) & col(OutboxMessage.thread_of).is_(None), parent_settled)
+            or_(col(OutboxMessage.updates).is_(None) & col(OutboxMessage.thread_of).is_(None),
+                of_parent.where(col(parent.status).in_([SENT, FAILED])).exists(), ~of_parent.exists())
         )
         return query.order_by(col(OutboxMessage.id))
 
@@ -184,6 +183,8 @@ class OutboxSender:
             code = str(exc.response.get("error", "unknown_error"))
             error = f"{row.method}: {code} (HTTP {exc.response.status_code})"
             permanent = exc.response.status_code not in TRANSIENT_STATUS and code not in TRANSIENT_ERRORS
+        except Transient as exc:
+            error = f"{row.method}: {exc}"
         except (URLError, TimeoutError, OSError) as exc:
             error = f"{row.method}: {type(exc).__name__}: {exc}"
         # pace the channel posted to: a post's own, a DM's (or its fallback channel) once it is known
@@ -201,6 +202,8 @@ class OutboxSender:
     def _call(self, row: OutboxMessage) -> dict[str, Any]:
         if row.method == "users.info":
             return outbox_calls.lookup_user(self.client, row)
+        if row.method == "files.upload":
+            return self._upload(row)
         try:
             message = render(row.view, row.data)
         except (UnknownView, KeyError, TypeError, ValueError) as exc:
@@ -230,10 +233,21 @@ class OutboxSender:
             return {"ts": None, "channel": None}
         raise Permanent(f"unknown outbox method {row.method!r}")
 
-    def _find_posted(self, row: OutboxMessage, channel: str | None = None) -> dict[str, Any] | None:
+    def _upload(self, row: OutboxMessage) -> dict[str, Any]:
+        try:
+            file = render_file(row.view, row.data)
+        except (UnknownView, KeyError, TypeError, ValueError) as exc:
+            raise Permanent(f"cannot render file view {row.view!r}: {exc}") from None
+        find = partial(self._find_posted, row, match=outbox_calls.file_titled(file.title)) if row.attempts > 1 else None
+        return outbox_calls.upload_file(self.client, row, file, find=find)
+
+    def _find_posted(
+        self, row: OutboxMessage, channel: str | None = None, *, match: Matcher | None = None
+    ) -> dict[str, Any] | None:
         """Look for this row's idempotency key in the metadata of the channel's (or thread's) recent messages.
 
-        `channel` overrides the row's (a direct message searches the DM, then its fallback channel).
+        `channel` overrides the row's (a direct message searches the DM, then its fallback channel);
+        `match` replaces the key's test (a file is known by its title).
 
         When Slack cannot be asked (a missing scope, say), the message is posted again: a rare
         duplicate is better than a message never delivered.
@@ -254,11 +268,9 @@ class OutboxSender:
             log.warning("outbox %s: could not look for an earlier attempt (%s) in %s; posting again",
                         row.idempotency_key, exc.response.get("error"), channel)
             return None
+        match = match or partial(_carries_key, row.idempotency_key)
         for message in response.get("messages", []):
-            metadata = message.get("metadata") or {}
-            if metadata.get("event_type") == Event.OUTBOX.value and (
-                (metadata.get("event_payload") or {}).get("key") == row.idempotency_key
-            ):
+            if match(message):
                 log.info("outbox %s was already in Slack (ts %s): recorded, not posted again",
                          row.idempotency_key, message["ts"])
                 return {"ts": message["ts"], "channel": channel}
@@ -296,6 +308,12 @@ class OutboxSender:
     def _park(row: OutboxMessage, error: str) -> None:
         row.status, row.last_error = FAILED, error[:2000]
         log.error("outbox %s parked as failed after %d attempt(s): %s", row.idempotency_key, row.attempts, error)
+
+
+def _carries_key(key: str, message: dict[str, Any]) -> bool:
+    """Whether a message's metadata carries the outbox idempotency key `key`."""
+    metadata = message.get("metadata") or {}
+    return metadata.get("event_type") == Event.OUTBOX.value and (metadata.get("event_payload") or {}).get("key") == key
 
 
 class OutboxPump(threading.Thread):

@@ -1,15 +1,17 @@
-"""Outbox calls beyond a channel post: a direct message with its channel fallback, and a user lookup."""
+"""Outbox calls beyond a channel post: a direct message with its channel fallback, a user lookup, a file upload."""
 
 from __future__ import annotations
 
+import http.client
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlmodel import Session
 
+from bot.charts import FileContent
 from bot.ids import Event
 from commands.rmp.people import record_timezone
 from storage.models import OutboxMessage
@@ -25,11 +27,16 @@ DM_REFUSED = frozenset({
 })
 
 Finder = Callable[[str], dict[str, Any] | None]  # looks for an earlier attempt in a channel
+Matcher = Callable[[dict[str, Any]], bool]  # whether a message in Slack is an earlier attempt's
 Pacer = Callable[[str], None]  # waits until a channel may take another post
 
 
 class Permanent(Exception):
     """A failure that retrying cannot mend (the message is parked as failed)."""
+
+
+class Transient(Exception):
+    """A failure worth trying again later that is neither a Slack error answer nor a network error."""
 
 
 def metadata(key: str) -> dict[str, Any]:
@@ -92,6 +99,43 @@ def send_dm(
         raise Permanent(f"dm: cannot DM {user} ({refused}) and no fallback channel")
     log.info("outbox %s: no DM with %s (%s); posting in %s with a mention instead", key, user, refused, row.channel)
     return _post(client, row.channel, key, with_mention(user, message), pace)
+
+
+def file_titled(title: str) -> Matcher:
+    """Matches a message sharing a file titled `title` (how an earlier upload of an outbox file is found again)."""
+
+    def matches(message: dict[str, Any]) -> bool:
+        return any(isinstance(f, dict) and f.get("title") == title for f in message.get("files") or [])
+
+    return matches
+
+
+def upload_file(client: WebClient, row: OutboxMessage, file: FileContent, *, find: Finder | None) -> dict[str, Any]:
+    """Share `file` in `row.channel` (in the thread `row.thread_ts` if set) through Slack's files upload v2.
+
+    `find` (given on a retry) looks for the file's title among the thread's (or channel's) messages
+    first, so that a file shared by an attempt whose answer was lost is not shared twice. The ts of
+    the message sharing a new file is not known (Slack shares it asynchronously): None is recorded.
+
+    files_upload_v2 makes three requests: files.getUploadURLExternal and files.completeUploadExternal
+    (Web API calls: SlackApiError, with the client's retries) and a POST of the bytes to the upload URL,
+    made with urllib directly (no retry handlers): an HTTP error there raises urllib's HTTPError (a
+    URLError), another non-200 answer SlackRequestError, a broken answer http.client's exceptions.
+    """
+    if find is not None and (found := find(row.channel or "")) is not None:
+        return found
+    try:
+        client.files_upload_v2(
+            channel=row.channel, thread_ts=row.thread_ts, content=file.content, filename=file.filename,
+            title=file.title, initial_comment=file.initial_comment,
+        )
+    except SlackRequestError as exc:  # the upload POST answered, but not 200
+        raise Transient(f"upload of {file.filename} failed: {exc}") from exc
+    except http.client.HTTPException as exc:  # a broken answer to any of the three (IncompleteRead, ...)
+        if isinstance(exc, OSError):  # RemoteDisconnected: handled as a network error by the caller
+            raise
+        raise Transient(f"upload of {file.filename}: {type(exc).__name__}: {exc}") from exc
+    return {"ts": None, "channel": row.channel}
 
 
 def lookup_user(client: WebClient, row: OutboxMessage) -> dict[str, Any]:

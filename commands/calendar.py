@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from commands.errors import InputError
@@ -30,10 +31,15 @@ class Cadence:
     months: int | None = None
 
 
+@cache
+def _known_zones() -> frozenset[str]:
+    return frozenset(available_timezones())  # read from disk once: it walks the whole tz database
+
+
 def zone(name: str) -> ZoneInfo:
     """The IANA timezone `name`; InputError naming the field when unknown."""
     try:
-        if name not in available_timezones():
+        if name not in _known_zones():
             raise ZoneInfoNotFoundError(name)
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

@@ -10,6 +10,7 @@ from sqlmodel import Session
 from commands import reminders
 from commands.checkins import rounds
 from commands.disputes import ladder, lifecycle
+from commands.reviews import runs
 from storage.models import WorkItem
 
 WorkHandler = Callable[[Session, WorkItem, datetime], None]
@@ -22,4 +23,5 @@ HANDLERS: Mapping[str, WorkHandler] = {
     rounds.CLOSE_KIND: rounds.close_round,
     ladder.WARN_KIND: lifecycle.warn,
     ladder.ESCALATE_KIND: lifecycle.escalate_on_timer,
+    runs.KIND: runs.run_scheduled,
 }

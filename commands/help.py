@@ -35,6 +35,10 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("dispute", "/accord dispute",
                "Raise a dispute (also: the message shortcut \"Raise as dispute\", or `@accord dispute` in a thread)."),
     Subcommand("disputes", "/accord disputes", "The open disputes with their level and the time left."),
+    Subcommand("review", "/accord review now",
+               "Hold a review of the time since the last one now (SERs and managers); it is also held on the cadence."),
+    Subcommand("reviews", "/accord reviews [N]", "The past reviews and their sign-off; `N` shows review #N."),
+    Subcommand("value", "/accord value", "Record a cost or a benefit of either party for the next review."),
     Subcommand("history", "/accord history", "The latest changes to the plan, with who made them."),
     Subcommand(
         "remind",

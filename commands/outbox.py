@@ -100,3 +100,16 @@ def lookup_user(db: Session, *, key: str, user: str, now: datetime) -> OutboxMes
         OutboxMessage(idempotency_key=key, method="users.info", user=user, view="none", data={},
                       next_attempt_at=now, created_at=now),
     )
+
+
+def upload_file(
+    db: Session, *, key: str, channel: str, view: str, data: dict[str, Any], now: datetime,
+    thread_of: str | None = None,
+) -> OutboxMessage:
+    """Queue a file (rendered by the file view `view` at send time) shared into `channel`, in the thread of
+    the message queued under `thread_of` if given, through Slack's files upload v2 flow."""
+    return _enqueue(
+        db,
+        OutboxMessage(idempotency_key=key, method="files.upload", channel=channel, thread_of=thread_of, view=view,
+                      data=data, next_attempt_at=now, created_at=now),
+    )

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from storage.clock import as_utc
 from storage.models import CANCELLED, PENDING, WorkItem
@@ -26,3 +27,11 @@ def schedule(
     db.add(item)
     db.flush()
     return item
+
+
+def cancel_pending(db: Session, *, kind: str, key_prefix: str) -> None:
+    """Cancel the pending items of `kind` whose key starts with `key_prefix` (a cadence changed, say)."""
+    db.exec(update(WorkItem).where(  # type: ignore[call-overload]
+        col(WorkItem.status) == PENDING, col(WorkItem.kind) == kind,
+        col(WorkItem.idempotency_key).like(f"{key_prefix}%"),
+    ).values(status=CANCELLED))

@@ -2,7 +2,7 @@
 
 from sqlmodel import SQLModel
 
-from storage import checkins, disputes, models, rmp
+from storage import checkins, disputes, models, reviews, rmp
 
 metadata = SQLModel.metadata
-__all__ = ["checkins", "disputes", "metadata", "models", "rmp"]
+__all__ = ["checkins", "disputes", "metadata", "models", "reviews", "rmp"]

@@ -25,6 +25,7 @@ from scheduler.tick import TickReport, run_tick
 from storage.clock import utcnow
 from storage.engine import make_engine
 from storage.migrate import upgrade
+from storage.models import OutboxMessage
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
@@ -143,3 +144,18 @@ def make_sender(engine: Engine, fake: FakeSlack, *, pace: float = 0.0, timeout: 
     settings = load_settings({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": fake.api_url})
     return OutboxSender(engine=engine, client=make_web_client(settings, timeout=timeout), worker="test",
                         pace_seconds=pace)
+
+
+def outbox_rows(engine: Engine) -> dict[str, OutboxMessage]:
+    """Every outbox row by its idempotency key."""
+    with Session(engine) as db:
+        return {row.idempotency_key: row for row in db.exec(select(OutboxMessage))}
+
+
+def retries_due_now(engine: Engine) -> None:
+    """Bring every retry's backoff forward, as if its time had come."""
+    from storage.engine import transaction
+
+    with transaction(engine) as db:
+        for row in db.exec(select(OutboxMessage)):
+            row.next_attempt_at = utcnow()

@@ -10,7 +10,8 @@ from slack_bolt import Ack, App
 from bot.deps import Deps, answer_errors
 from bot.ids import Act
 from bot.listeners import plan
-from bot.listeners.plan import Request
+from bot.listeners.plan import NeedsForm, Request
+from bot.listeners.slash import ROUTES
 from bot.payloads import event_actor, split_command, strip_mentions
 from bot.views.blocks import section
 from bot.views.rmp import actions_block, button
@@ -21,25 +22,39 @@ from commands.events import first_delivery
 log = logging.getLogger(__name__)
 
 
-ANSWERED = ("join", "status", "people", "history")  # answered to the person, only they see it
+# every /accord subcommand but help works as a mention too, answered to the person (only they see it)
+ANSWERED = tuple(name for name in ROUTES if name != "help")
 # answered with a button that opens the form (events carry no trigger id to open it with)
-FORMS = ("setup", "objective", "kpi", "risk", "action", "exit", "checkin", "dispute")
+FORMS = ("setup", "objective", "kpi", "risk", "action", "exit", "checkin", "dispute", "value")
 
 
 def answer_mention(deps: Deps, actor: Actor, name: str, rest: str, thread_ts: str | None = None) -> None:
-    """`@accord join|status|people|history` answered ephemerally; `@accord kpi` etc. with a form button."""
-    if name in FORMS:
+    """`@accord status`, `@accord action done 3` and the like answered ephemerally; `@accord kpi` and any other
+    command that needs a form with a button that opens it (mentions carry no trigger to open one with)."""
+    if name in FORMS and not rest.strip():
         value: dict[str, Any] = {"channel": actor.channel_id, "form": name}
         if name == "dispute" and thread_ts:  # raised on the thread the mention is in
             value.update(evidence_channel=actor.channel_id, evidence_ts=thread_ts)
-        message = {"text": f"Open the {name} form", "blocks": [
-            section(f"<@{actor.user_id}>, here is the {name} form:"),
-            actions_block([button(f"Open the {name} form", Act.OPEN_FORM, value, style="primary")]),
-        ]}
+        message = _form_button(actor, name, Act.OPEN_FORM, value)
     else:
         request = Request(deps, actor, rest, "", None)
-        message = answer_errors(lambda: plan.ROUTES[name](request))
+
+        def run() -> dict[str, Any]:
+            try:
+                return ROUTES[name](request)
+            except NeedsForm:
+                value = {"channel": actor.channel_id, "command": name, "rest": rest[:1500]}
+                return _form_button(actor, name, Act.CONTINUE, value)
+
+        message = answer_errors(run)
     deps.tell(actor, message)
+
+
+def _form_button(actor: Actor, name: str, action_id: str, value: dict[str, Any]) -> dict[str, Any]:
+    return {"text": f"Open the {name} form", "blocks": [
+        section(f"<@{actor.user_id}>, here is the {name} form:"),
+        actions_block([button(f"Open the {name} form", action_id, value, style="primary")]),
+    ]}
 
 
 def register(app: App, deps: Deps) -> None:
@@ -65,6 +80,18 @@ def register(app: App, deps: Deps) -> None:
             log.info("event %s already handled; Slack retry ignored", event_id)
         elif answered:
             answer_mention(deps, actor, name, rest, event.get("thread_ts") or event.get("ts"))
+
+    @app.action(Act.CONTINUE.value)
+    def continue_command(ack: Ack, body: dict[str, Any], client: Any) -> None:
+        ack()
+        actor, value = plan.button_actor_or_tell(deps, body)
+        route = ROUTES.get(str(value.get("command")))
+        if actor is None or route is None or value.get("command") == "help":
+            return
+        request = Request(deps, actor, str(value.get("rest") or ""), body.get("trigger_id", ""), client)
+        answer = answer_errors(lambda: route(request))
+        if answer.get("text"):
+            deps.tell(actor, answer)
 
     @app.event("message")
     def ignore_messages(ack: Ack) -> None:

@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 SLACK_DID_NOT_OPEN = "Slack did not open the form (it may be having trouble). Please try again."
 
 
+class NeedsForm(InputError):
+    """The request would open a form, and Slack gave no trigger to open it with (a mention, say)."""
+
+
 @dataclass(frozen=True)
 class Request:
     """One slash subcommand or button: who, where, the rest of the text, and how to open a modal."""
@@ -42,7 +46,7 @@ class Request:
 def open_modal(request: Request, view: dict[str, Any]) -> dict[str, Any]:
     """Open `view` with the request's trigger id (a Slack call that must happen within 3 s)."""
     if request.client is None or not request.trigger_id:
-        raise InputError("Forms open from a button or a slash command: mention `@accord` with the form's name.")
+        raise NeedsForm("Forms open from a button or a slash command: mention `@accord` with the form's name.")
     try:
         request.client.views_open(trigger_id=request.trigger_id, view=view)
     except (SlackApiError, OSError) as exc:

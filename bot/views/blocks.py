@@ -37,3 +37,8 @@ def sections(lines: list[str]) -> list[Block]:
 def escape(text: str) -> str:
     """Escape &, < and > as Slack's mrkdwn requires for user-supplied text."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def possessive(name: str) -> str:
+    """`Northwind's`, `Southwind Foods'`."""
+    return f"{name}'" if name.endswith("s") else f"{name}'s"

@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.ids import Act, Callback
-from bot.views.blocks import Block, context, escape, section, sections
+from bot.views.blocks import Block, context, escape, possessive, section, sections
 from bot.views.inputs import modal, option, select, text_input
 from bot.views.rmp import RAG_EMOJI, actions_block, button
 from commands.checkins.answers import CheckinForm
@@ -91,8 +91,8 @@ def summary(data: dict[str, Any]) -> dict[str, Any]:
                                                 for p in parties)]
     for party in parties:
         if party["withheld"]:
-            lines.append(f"_{escape(party['name'])}'s scores are withheld: fewer than {data['min_respondents']} "
-                         "answered._")
+            lines.append(f"_{escape(possessive(party['name']))} scores are withheld: fewer than "
+                         f"{data['min_respondents']} answered._")
     kpis = [_kpi_line(k) for k in data["kpis"]]
     names = " / ".join(escape(p["name"]) for p in parties)
     statements = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.ids import Callback
+from bot.views.blocks import possessive
 from bot.views.inputs import (
     checkboxes,
     date_picker,
@@ -68,8 +69,8 @@ def _objective(context: FormContext, item: Any) -> tuple[str, list[dict[str, Any
     one, two = context.parties
     whose = "ours" if item is None or item.party_slot is None else str(item.party_slot)
     return "objective", [
-        select("whose", "Whose objective", [option("ours", "Ours (joint)"), option("1", f"{one.name}'s own"),
-                                             option("2", f"{two.name}'s own")], initial=whose),
+        select("whose", "Whose objective", [option("ours", "Ours (joint)"), option("1", f"{possessive(one.name)} own"),
+                                             option("2", f"{possessive(two.name)} own")], initial=whose),
         text_input("title", "Objective", initial=item.title if item else "", max_length=150),
         text_input("benefit_1", f"Benefit to {one.name}", initial=item.benefit_1 if item else "",
                    multiline=True, optional=True, max_length=1000),

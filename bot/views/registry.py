@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bot.views import checkins, disputes, help, reminders, rmp
+from bot import charts
+from bot.charts import FileContent
+from bot.views import checkins, disputes, help, reminders, reviews, rmp
 
 Rendered = dict[str, Any]
 
@@ -21,7 +23,15 @@ VIEWS: Mapping[str, Callable[[dict[str, Any]], Rendered]] = {
     "dispute_event": disputes.event,
     "dispute_linked": disputes.linked,
     "dispute_closed": disputes.closed,
+    "review_summary": reviews.summary,
+    "review_part": reviews.part,
+    "review_signed": reviews.signed,
     "raw": dict,  # already rendered by a listener (ephemeral answers, App Home views)
+}
+
+# File views: what the outbox shares as a file (method "files.upload"), by name.
+FILES: Mapping[str, Callable[[dict[str, Any]], FileContent]] = {
+    "review_chart": charts.chart_file,
 }
 
 
@@ -29,10 +39,18 @@ class UnknownView(LookupError):
     """The outbox names a view this version cannot render."""
 
 
+def _builder(table: Mapping[str, Callable[[dict[str, Any]], Any]], view: str) -> Callable[[dict[str, Any]], Any]:
+    try:
+        return table[view]
+    except KeyError:
+        raise UnknownView(f"unknown {'file view' if table is FILES else 'view'} {view!r}") from None
+
+
 def render(view: str, data: dict[str, Any]) -> Rendered:
     """Render the named view; raises UnknownView for a name not registered."""
-    try:
-        builder = VIEWS[view]
-    except KeyError:
-        raise UnknownView(f"unknown view {view!r}") from None
-    return builder(data)
+    return _builder(VIEWS, view)(data)  # type: ignore[no-any-return]
+
+
+def render_file(view: str, data: dict[str, Any]) -> FileContent:
+    """Render the named file view; raises UnknownView for a name not registered."""
+    return _builder(FILES, view)(data)  # type: ignore[no-any-return]

@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.ids import Act
-from bot.views.blocks import Block, context, escape, section, sections
+from bot.views.blocks import Block, context, escape, possessive, section, sections
 from commands.rmp.exits import KIND_LABELS
 from commands.rmp.history import History
 from commands.rmp.people import ROLE_NAMES, PeopleList
@@ -100,7 +100,7 @@ def status_blocks(status: Status, *, buttons: bool = True) -> list[Block]:
     def whose(objective: Objective, kind: str) -> str:  # a public post speaks to both parties: by name
         if buttons or objective.party_slot is None:
             return kind
-        return f"{status.parties[objective.party_slot - 1]}'s own"
+        return f"{possessive(status.parties[objective.party_slot - 1])} own"
 
     objectives = [f"*{escape(whose(o, kind))}* · #{o.number} {escape(o.title)} · {o.status}"
                   for o, kind in status.objectives[:SHOWN]]
@@ -114,7 +114,8 @@ def status_blocks(status: Status, *, buttons: bool = True) -> list[Block]:
     disputes = status.open_disputes or ["_No open disputes._"]
     blocks += sections(["*Disputes*", *disputes])
     blocks.append(context(f"Next check-in {_when(status.next_checkin, status.timezone)} · "
-                          f"next review {_when(status.next_review, status.timezone)}"))
+                          f"next review {_when(status.next_review, status.timezone)}"
+                          + (f" · last review {status.last_review}" if status.last_review else "")))
     if buttons:
         blocks.append(form_buttons(status.channel_id))
     return blocks

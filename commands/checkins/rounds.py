@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, update
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from commands import outbox, work
 from commands.calendar import calendar_of, next_occurrence, parse_cadence, zone
 from storage.checkins import CLOSED, OPEN, Answer, Prompt, Round
-from storage.models import CANCELLED, PENDING, WorkItem
+from storage.models import WorkItem
 from storage.rmp import Party, Person, Relationship
 
 OPEN_KIND, PROMPT_KIND, REMIND_KIND, CLOSE_KIND = "checkin.open", "checkin.prompt", "checkin.remind", "checkin.close"
@@ -37,10 +37,7 @@ def schedule_next_round(db: Session, relationship: Relationship, *, after: datet
 
 def reschedule(db: Session, relationship: Relationship, *, now: datetime) -> date:
     """After the cadence changed: cancel the queued opening and queue the new one."""
-    db.exec(update(WorkItem).where(  # type: ignore[call-overload]
-        col(WorkItem.status) == PENDING, col(WorkItem.kind) == OPEN_KIND,
-        col(WorkItem.idempotency_key).like(f"{OPEN_KIND}:{relationship.id}:%"),
-    ).values(status=CANCELLED))
+    work.cancel_pending(db, kind=OPEN_KIND, key_prefix=f"{OPEN_KIND}:{relationship.id}:")
     return schedule_next_round(db, relationship, after=now, now=now)
 
 

@@ -1,4 +1,4 @@
-"""`accord export`: a channel's whole plan, history included, as a plain YAML or JSON document.
+"""`accord export`: a channel's whole plan, history, disputes and reviews included, as a plain YAML or JSON document.
 
 The document holds no database ids: items are known by their numbers, parties by their slots and
 people by their Slack user ids, so `accord import` can recreate the plan in any database.
@@ -16,6 +16,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from commands.disputes import transfer
 from commands.errors import InputError
+from commands.reviews import transfer as review_transfer
 from commands.rmp import items
 from storage.clock import as_utc
 from storage.rmp import Action, Change, ExitTrigger, Kpi, KpiValue, Objective, Party, Person, Relationship, Risk
@@ -43,7 +44,8 @@ CHANGE_FIELDS = ("version", "at", "user_id", "party", "entity", "entity_id", "ve
 SECTIONS: dict[str, tuple[str, ...]] = {
     "relationship": RELATIONSHIP_FIELDS, "parties": PARTY_FIELDS, "people": PERSON_FIELDS,
     "objectives": OBJECTIVE_FIELDS, "kpis": KPI_FIELDS, "risks": RISK_FIELDS, "actions": ACTION_FIELDS,
-    "exit_triggers": TRIGGER_FIELDS, "disputes": transfer.DISPUTE_FIELDS, "history": CHANGE_FIELDS,
+    "exit_triggers": TRIGGER_FIELDS, "disputes": transfer.DISPUTE_FIELDS, "values": review_transfer.ENTRY_FIELDS,
+    "reviews": review_transfer.REVIEW_FIELDS, "history": CHANGE_FIELDS,
 }
 ITEM_TABLES: dict[str, type[SQLModel]] = {
     "objectives": Objective, "risks": Risk, "actions": Action, "exit_triggers": ExitTrigger,
@@ -82,6 +84,8 @@ def export_plan(db: Session, *, channel_id: str) -> dict[str, Any]:
     for section in ("risks", "actions", "exit_triggers"):
         document[section] = [_fields(row, SECTIONS[section]) for row in items.all_of(db, ITEM_TABLES[section], rid)]
     document["disputes"] = transfer.export_disputes(db, rid, plain)
+    document["values"] = review_transfer.export_values(db, rid, plain)
+    document["reviews"] = review_transfer.export_reviews(db, rid, plain)
     document["history"] = [_fields(change, CHANGE_FIELDS) for change in changes]
     return document
 

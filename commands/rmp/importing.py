@@ -18,6 +18,9 @@ from commands.calendar import parse_cadence, zone
 from commands.checkins import rounds
 from commands.disputes import lifecycle, transfer
 from commands.errors import InputError
+from commands.reviews import runs
+from commands.reviews import transfer as review_transfer
+from commands.reviews import values as value_entries
 from commands.rmp import actions, exits, objectives, risks
 from commands.rmp.export import FORMAT_VERSION, ITEM_TABLES, SECTIONS, PlanFileError, shown
 from storage.clock import as_utc, parse_instant, utcnow
@@ -139,6 +142,22 @@ def _json(value: Any, path: str) -> Any:
     _expected(path, "text, a number, true, false, null, a list or a mapping", value)
 
 
+def figures(value: Any, path: str) -> dict[str, Any]:
+    """A review's figures: a mapping of plain JSON values, kept exactly as written."""
+    if not isinstance(value, dict):
+        _expected(path, "a mapping", value)
+    read: dict[str, Any] = _json(value, path)
+    return read
+
+
+def amount(value: Any, path: str) -> float:
+    """A finite number, 0 or more."""
+    read = number(value, path)
+    if read < 0:
+        _expected(path, "an amount of 0 or more", value)
+    return read
+
+
 def _list(value: Any, path: str, reader: Reader) -> list[Any]:
     if not isinstance(value, list):
         _expected(path, "a list", value)
@@ -241,6 +260,15 @@ READERS: dict[str, dict[str, Reader]] = {
         "log": _records({"at": instant, "user_id": text(64), "party": text(80, required=False), "kind": text(24),
                          "detail": json_mapping}),
     },
+    "values": {
+        "party_slot": SLOT, "kind": choice(value_entries.KINDS), "amount": nullable(amount),
+        "description": text(1000, required=False), "on": day, "recorded_by": text(64), "recorded_at": instant,
+    },
+    "reviews": {
+        "number": NUMBER, "starts_at": instant, "ends_at": instant, "trigger": choice(review_transfer.TRIGGERS),
+        "requested_by": text(64), "created_at": instant, "figures": figures,
+        "signatures": _records({"party_slot": SLOT, "party": text(80), "user_id": text(64), "signed_at": instant}),
+    },
     "history": {
         "version": NUMBER, "at": instant, "user_id": text(64, required=False), "party": text(80, required=False),
         "entity": text(32), "entity_id": nullable(whole(0, MAX_INT)), "verb": text(24),
@@ -294,6 +322,13 @@ def _consistent(plan: dict[str, Any]) -> None:
     kpi_numbers = {kpi["number"] for kpi in plan["kpis"]}
     for index, trigger in enumerate(plan["exit_triggers"]):
         _trigger(trigger, f"exit_triggers[{index}]", kpi_numbers)
+    for index, entry in enumerate(plan["values"]):
+        if entry["amount"] is None and not entry["description"].strip():
+            _problem(f"values[{index}].amount", "a cost or benefit needs an amount, a description, or both")
+    _unique(plan["disputes"], "disputes", "number")
+    _unique(plan["reviews"], "reviews", "number")
+    for index, review in enumerate(plan["reviews"]):
+        _review(review, f"reviews[{index}]")
     version, previous = plan["relationship"]["version"], 0
     for index, change in enumerate(plan["history"]):
         if change["version"] < previous:
@@ -301,6 +336,17 @@ def _consistent(plan: dict[str, Any]) -> None:
         if change["version"] > version:
             _problem(f"history[{index}].version", f"{change['version']} is above relationship.version ({version})")
         previous = change["version"]
+
+
+def _review(review: dict[str, Any], path: str) -> None:
+    if review["ends_at"] < review["starts_at"]:
+        _problem(f"{path}.ends_at", "a review ends at or after it starts")
+    if "number" not in review["figures"]:
+        _problem(f"{path}.figures.number", "missing")
+    if review["figures"]["number"] != review["number"] or isinstance(review["figures"]["number"], bool):
+        _problem(f"{path}.figures.number", f"expected the review's number {review['number']}, "
+                                           f"got {shown(review['figures']['number'])}")
+    _unique(review["signatures"], f"{path}.signatures", "party_slot")
 
 
 def _unique(rows: list[dict[str, Any]], section: str, key: str, norm: Callable[[Any], Any] = lambda v: v) -> None:
@@ -366,6 +412,9 @@ def import_plan(db: Session, data: Any) -> Relationship:
         db.add_all(KpiValue(kpi_id=kpi.id or 0, **value) for value in values)
     db.add_all(Change(relationship_id=rid, **row) for row in plan["history"])
     transfer.import_disputes(db, relationship, plan["disputes"], now=utcnow())
+    review_transfer.import_values(db, relationship, plan["values"])
+    review_transfer.import_reviews(db, relationship, plan["reviews"], now=utcnow())
     rounds.schedule_next_round(db, relationship, after=utcnow(), now=utcnow())
+    runs.schedule_next_review(db, relationship, after=utcnow(), now=utcnow())
     db.flush()
     return relationship

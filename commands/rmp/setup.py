@@ -14,6 +14,7 @@ from commands.actor import Actor
 from commands.calendar import WEEKDAYS, parse_cadence, zone
 from commands.checkins import rounds
 from commands.errors import InputError, Refused
+from commands.reviews import runs
 from commands.rmp import access, audit, people
 from commands.rmp.forms import text
 from storage.rmp import CONNECT, SINGLE, Party, Person, Relationship
@@ -151,6 +152,8 @@ def configure(db: Session, *, actor: Actor, form: SetupInput, now: datetime) -> 
                      verb="update", before=old, after=new, now=now)
     if {"checkin_cadence", "timezone", "working_days", "holidays"} & set(new):
         rounds.reschedule(db, existing, now=now)
+    if {"review_cadence", "timezone", "working_days", "holidays"} & set(new):
+        runs.reschedule(db, existing, now=now)
     for party, name in zip(access.parties(db, existing), names, strict=True):
         if party.name != name:
             audit.record(db, existing, by=by, user_id=actor.user_id, entity="party", entity_id=party.slot,
@@ -181,6 +184,7 @@ def _create(db: Session, *, actor: Actor, values: dict[str, Any], names: tuple[s
                                                                  "exit_reviewed_on")),
                         "parties": list(names)}, now=now)
     rounds.schedule_next_round(db, relationship, after=now, now=now)
+    runs.schedule_next_review(db, relationship, after=now, now=now)
     outbox.post_message(
         db, key=f"rel:{relationship.id}:welcome", channel=relationship.channel_id, view="rmp_welcome",
         data={"name": relationship.name, "parties": list(names), "by": actor.user_id, "mode": relationship.mode,

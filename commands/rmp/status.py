@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from commands.actor import Actor
 from commands.calendar import calendar_of, next_occurrence, parse_cadence, zone
 from commands.rmp import access, exits, items, kpis, objectives, risks
 from commands.rmp.actions import OPEN, is_overdue, local_today
+from storage.reviews import Review, ReviewSignature
 from storage.rmp import Action, ExitTrigger, Kpi, Objective, Party, Person, Relationship, Risk
 
 
@@ -50,6 +51,7 @@ class Status:
     open_disputes: list[str] = field(default_factory=list)
     next_checkin: datetime | None = None
     next_review: datetime | None = None
+    last_review: str | None = None  # "#3 on 2027-04-01, signed off by both parties"
 
 
 def relationship_status(db: Session, *, actor: Actor, now: datetime) -> Status:
@@ -81,7 +83,17 @@ def status_of(db: Session, relationship: Relationship, *, viewer_slot: int | Non
                                           now, tz, calendar)
     status.next_review = next_occurrence(parse_cadence(relationship.review_cadence, field="review_cadence"),
                                          now, tz, calendar)
+    status.last_review = _last_review(db, rid)
     return status
+
+
+def _last_review(db: Session, rid: int) -> str | None:
+    review = db.exec(select(Review).where(Review.relationship_id == rid).order_by(col(Review.number).desc())).first()
+    if review is None:
+        return None
+    signed = len(db.exec(select(ReviewSignature.id).where(ReviewSignature.review_id == review.id)).all())
+    state = "signed off by both parties" if signed >= 2 else f"awaiting {2 - signed} sign-off(s)"
+    return f"#{review.number} of {review.figures['period']['last_day']}, {state}"
 
 
 def _kpi_line(db: Session, kpi: Kpi) -> KpiLine:

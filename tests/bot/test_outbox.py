@@ -7,23 +7,17 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from bot.fakeslack import FakeSlack
 from commands import outbox
 from storage.clock import utcnow
 from storage.engine import transaction
 from storage.models import FAILED, PENDING, SENT, OutboxMessage
-from tests.harness import CHANNEL, make_sender
+from tests.harness import CHANNEL, make_sender, outbox_rows, retries_due_now
 
 _sender = make_sender
 
-
-def _due_now(engine: Engine) -> None:
-    """Bring every retry's backoff forward, as if its time had come."""
-    with transaction(engine) as db:
-        for row in db.exec(select(OutboxMessage)):
-            row.next_attempt_at = utcnow()
 
 
 def _queue(engine: Engine, key: str, channel: str = CHANNEL, **extra: str) -> None:
@@ -31,10 +25,6 @@ def _queue(engine: Engine, key: str, channel: str = CHANNEL, **extra: str) -> No
         outbox.post_message(db, key=key, channel=channel, view="reminder",
                             data={"text": f"message {key}", "by": "UALICE"}, now=utcnow(), **extra)
 
-
-def _rows(engine: Engine) -> dict[str, OutboxMessage]:
-    with Session(engine) as db:
-        return {row.idempotency_key: row for row in db.exec(select(OutboxMessage))}
 
 
 def test_each_message_is_sent_once_and_its_ts_recorded(engine: Engine, fake: FakeSlack) -> None:
@@ -46,7 +36,7 @@ def test_each_message_is_sent_once_and_its_ts_recorded(engine: Engine, fake: Fak
     posted = fake.messages(CHANNEL)
     assert len(posted) == 1
     assert posted[0]["metadata"]["event_payload"]["key"] == "a"
-    assert _rows(engine)["a"].ts == posted[0]["ts"]
+    assert outbox_rows(engine)["a"].ts == posted[0]["ts"]
 
 
 def test_a_429_then_success_delivers_exactly_one_message_after_retry_after(engine: Engine, fake: FakeSlack) -> None:
@@ -67,7 +57,7 @@ def test_a_permanent_error_parks_the_message_without_blocking_the_next(
     _queue(engine, "fine")
     report = _sender(engine, fake).drain()
     assert report.failed == ["lost"] and report.sent == ["fine"]
-    rows = _rows(engine)
+    rows = outbox_rows(engine)
     assert rows["lost"].status == FAILED and "channel_not_found" in (rows["lost"].last_error or "")
     assert rows["fine"].status == SENT
     assert len(fake.calls_to("chat.postMessage")) == 2  # the permanent error was not retried
@@ -89,8 +79,8 @@ def test_a_server_error_is_retried_on_a_later_drain(engine: Engine, fake: FakeSl
     _queue(engine, "flaky")
     sender = _sender(engine, fake)
     assert sender.drain().retried == ["flaky"]
-    assert _rows(engine)["flaky"].status == PENDING
-    _due_now(engine)
+    assert outbox_rows(engine)["flaky"].status == PENDING
+    retries_due_now(engine)
     assert sender.drain().sent == ["flaky"]
     assert len(fake.messages(CHANNEL)) == 1
 
@@ -148,11 +138,11 @@ def test_a_timed_out_post_that_reached_slack_is_found_not_posted_again(engine: E
     sender = _sender(engine, fake, timeout=1)
     assert sender.drain().retried == ["slow"]
     fake.wait_for("chat.postMessage", count=1, timeout=5)
-    _due_now(engine)
+    retries_due_now(engine)
     assert sender.drain().sent == ["slow"]
     assert len(fake.messages(CHANNEL)) == 1
     assert len(fake.calls_to("chat.postMessage")) == 1  # found through conversations.history instead
-    assert _rows(engine)["slow"].ts == fake.messages(CHANNEL)[0]["ts"]
+    assert outbox_rows(engine)["slow"].ts == fake.messages(CHANNEL)[0]["ts"]
 
 
 def test_a_sender_that_died_after_posting_is_reconciled_by_the_next(engine: Engine, fake: FakeSlack) -> None:
@@ -166,7 +156,7 @@ def test_a_sender_that_died_after_posting_is_reconciled_by_the_next(engine: Engi
     report = _sender(engine, fake).drain()
     assert sorted(report.sent) == ["reply", "root"]
     assert len(fake.calls_to("chat.postMessage")) == 2  # the first sender's two posts, no more
-    rows = _rows(engine)
+    rows = outbox_rows(engine)
     messages = {m["text"]: m for m in fake.messages(CHANNEL)}
     assert rows["root"].ts == messages["Reminder: message root"]["ts"]
 
@@ -176,7 +166,7 @@ def test_a_connection_dropped_after_slack_posted_does_not_post_twice(engine: Eng
     _queue(engine, "dropped")
     sender = _sender(engine, fake)
     assert sender.drain().retried == ["dropped"]
-    _due_now(engine)
+    retries_due_now(engine)
     assert sender.drain().sent == ["dropped"]
     assert len(fake.messages(CHANNEL)) == 1 and len(fake.calls_to("chat.postMessage")) == 1
 
@@ -189,7 +179,7 @@ def test_when_slack_cannot_be_searched_the_message_is_posted_again_not_lost(
     sender = _sender(engine, fake)
     assert sender.drain().retried == ["retry"]
     fake.inject("conversations.history", error="missing_scope", times=1)
-    _due_now(engine)
+    retries_due_now(engine)
     assert sender.drain().sent == ["retry"]
     assert len(fake.messages(CHANNEL)) == 1
     assert "could not look for an earlier attempt (missing_scope)" in caplog.text
@@ -214,3 +204,14 @@ def test_only_posts_are_paced_ephemeral_answers_go_at_once(engine: Engine, fake:
     report = _sender(engine, fake, pace=5.0).drain(max_seconds=1.0)
     assert report.sent == ["post-1", "answer"]  # post-2 waits for the channel's pace; the answer does not
     assert [e["text"] for e in fake.ephemerals(CHANNEL)] == ["only you see this"]
+
+
+def test_a_reply_to_a_message_never_queued_is_parked_not_left_pending(engine: Engine, fake: FakeSlack) -> None:
+    with transaction(engine) as db:
+        outbox.post_message(db, key="orphan", channel=CHANNEL, thread_of="no-such-root", view="reminder",
+                            data={"text": "lost", "by": "UALICE"}, now=utcnow())
+    _queue(engine, "next")
+    report = _sender(engine, fake).drain()
+    assert report.sent == ["next"]
+    orphan = outbox_rows(engine)["orphan"]
+    assert orphan.status == FAILED and "no-such-root" in (orphan.last_error or "")

@@ -17,9 +17,9 @@ from commands.actor import Actor
 from commands.rmp import people, setup
 from storage.clock import utcnow
 from storage.engine import transaction
-from storage.models import FAILED, SENT, OutboxMessage
+from storage.models import FAILED, SENT
 from storage.rmp import SINGLE, Person, Relationship
-from tests.harness import CHANNEL, HOME, OTHER_CHANNEL, PARTNER, THIRD, make_sender
+from tests.harness import CHANNEL, HOME, OTHER_CHANNEL, PARTNER, THIRD, make_sender, outbox_rows, retries_due_now
 
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 BUTTON = {"type": "actions", "elements": [
@@ -47,15 +47,6 @@ def _post(engine: Engine, key: str) -> None:
         outbox.post_message(db, key=key, channel=CHANNEL, view="raw", data={"text": key}, now=utcnow())
 
 
-def _rows(engine: Engine) -> dict[str, OutboxMessage]:
-    with Session(engine) as db:
-        return {row.idempotency_key: row for row in db.exec(select(OutboxMessage))}
-
-
-def _due_now(engine: Engine) -> None:
-    with transaction(engine) as db:
-        for row in db.exec(select(OutboxMessage)):
-            row.next_attempt_at = utcnow()
 
 
 def _timezones(engine: Engine) -> dict[tuple[str, str], str | None]:
@@ -70,7 +61,7 @@ def _timezones(engine: Engine) -> dict[tuple[str, str], str | None]:
 def test_a_dm_to_a_home_user_lands_in_their_dm_with_the_rendered_blocks(engine: Engine, fake: FakeSlack) -> None:
     _dm(engine, "dm:erin", "UERIN")
     assert _sender(engine, fake).drain().sent == ["dm:erin"]
-    row = _rows(engine)["dm:erin"]
+    row = outbox_rows(engine)["dm:erin"]
     assert row.status == SENT and row.sent_channel and row.sent_channel.startswith("D")
     assert row.channel == CHANNEL  # the fallback stays on the row; sent_channel says where it went
     assert "UERIN" in fake.channel(row.sent_channel)["members"]
@@ -90,7 +81,7 @@ def test_a_dm_to_an_external_user_falls_back_to_the_shared_channel_with_a_mentio
         assert _sender(engine, fake).drain().sent == ["dm:bob"]
     [opened] = fake.calls_to("conversations.open")
     assert opened.response.get("error") == "invalid_user_combination"
-    row = _rows(engine)["dm:bob"]
+    row = outbox_rows(engine)["dm:bob"]
     [message] = fake.messages(CHANNEL)
     assert row.sent_channel == CHANNEL and row.ts == message["ts"]
     assert message["text"].startswith("<@UBOB> ")
@@ -107,7 +98,7 @@ def test_an_external_user_whose_organisation_allows_dms_gets_one(engine: Engine,
     fake.allow_external_dm = True
     _dm(engine, "dm:bob", "UBOB")
     assert _sender(engine, fake).drain().sent == ["dm:bob"]
-    sent_channel = _rows(engine)["dm:bob"].sent_channel or ""
+    sent_channel = outbox_rows(engine)["dm:bob"].sent_channel or ""
     assert sent_channel.startswith("D") and fake.messages(CHANNEL) == []
 
 
@@ -117,13 +108,13 @@ def test_a_dm_refused_at_posting_falls_back_too(engine: Engine, fake: FakeSlack,
     _dm(engine, "dm:erin", "UERIN")
     assert _sender(engine, fake).drain().sent == ["dm:erin"]
     [message] = fake.messages(CHANNEL)
-    assert message["text"].startswith("<@UERIN> ") and _rows(engine)["dm:erin"].sent_channel == CHANNEL
+    assert message["text"].startswith("<@UERIN> ") and outbox_rows(engine)["dm:erin"].sent_channel == CHANNEL
 
 
 def test_a_dm_to_an_unknown_user_is_parked_not_sent_to_the_channel(engine: Engine, fake: FakeSlack) -> None:
     _dm(engine, "dm:nobody", "U0NOBODY")
     assert _sender(engine, fake).drain().failed == ["dm:nobody"]
-    assert "user_not_found" in (_rows(engine)["dm:nobody"].last_error or "")
+    assert "user_not_found" in (outbox_rows(engine)["dm:nobody"].last_error or "")
     assert fake.messages(CHANNEL) == []
 
 
@@ -133,9 +124,9 @@ def test_a_dm_whose_answer_timed_out_after_slack_posted_is_not_posted_twice(engi
     sender = _sender(engine, fake, timeout=1)
     assert sender.drain().retried == ["dm:erin"]
     fake.wait_for("chat.postMessage", count=1, timeout=5)
-    _due_now(engine)
+    retries_due_now(engine)
     assert sender.drain().sent == ["dm:erin"]
-    row = _rows(engine)["dm:erin"]
+    row = outbox_rows(engine)["dm:erin"]
     assert len(fake.calls_to("chat.postMessage")) == 1  # found through conversations.history of the DM
     [message] = fake.messages(row.sent_channel or "")
     assert row.ts == message["ts"] and row.sent_channel and row.sent_channel.startswith("D")
@@ -148,11 +139,11 @@ def test_a_fallback_whose_connection_dropped_is_found_in_the_channel_not_posted_
     _dm(engine, "dm:bob", "UBOB")
     sender = _sender(engine, fake)
     assert sender.drain().retried == ["dm:bob"]
-    _due_now(engine)
+    retries_due_now(engine)
     assert sender.drain().sent == ["dm:bob"]
     assert len(fake.calls_to("chat.postMessage")) == 1
     [message] = fake.messages(CHANNEL)
-    row = _rows(engine)["dm:bob"]
+    row = outbox_rows(engine)["dm:bob"]
     assert (row.sent_channel, row.ts) == (CHANNEL, message["ts"])
 
 
@@ -161,9 +152,9 @@ def test_a_dm_retried_after_a_server_error_is_delivered_once(engine: Engine, fak
     _dm(engine, "dm:erin", "UERIN")
     sender = _sender(engine, fake)
     assert sender.drain().retried == ["dm:erin"]
-    _due_now(engine)
+    retries_due_now(engine)
     assert sender.drain().sent == ["dm:erin"]
-    assert len(fake.messages(_rows(engine)["dm:erin"].sent_channel or "")) == 1
+    assert len(fake.messages(outbox_rows(engine)["dm:erin"].sent_channel or "")) == 1
 
 
 def test_dms_are_not_held_up_by_the_shared_channels_pace(engine: Engine, fake: FakeSlack) -> None:
@@ -203,7 +194,7 @@ def test_people_entering_a_relationship_get_their_slack_time_zone(engine: Engine
             name="By hand", party_1="Us", party_2="Them", mode=SINGLE))
         people.add_to_party(db, actor=Actor("UALICE", HOME, OTHER_CHANNEL), text_args="add <@UDAVE> Them", now=NOW)
         ids = {r.channel_id: r.id for r in db.exec(select(Relationship))}
-    lookups = sorted(key for key, row in _rows(engine).items() if row.method == "users.info")
+    lookups = sorted(key for key, row in outbox_rows(engine).items() if row.method == "users.info")
     assert lookups == sorted([f"users.info:{ids[CHANNEL]}:UALICE", f"users.info:{ids[CHANNEL]}:UCAROL",
                               f"users.info:{ids[CHANNEL]}:UERIN", f"users.info:{ids[OTHER_CHANNEL]}:UALICE",
                               f"users.info:{ids[OTHER_CHANNEL]}:UDAVE"])
@@ -218,7 +209,7 @@ def test_people_entering_a_relationship_get_their_slack_time_zone(engine: Engine
         (CHANNEL, "UALICE"): "Europe/London", (CHANNEL, "UERIN"): "Europe/London", (CHANNEL, "UCAROL"): None,
         (OTHER_CHANNEL, "UALICE"): "Europe/London", (OTHER_CHANNEL, "UDAVE"): "America/New_York",
     }
-    rows = _rows(engine)
+    rows = outbox_rows(engine)
     assert all(rows[key].status == SENT and rows[key].ts is None for key in lookups)
 
 
@@ -238,7 +229,7 @@ def test_a_lookup_of_an_unknown_user_is_parked(engine: Engine, fake: FakeSlack) 
         outbox.lookup_user(db, key="users.info:1:U0GONE", user="U0GONE", now=NOW)
     report = _sender(engine, fake).drain()
     assert report.failed == ["users.info:1:U0GONE"] and not report.retried
-    row = _rows(engine)["users.info:1:U0GONE"]
+    row = outbox_rows(engine)["users.info:1:U0GONE"]
     assert row.status == FAILED and "user_not_found" in (row.last_error or "") and row.attempts == 1
 
 
@@ -250,6 +241,6 @@ def test_a_lookup_that_times_out_is_retried(engine: Engine, fake: FakeSlack) -> 
     sender = _sender(engine, fake)
     assert [key for key in sender.drain().retried if key.startswith("users.info")] != []
     assert _timezones(engine) == {(CHANNEL, "UALICE"): None}
-    _due_now(engine)
+    retries_due_now(engine)
     sender.drain()
     assert _timezones(engine) == {(CHANNEL, "UALICE"): "Europe/London"}

@@ -22,12 +22,14 @@ from commands.rmp.export import SECTIONS, dump_text, export_plan, load_text
 from commands.rmp.importing import READERS, import_plan
 from storage.engine import make_engine, normalise_url, transaction
 from storage.migrate import upgrade
+from storage.reviews import Review, ReviewSignature, ValueEntry
 from storage.rmp import Action, Change, ExitTrigger, Kpi, KpiValue, Objective, Party, Person, Relationship, Risk
-from tests.commands.rmp_factory import CHANNEL, NAME, build_plan
+from tests.commands.rmp_factory import ALICE, BOB, CHANNEL, DAVE, HOME, NAME, PARTNER, build_plan
 from tests.harness import accord_command
 
-TABLES = (Relationship, Party, Person, Objective, Kpi, KpiValue, Risk, Action, ExitTrigger, Change)
-IDS = {"id", "relationship_id", "party_id", "kpi_id"}
+TABLES = (Relationship, Party, Person, Objective, Kpi, KpiValue, Risk, Action, ExitTrigger, Change, Review,
+          ReviewSignature, ValueEntry)
+IDS = {"id", "relationship_id", "party_id", "kpi_id", "review_id"}
 
 
 @pytest.fixture
@@ -141,7 +143,7 @@ def test_history_is_included_one_entry_per_change(engine: Engine) -> None:
     assert history[-1]["version"] == document["relationship"]["version"]
     assert {entry["entity"] for entry in history} == {
         "relationship", "person", "party", "objective", "kpi", "risk", "action", "exit_trigger", "exit_strategy",
-        "checkin_settings"}
+        "checkin_settings", "value", "review"}
     assert {entry["verb"] for entry in history} >= {"create", "update", "join", "role", "done", "cannot_complete",
                                                      "reviewed"}
     assert all(entry["at"].endswith("+00:00") for entry in history)
@@ -182,6 +184,10 @@ MALFORMED = {
     "missing name": (_change(("relationship", "name"), ...), "relationship.name: missing"),
     "late in history": (_change(("history", 0, "version"), 10_000), "history[0].version: 10000 is above"),
     "dispute log": (_change(("disputes", 0, "log", 1, "at"), "yesterday"), "disputes[0].log[1].at: expected"),
+    "review figures": (_change(("reviews", 0, "figures"), ...), "reviews[0].figures: missing"),
+    "signature slot": (_change(("reviews", 0, "signatures", 0, "party_slot"), 3),
+                       "reviews[0].signatures[0].party_slot: expected a party slot, 1 or 2, got 3"),
+    "value kind": (_change(("values", 0, "kind"), "gift"), "values[0].kind: expected one of cost, benefit, got 'gift'"),
 }
 
 
@@ -231,6 +237,30 @@ INCONSISTENT: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
     "history order": (lambda d: d["history"][5].update(version=1), "history[5].version: versions only go up"),
     "history json": (lambda d: d["history"][9]["after"].update(x=float("nan")), "history[9].after.x: expected"),
     "too long": (lambda d: d["relationship"].update(name="n" * 151), "relationship.name: holds at most 150"),
+    "value kind": (lambda d: d["values"][0].update(kind="gift"), "values[0].kind: expected one of cost, benefit"),
+    "negative amount": (lambda d: d["values"][1].update(amount=-5), "values[1].amount: expected an amount of 0 or "
+                                                                    "more, got -5"),
+    "empty value": (lambda d: d["values"][2].update(description=" "), "values[2].amount: a cost or benefit needs"),
+    "value day": (lambda d: d["values"][0].update(on="2026-02-30"), "values[0].on: expected a date"),
+    "review field": (lambda d: d["reviews"][1].pop("ends_at"), "reviews[1].ends_at: missing"),
+    "review unknown": (lambda d: d["reviews"][0].update(score=3), "reviews[0].score: unknown field"),
+    "review trigger": (lambda d: d["reviews"][0].update(trigger="later"), "reviews[0].trigger: expected one of "
+                                                                         "scheduled, now"),
+    "review number": (lambda d: d["reviews"][1].update(number=1), "reviews[1].number: 1 is already used"),
+    "review period": (lambda d: d["reviews"][0].update(ends_at="2020-01-01T00:00:00+00:00"),
+                      "reviews[0].ends_at: a review ends at or after it starts"),
+    "figures list": (lambda d: d["reviews"][0].update(figures=[]), "reviews[0].figures: expected a mapping, got a "
+                                                                   "list"),
+    "figures json": (lambda d: d["reviews"][0]["figures"]["kpis"][0].update(value=float("inf")),
+                     "reviews[0].figures.kpis[0].value: expected"),
+    "figures number": (lambda d: d["reviews"][1]["figures"].update(number=1),
+                       "reviews[1].figures.number: expected the review's number 2, got 1"),
+    "signature slot": (lambda d: d["reviews"][0]["signatures"][0].update(party_slot=3),
+                       "reviews[0].signatures[0].party_slot: expected a party slot, 1 or 2, got 3"),
+    "signed twice": (lambda d: d["reviews"][0]["signatures"].append(dict(d["reviews"][0]["signatures"][0])),
+                     "reviews[0].signatures[1].party_slot: 1 is already used by reviews[0].signatures[0]"),
+    "signature time": (lambda d: d["reviews"][0]["signatures"][0].update(signed_at=None),
+                       "reviews[0].signatures[0].signed_at: expected a time"),
 }
 
 
@@ -323,3 +353,86 @@ def test_an_imported_open_dispute_gets_a_new_root_message_and_its_timers(
         timers = [w.kind for w in db.exec(select(WorkItem)) if w.kind.startswith("dispute.")]
     assert len(roots) == 1 and roots[0].endswith(":root")  # the open one; the resolved one needs none
     assert "dispute.escalate" in timers
+
+
+def test_reviews_with_their_figures_and_sign_offs_and_values_travel_in_the_export(engine: Engine) -> None:
+    build_plan(engine)
+    document = exported(engine)
+    assert [(v["party_slot"], v["kind"], v["amount"]) for v in document["values"]] == [
+        (1, "cost", 1234.5), (2, "benefit", 0.1), (1, "benefit", None), (2, "cost", 1e-07), (2, "benefit", 2500.0)]
+    assert document["values"][0]["on"] == "2026-11-20" and document["values"][2]["description"] == "A reference — 参考"
+    first, second = document["reviews"]
+    assert (first["number"], first["trigger"], first["requested_by"]) == (1, "now", ALICE)
+    assert (second["number"], second["trigger"], second["requested_by"]) == (2, "scheduled", "accord")
+    assert second["starts_at"] == first["ends_at"] and second["signatures"] == []
+    assert [(s["party_slot"], s["user_id"]) for s in first["signatures"]] == [(1, DAVE)]
+    assert first["figures"]["number"] == 1
+    assert [entry["amount"] for entry in first["figures"]["values"][1]["entries"]] == [0.1, 1e-07]
+    for fmt in ("yaml", "json"):  # floats, key order and unicode of the figures survive both formats exactly
+        text = dump_text(document, fmt)
+        assert dump_text(load_text(text), fmt) == text
+        assert list(load_text(text)["reviews"][0]["figures"]) == list(first["figures"])
+
+
+def _review_list(engine: Engine, user: str, team: str) -> list[tuple[Any, ...]]:
+    """`/accord reviews` as `user` sees it: each review's record, sign-offs and the parties it awaits."""
+    from commands.actor import Actor
+    from commands.reviews import records
+
+    with transaction(engine) as db:
+        return [(r.review.number, r.review.starts_at, r.review.ends_at, r.review.trigger, r.review.requested_by,
+                 r.review.created_at, r.review.figures, r.awaiting,
+                 [(s.party_slot, s.party, s.user_id, s.signed_at) for s in r.signatures])
+                for r in records.list_reviews(db, actor=Actor(user, team, CHANNEL))]
+
+
+def test_an_imported_relationship_lists_the_same_reviews(engine: Engine, target: Engine) -> None:
+    build_plan(engine)
+    with transaction(target) as db:
+        import_plan(db, load_text(dump_text(exported(engine), "yaml")))
+    original = _review_list(engine, BOB, PARTNER)
+    assert [row[0] for row in original] == [2, 1] and original[1][-1][0][2] == DAVE
+    assert original[1][7] == ["北 Partner Company"]
+    assert _review_list(target, BOB, PARTNER) == original
+    assert _review_list(target, DAVE, HOME) == _review_list(engine, DAVE, HOME)
+
+
+def test_the_next_scheduled_review_is_queued_after_import(engine: Engine, target: Engine) -> None:
+    from commands.reviews import runs
+    from storage.clock import utcnow
+    from storage.models import PENDING, WorkItem
+
+    build_plan(engine)
+    before = utcnow()
+    with transaction(target) as db:
+        relationship = import_plan(db, exported(engine))
+        rid = relationship.id
+    with Session(target) as db:
+        queued = [w for w in db.exec(select(WorkItem)) if w.kind == runs.KIND]
+    assert len(queued) == 1 and queued[0].status == PENDING
+    assert queued[0].payload["relationship_id"] == rid and queued[0].due_at > before
+
+
+def test_an_imported_review_awaiting_sign_off_is_posted_again_and_can_be_signed(
+    engine: Engine, target: Engine
+) -> None:
+    from commands.actor import Actor
+    from commands.reviews import records
+    from commands.rmp import people
+    from storage.clock import utcnow
+    from storage.models import OutboxMessage
+
+    build_plan(engine)
+    with transaction(target) as db:
+        import_plan(db, exported(engine))
+    with Session(target) as db:
+        roots = {r.idempotency_key for r in db.exec(select(OutboxMessage)) if r.view == "review_summary"}
+    assert len(roots) == 2  # neither review is signed off by both parties yet
+    bob = Actor(BOB, PARTNER, CHANNEL)
+    with transaction(target) as db:
+        people.set_role(db, actor=bob, text_args=f"<@{BOB}> ser", now=utcnow())
+        record = records.sign_off(db, actor=bob, number=1, now=utcnow())
+        assert record.awaiting == [] and [s.user_id for s in record.signatures] == [DAVE, BOB]
+    with Session(target) as db:
+        follow_ups = [r for r in db.exec(select(OutboxMessage)) if r.updates or r.thread_of]
+    assert follow_ups and {r.updates or r.thread_of for r in follow_ups} <= roots

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from storage.models import HandledEvent
 from tests.harness import CHANNEL, Harness
 
@@ -32,3 +34,34 @@ def test_a_retried_event_is_acknowledged_but_handled_once(harness: Harness) -> N
 def test_url_verification_is_answered(harness: Harness) -> None:
     response = harness.driver.url_verification("challenge-xyz")
     assert response.status_code == 200 and "challenge-xyz" in response.text
+
+
+def test_every_command_works_as_a_mention_for_people_without_the_slash_command(harness: Harness) -> None:
+    """Southwind's people have no /accord (the app is installed in Northwind only): mentions do it all."""
+    from bot.ids import Act
+    from tests.scenarios.plan_steps import click, command_form, ephemeral_texts, join, latest_view, set_up, submit
+
+    assert set_up(harness).status_code == 200
+    join(harness, "UBOB")  # the first of Southwind to join becomes its manager
+    harness.driver.app_mention("UBOB", CHANNEL, "<@UACCORD> role <@UBOB> ser")
+    assert ephemeral_texts(harness, "UBOB")[-1] == "<@UBOB> is now SER."
+    assert command_form(harness, "UALICE", "action", {"description": "Send the price list", "owner": "UBOB",
+                                                      "due_on": "2099-01-01"}).text == ""
+    harness.driver.app_mention("UBOB", CHANNEL, "<@UACCORD> action done 1")
+    assert ephemeral_texts(harness, "UBOB")[-1] == "Action #1 is done: Send the price list"
+
+    # a command that needs a form answers with a button; the click opens the form with Slack's trigger
+    harness.driver.app_mention("UBOB", CHANNEL, "<@UACCORD> checkin settings")
+    harness.sender.drain()
+    [told] = [e for e in harness.fake.ephemerals(CHANNEL) if e["user"] == "UBOB"][-1:]
+    [button] = [el for b in told["blocks"] if b["type"] == "actions" for el in b["elements"]]
+    assert button["action_id"] == Act.CONTINUE
+    before = len(harness.fake.open_views)
+    click(harness, "UBOB", Act.CONTINUE, json.loads(button["value"]))
+    assert len(harness.fake.open_views) == before + 1
+    assert submit(harness, "UBOB", latest_view(harness), {"min_respondents": "2"}).text == ""
+    assert "settings saved" in ephemeral_texts(harness, "UBOB")[-1]
+    harness.driver.app_mention("UJOE", CHANNEL, "<@UACCORD> checkin settings")  # not in the relationship
+    harness.sender.drain()
+    [told] = [e for e in harness.fake.ephemerals(CHANNEL) if e["user"] == "UJOE"][-1:]
+    assert "You are not in the *Northwind–Southwind alliance* relationship yet" in told["text"]

@@ -1,0 +1,208 @@
+"""`accord demo`: one quarter of a cold-chain partnership between Northwind Logistics (the supplier) and
+Southwind Foods (the customer), played through the real app with no Slack account.
+
+Northwind's people use `/accord`; Southwind's people, whose workspace does not have Accord installed,
+use only buttons and `@accord` mentions, as they would in a Slack Connect channel.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.demo.transcript import Transcript
+from bot.demo.world import CHANNEL, World
+from commands.rmp import export
+from storage.engine import transaction
+
+START = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)  # Monday 4 January 2027, 09:00 in London
+NORTH = ("alice", "erin", "hank")
+SOUTH = ("bob", "carol", "joe")
+# Rounds open every 4 weeks on Monday (18 Jan, 15 Feb, 15 Mar): each side's ratings of the six statements
+# (the last is trust), and what Southwind reports for the two KPIs Northwind owns.
+ROUNDS = (
+    ("2027-01-18", [4, 4, 4, 4, 4, 4], [3, 3, 4, 3, 3, 3], {"1": "97", "2": "96"}),
+    ("2027-02-15", [4, 4, 4, 3, 4, 4], [3, 2, 2, 3, 3, 2], {"1": "93", "2": "91"}),
+    ("2027-03-15", [5, 4, 4, 4, 4, 4], [3, 3, 3, 3, 3, 2], {"1": "88", "2": "94"}),
+)
+
+
+@dataclass
+class Outputs:
+    """What the demo leaves in its folder."""
+
+    transcript: Path
+    chart: Path
+    plan: Path
+
+
+def at(day: str, clock: str = "09:00") -> datetime:
+    """A moment in UTC."""
+    return datetime.fromisoformat(f"{day}T{clock}:00+00:00")
+
+
+class Demo:
+    """The quarter, step by step; `pause` seconds between steps so a reader can follow."""
+
+    def __init__(self, world: World, *, pause: float) -> None:
+        self.world, self.pause = world, pause
+
+    def step(self, text: str) -> None:
+        """Narrate the next step."""
+        self.world.transcript.say(self.world.clock.now, text)
+        if self.pause:
+            time.sleep(self.pause)
+
+    def play(self) -> None:
+        """The whole quarter."""
+        self.set_up()
+        self.plan()
+        for number, (day, north, south, kpis) in enumerate(ROUNDS, start=1):
+            self.check_in(number, day, north, south, kpis)
+            if number == 2:
+                self.dispute()
+                self.cannot_complete()
+        self.values()
+        self.review()
+
+    # -- the steps --------------------------------------------------------------------------------
+
+    def set_up(self) -> None:
+        w = self.world
+        self.step("Alice (Northwind's SER) sets Accord up in the shared Slack Connect channel.")
+        w.form("alice", "setup", {
+            "name": "Northwind–Southwind cold chain", "party_1": "Northwind Logistics", "party_2": "Southwind Foods",
+            "mode": "connect", "timezone": "Europe/London", "holidays": "2027-04-02\n2027-04-05",
+            "checkin_cadence": "every 4 weeks on monday at 09:30",
+            "review_cadence": "quarterly on the first working day at 10:00",
+        })
+        self.step("Everyone joins with the button; Southwind's people have no /accord, so they use buttons "
+                  "and @accord mentions.")
+        for name in ("erin", "hank", "bob", "carol", "joe"):
+            w.click(name, "Join")
+        w.slash("alice", "role <@U0ALICE> ser")
+        w.slash("alice", "role <@U0ERIN> manager")
+        w.mention("bob", "role <@U0BOB> ser")
+        w.mention("bob", "role <@U0CAROL> manager")
+        w.form("alice", "checkin settings", {"min_respondents": "2"})
+
+    def plan(self) -> None:
+        w = self.world
+        self.step("Erin fills in the joint Relationship Management Plan.")
+        w.clock.now = at("2027-01-05", "10:00")
+        w.form("erin", "kpi", {"name": "Deliveries at temperature", "unit": "%", "direction": "higher",
+                               "target": "98", "amber": "95", "red": "90", "owner_slot": "1", "reporter_slot": "2"})
+        w.form("erin", "kpi", {"name": "Orders on time", "unit": "%", "direction": "higher", "target": "95",
+                               "amber": "92", "red": "85", "owner_slot": "1", "reporter_slot": "2"})
+        w.form("erin", "objective", {"whose": "ours", "title": "Zero spoiled shipments by June",
+                                     "benefit_1": "Fewer claims", "benefit_2": "Less waste"})
+        w.form("erin", "objective", {"whose": "1", "title": "Win the Nordic routes", "benefit_1": "Growth"})
+        w.form("erin", "risk", {"description": "Reefer trucks fail in a heatwave", "likelihood": "2", "impact": "5",
+                                "owner": "U0HANK", "mitigation": "Spare units on standby"})
+        w.form("erin", "action", {"description": "Share the delivery schedule weekly", "owner": "U0ERIN",
+                                  "due_on": "2027-01-15"})
+        w.form("erin", "action", {"description": "Install data loggers in 12 trucks", "owner": "U0HANK",
+                                  "due_on": "2027-03-31"})
+        w.form("erin", "exit", {"kind": "kpi_red", "description": "Deliveries at temperature red 3 rounds running",
+                                "kpi": "1", "periods": "3"})
+        w.slash("erin", "exit reviewed")
+        self.step("Carol (Southwind) adds an action from the status message's button.")
+        w.mention("carol", "status")
+        w.click("carol", "Add action")
+        errors = w.submit("carol", {"description": "Send the receiving-dock hours", "owner": "U0CAROL",
+                                    "due_on": "2027-01-12"})
+        assert not errors, errors
+        w.advance(at("2027-01-08", "12:00"))
+        w.mention("carol", "action done 3")
+        w.slash("erin", "action done 1")
+
+    def check_in(self, number: int, day: str, north: list[int], south: list[int], kpis: dict[str, str]) -> None:
+        w = self.world
+        self.step(f"Check-in round {number}: each person is asked at 09:30 in their own timezone.")
+        w.advance(at(day, "21:00"))  # prompts at 09:30 London, Paris, New York, Chicago
+        for name in NORTH + SOUTH:
+            w.click(name, "Answer the check-in")
+            answers: dict[str, Any] = {f"stmt_{i}": str(r) for i, r in enumerate(north if name in NORTH else south)}
+            if name == "bob":
+                answers.update({f"kpi_{k}": v for k, v in kpis.items()})
+            errors = w.submit(name, answers)
+            assert not errors, errors
+        self.step(f"Round {number} closes after three working days; the summary compares the two sides.")
+        w.advance(at(day, "21:00") + timedelta(days=3))
+
+    def dispute(self) -> None:
+        w = self.world
+        self.step("Joe reports a problem; Carol raises it as a dispute from the message's thread.")
+        w.advance(at("2027-02-22", "10:00"))
+        evidence = w.say("joe", "Three deliveries last week arrived above 5°C and we had to bin them.")
+        w.mention("carol", "dispute", thread_ts=evidence)
+        w.click("carol", "Open the dispute form")
+        errors = w.submit("carol", {"title": "Warm deliveries", "severity": "high",
+                                    "description": "Three deliveries in week 7 arrived above 5°C.",
+                                    "desired_outcome": "Credit for the lost stock and a fix"})
+        assert not errors, errors
+        self.step("Nobody settles it at working level: the timer warns at 75%, then climbs to the managers.")
+        w.advance(at("2027-03-02", "12:00"))
+        self.step("Erin proposes a resolution; Carol, at the managers' level for Southwind, accepts it.")
+        w.click("erin", "Propose resolution")
+        assert not w.submit("erin", {"resolution": "Credit for the three loads; loggers checked at every stop"})
+        w.clock.now = at("2027-03-02", "15:00")
+        w.click("carol", "Accept")
+        assert not w.submit("carol", {"lessons": "Share logger data daily so problems show up the same day"})
+
+    def cannot_complete(self) -> None:
+        w = self.world
+        self.step("Hank cannot install all the loggers this quarter, and says why.")
+        w.clock.now = at("2027-03-09", "11:00")
+        w.form("hank", "action cannot 2", {"reason": "The logger supplier delivers only in May"})
+
+    def values(self) -> None:
+        w = self.world
+        self.step("Both sides record what the partnership cost and brought them this quarter.")
+        w.advance(at("2027-03-25", "10:00"))
+        w.form("alice", "value", {"party_slot": "1", "kind": "benefit", "amount": "42000",
+                                  "description": "New routes in the South West"})
+        w.mention("bob", "value")
+        w.click("bob", "Open the value form")
+        assert not w.submit("bob", {"party_slot": "2", "kind": "benefit", "amount": "12000",
+                                    "description": "Less spoiled stock"})
+        w.mention("bob", "value")
+        w.click("bob", "Open the value form")
+        assert not w.submit("bob", {"party_slot": "2", "kind": "cost", "amount": "8000",
+                                    "description": "Receiving-dock overtime"})
+
+    def review(self) -> None:
+        w = self.world
+        self.step("The quarterly review falls due on the first working day of April.")
+        w.advance(at("2027-04-01", "09:30"))
+        self.step("Both SERs sign the review off with its button.")
+        w.clock.now = at("2027-04-01", "14:00")
+        w.click("alice", "Sign off (SER)")
+        w.clock.now = at("2027-04-01", "16:30")
+        w.click("bob", "Sign off (SER)")
+
+
+def write_outputs(world: World, directory: Path) -> Outputs:
+    """transcript.md, the review chart and the exported plan."""
+    transcript = directory / "transcript.md"
+    transcript.write_text(world.transcript.markdown("Accord demo: a quarter of Northwind and Southwind"),
+                          encoding="utf-8")
+    chart = directory / "review-1-chart.png"
+    charts = [f for f in world.fake.files.values() if str(f.get("title", "")).startswith("Review #1 chart")]
+    if not charts or charts[0]["bytes"] is None:
+        raise RuntimeError("the review's chart never reached Slack")
+    chart.write_bytes(charts[0]["bytes"])
+    plan = directory / "plan.yaml"
+    with transaction(world.engine) as db:
+        plan.write_text(export.dump_text(export.export_plan(db, channel_id=CHANNEL), "yaml"), encoding="utf-8")
+    return Outputs(transcript, chart, plan)
+
+
+def run(directory: Path, *, fast: bool, transcript: Transcript) -> Outputs:
+    """Play the quarter in `directory`; returns where the outputs are."""
+    with World.running(directory, start=START, transcript=transcript) as world:
+        Demo(world, pause=0.0 if fast else 0.25).play()
+        return write_outputs(world, directory)

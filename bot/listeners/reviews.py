@@ -1,0 +1,84 @@
+"""Reviews in Slack: `/accord review now`, `/accord reviews [N]`, `/accord value`, the sign-off button."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.deps import Deps, answer_errors
+from bot.ids import Act, Callback
+from bot.listeners import plan
+from bot.listeners.forms import Save, form_listener
+from bot.listeners.plan import Request, open_modal
+from bot.views import reviews as views
+from bot.views.blocks import possessive
+from bot.views.rmp import saved
+from commands.actor import Actor
+from commands.errors import InputError
+from commands.reviews import records, runs, values
+
+
+def _review(request: Request) -> dict[str, Any]:
+    with request.deps.unit_of_work() as db:
+        review = runs.review_now(db, actor=request.actor, text=request.rest, now=request.deps.clock())
+        number = review.number
+    return saved(f"Review #{number} is posted to the channel; each party's SER signs it off there.")
+
+
+def _reviews(request: Request) -> dict[str, Any]:
+    words = request.rest.replace("#", " ").split()
+    if words and not (len(words) == 1 and words[0].isdigit()):
+        raise InputError("Usage: `/accord reviews` lists the reviews, `/accord reviews 3` shows review #3.")
+    with request.deps.reading() as db:
+        if words:
+            return views.review_record(records.show_review(db, actor=request.actor, number=int(words[0])))
+        return views.review_list(records.list_reviews(db, actor=request.actor))
+
+
+def _value(request: Request) -> dict[str, Any]:
+    if request.rest.strip():
+        raise InputError("Usage: `/accord value` opens the form for a cost or a benefit.")
+    with request.deps.reading() as db:
+        form = values.value_form(db, actor=request.actor, now=request.deps.clock())
+    return open_modal(request, views.value_modal(form.parties, form.my_slot, channel=request.actor.channel_id or "",
+                                                 today=form.today))
+
+
+def _sign(request: Request, number: int) -> dict[str, Any]:
+    with request.deps.unit_of_work() as db:
+        record = records.sign_off(db, actor=request.actor, number=number, now=request.deps.clock())
+        waiting = record.awaiting
+    rest = f" Awaiting {possessive(waiting[0])} SER." if waiting else " It is signed off by both parties."
+    return saved(f"You signed review #{number} off.{rest}")
+
+
+def _save_value(deps: Deps, actor: Actor, fields: dict[str, Any], meta: dict[str, Any]) -> str:
+    form = values.ValueInput(**{name: str(fields.get(name, "")) for name in (
+        "party_slot", "kind", "amount", "description", "on")})
+    with deps.unit_of_work() as db:
+        entry = values.record_value(db, actor=actor, form=form, now=deps.clock())
+        kind, day = entry.kind, entry.on
+    return f"Recorded the {kind} ({day.isoformat()}); the next review counts it."
+
+
+ROUTES: dict[str, Callable[[Request], dict[str, Any]]] = {"review": _review, "reviews": _reviews, "value": _value}
+SAVES: dict[str, Save] = {Callback.REVIEW_VALUE.value: _save_value}
+
+
+def register(app: App, deps: Deps) -> None:
+    """Listen for the sign-off button and the value form (its button opens through the plan's form button)."""
+    plan.EXTRA_OPENERS["value"] = lambda request, value: _value(request)
+
+    @app.action(Act.REVIEW_SIGN.value)
+    def sign_button(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        actor, value = plan.button_actor_or_tell(deps, body)
+        if actor is None:
+            return
+        request = Request(deps, actor, "", body.get("trigger_id", ""), None)
+        deps.tell(actor, answer_errors(lambda: _sign(request, int(value.get("number") or 0))))
+
+    for callback_id, save in SAVES.items():
+        app.view(callback_id)(form_listener(deps, save, confirm=saved))

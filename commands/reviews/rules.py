@@ -1,0 +1,120 @@
+"""Recommendations and wins: rules over a review's figures, each naming the figure that raised it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+Figures = dict[str, Any]
+Recommendation = dict[str, str]
+
+RED_PERIODS = 2  # a KPI red for this many periods in a row
+LADDER_LEVEL = 3  # a dispute that reached this rung (L3: the SERs)
+OVERDUE_SHARE = 0.25  # overdue actions above this share of the open ones
+BENEFIT_SHARE = 0.75  # one party reporting at least this share of the benefit
+PARTICIPATION = 0.5  # a party answering less than this share of its prompts
+EXIT_REVIEW_DAYS = 365  # the exit strategy reviewed at least this often
+
+
+def _num(value: float) -> str:
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def _kpi_red(f: Figures) -> list[Recommendation]:
+    return [{"rule": "kpi_red", "figure": f"KPI #{k['number']} {k['name']} red for {k['red_streak']} periods in a row "
+             f"(now {_num(k['value'])}{k['unit'] and ' ' + k['unit']} against a target of {_num(k['target'])})",
+             "text": f"Agree a recovery plan for *{k['name']}* with an owner and a date."}
+            for k in f["kpis"] if k["red_streak"] >= RED_PERIODS and k["value"] is not None]
+
+
+def _gap(f: Figures) -> list[Recommendation]:
+    trust = f["trust"]
+    names = [p["name"] for p in trust["parties"]]
+    flagged = [s for s in trust["statements"] if s["flagged"]]  # largest gap first
+    if not flagged:
+        return []
+    top = flagged[0]
+    a, b = top["means"]
+    others = f" and {len(flagged) - 1} other statement(s)" if len(flagged) > 1 else ""
+    return [{"rule": "perception_gap",
+             "figure": f"a perception gap of {_num(top['gap'])} on “{top['statement']}” ({names[0]} {_num(a)}, "
+                       f"{names[1]} {_num(b)}; threshold {_num(trust['threshold'])}){others}",
+             "text": "Talk the gap through at the next managers' meeting: ask each side what it sees and why."}]
+
+
+def _dispute_level(f: Figures) -> list[Recommendation]:
+    return [{"rule": "dispute_level", "figure": f"dispute #{d['number']} “{d['title']}” reached {d['level_name']}",
+             "text": "Look at why it could not be settled lower down the ladder, and what the working level needs."}
+            for d in f["disputes"]["highest"] if d["level"] + 1 >= LADDER_LEVEL]
+
+
+def _overdue(f: Figures) -> list[Recommendation]:
+    actions = f["actions"]
+    if not actions["open"] or actions["overdue_share"] <= OVERDUE_SHARE:
+        return []
+    return [{"rule": "overdue_actions",
+             "figure": f"{len(actions['overdue'])} of {actions['open']} open actions are overdue "
+                       f"({actions['overdue_share']:.0%}, above {OVERDUE_SHARE:.0%})",
+             "text": "Re-plan the overdue actions: new dates, new owners, or close them with a reason."}]
+
+
+def _benefit(f: Figures) -> list[Recommendation]:
+    values = f["values"]
+    total = sum(v["benefit"] for v in values)
+    if total <= 0:
+        return []
+    top = max(values, key=lambda v: v["benefit"])
+    share = top["benefit"] / total
+    if share < BENEFIT_SHARE:
+        return []
+    other = next(v for v in values if v is not top)
+    return [{"rule": "benefit_imbalance",
+             "figure": f"{top['name']} reported {share:.0%} of the period's benefit ({_num(top['benefit'])} of "
+                       f"{_num(total)}; {other['name']} {_num(other['benefit'])} against costs of "
+                       f"{_num(other['cost'])})",
+             "text": f"Check that {other['name']} gets enough out of the partnership: review the joint objectives "
+                     "and record both sides' costs and benefits."}]
+
+
+def _participation(f: Figures) -> list[Recommendation]:
+    out = []
+    for side in f["trust"]["parties"]:
+        if side["invited"] and side["answered"] / side["invited"] < PARTICIPATION:
+            out.append({"rule": "participation",
+                        "figure": f"{side['name']} answered {side['answered']} of {side['invited']} check-in prompts "
+                                  f"({side['answered'] / side['invited']:.0%})",
+                        "text": f"Ask {side['name']}'s managers why the check-ins go unanswered."})
+    return out
+
+
+def _exit(f: Figures) -> list[Recommendation]:
+    out = [{"rule": "exit_triggered", "figure": f"exit trigger #{t['number']} “{t['description']}” has fired",
+            "text": "The SERs should meet and decide, with the exit strategy in hand, whether to go on."}
+           for t in f["exits"]["triggers"] if t["status"] == "triggered"]
+    reviewed = f["exits"]["reviewed_on"]
+    last_day = date.fromisoformat(f["period"]["last_day"])
+    if reviewed is None or (last_day - date.fromisoformat(reviewed)).days > EXIT_REVIEW_DAYS:
+        out.append({"rule": "exit_review", "figure": "the exit strategy was last reviewed " +
+                    (reviewed if reviewed else "never"),
+                    "text": "Review the exit strategy together, then record it with `/accord exit reviewed`."})
+    return out
+
+
+RULES: tuple[Callable[[Figures], list[Recommendation]], ...] = (
+    _kpi_red, _gap, _dispute_level, _overdue, _benefit, _participation, _exit)
+
+
+def recommendations(figures: Figures) -> list[Recommendation]:
+    """Every recommendation the figures raise, in the order of the rules."""
+    return [found for rule in RULES for found in rule(figures)]
+
+
+def wins(figures: Figures) -> list[str]:
+    """Successes to celebrate: KPIs turned green, disputes resolved, objectives met."""
+    out = [f"KPI #{k['number']} {k['name']} turned green ({_num(k['previous_value'])} → {_num(k['value'])})"
+           for k in figures["kpis"] if k["rag"] == "green" and k["previous_rag"] in ("amber", "red")]
+    out += [f"Dispute #{d['number']} “{d['title']}” resolved at {d['level_name']}"
+            for d in figures["disputes"]["resolved"]]
+    out += [f"Objective #{o['number']} “{o['title']}” met" for o in figures["objectives"] if o["met_in_period"]]
+    return out

@@ -1,0 +1,73 @@
+"""Tables of reviews: each review's immutable record, its SERs' sign-offs, and reported costs and benefits."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint, event
+from sqlmodel import Field, SQLModel
+
+from storage.clock import UtcDateTime
+
+COST, BENEFIT = "cost", "benefit"
+
+
+class Review(SQLModel, table=True):
+    """A review of the period `starts_at`..`ends_at` with the figures it showed. Never changed once written."""
+
+    __tablename__ = "review"
+    __table_args__ = (UniqueConstraint("relationship_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    relationship_id: int = Field(foreign_key="relationship.id", index=True)
+    number: int
+    starts_at: datetime = Field(sa_type=UtcDateTime)
+    ends_at: datetime = Field(sa_type=UtcDateTime)
+    trigger: str = Field(max_length=16)  # "scheduled" or "now"
+    requested_by: str = Field(max_length=64)
+    figures: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class ReviewSignature(SQLModel, table=True):
+    """One party's sign-off of a review by its SER."""
+
+    __tablename__ = "review_signature"
+    __table_args__ = (UniqueConstraint("review_id", "party_slot"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    review_id: int = Field(foreign_key="review.id", index=True)
+    party_slot: int
+    party: str = Field(max_length=80)
+    user_id: str = Field(max_length=64)
+    signed_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class ValueEntry(SQLModel, table=True):
+    """A cost or a benefit one party reports for the relationship: an amount, a description, or both."""
+
+    __tablename__ = "value_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    relationship_id: int = Field(foreign_key="relationship.id", index=True)
+    party_slot: int
+    kind: str = Field(max_length=8)
+    amount: float | None = None
+    description: str = Field(default="", max_length=1000)
+    on: date
+    recorded_by: str = Field(max_length=64)
+    recorded_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class ImmutableRecord(RuntimeError):
+    """A stored review or signature was about to be changed or deleted."""
+
+
+def _refuse(mapper: Any, connection: Any, target: Any) -> None:
+    raise ImmutableRecord(f"{type(target).__name__} {target.id} is an immutable record")
+
+
+for _table in (Review, ReviewSignature):
+    event.listen(_table, "before_update", _refuse)
+    event.listen(_table, "before_delete", _refuse)

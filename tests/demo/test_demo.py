@@ -1,0 +1,116 @@
+"""`accord demo` plays a quarter offline and leaves a transcript, a chart and a plan that reloads;
+`accord console` takes piped input."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+from pathlib import Path
+
+from PIL import Image
+
+from tests.harness import accord_command
+
+
+def _accord(*args: str, cwd: Path, stdin: str | None = None, env: dict[str, str] | None = None,
+            timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL"))}
+    return subprocess.run([*accord_command(), "--env-file", "/nonexistent", *args], cwd=cwd, input=stdin,
+                          capture_output=True, text=True, timeout=timeout, check=False,
+                          env={**environment, **(env or {})})
+
+
+STAGES = [
+    # setup through the real modal, people of both organisations joining, roles by mention for Southwind
+    "alice@northwind: fills the form “Set up Accord”",
+    "Accord: :handshake: *Northwind–Southwind cold chain* is now run with Accord",
+    "Accord (only bob@southwind sees): You joined *Southwind Foods* as Manager.",
+    "bob@southwind: @accord role @bob ser",
+    # prompts at 09:30 in each person's own timezone (Paris 08:30 London, New York 14:30, Chicago 15:30)
+    "08:30 Accord → DM hank@northwind: Time for check-in round 1",
+    "14:30 Accord: @bob\n      Time for check-in round 1",
+    "15:30 Accord: @carol\n      Time for check-in round 1",
+    "sends the form “Check-in round 1” (answers stay private)",
+    # the gap flag in a round's summary
+    "I trust the partner to act in our joint interest: 4.00 / 2.00 :warning: *gap 2.00*",
+    # the dispute raised from a thread, its warning, escalation on the timer and agreed resolution
+    "↳ carol@southwind: @accord dispute",
+    "75% of the time at L1 Working level has gone",
+    "Escalated to L2 Relationship managers: the time at the level ran out. @erin @carol",
+    "@carol (Southwind Foods) accepted. Resolved: Credit for the three loads",
+    "Dispute #1 *Warm deliveries* is resolved at L2 Relationship managers.",
+    # the action that cannot be completed, told to the partner's managers
+    ":warning: @bob @carol: @hank (Northwind Logistics) cannot complete action *#2*",
+    # the quarterly review with its recommendations, wins, chart and both signatures
+    "Accord: REVIEW #1: NORTHWIND–SOUTHWIND COLD CHAIN",
+    "*Recommendations* (2)",
+    "_because a perception gap of 1.67 on “I trust the partner to act in our joint interest”",
+    "• Dispute #1 “Warm deliveries” resolved at L2 Relationship managers",
+    "📎 shares “Review #1 chart: Northwind–Southwind cold chain” (accord-review-1.png",
+    "*Northwind Logistics*: signed off by @alice on 01 Apr 2027 15:00",
+    "*Southwind Foods*: signed off by @bob on 01 Apr 2027 17:30\n      *Signed off by both parties.*",
+]
+
+
+def test_the_demo_plays_a_quarter_and_leaves_a_transcript_a_chart_and_a_plan(tmp_path: Path) -> None:
+    run = _accord("demo", "--fast", "--dir", "out", cwd=tmp_path)  # under a minute, or the timeout fails it
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stderr == ""  # no log line, no traceback
+    folder = tmp_path / "out"
+    transcript = (folder / "transcript.md").read_text(encoding="utf-8")
+    for stage in STAGES:
+        assert stage in transcript, stage
+        assert stage in run.stdout, stage  # printed as it unfolded
+    days = re.findall(r"━━ (\w{3} \d\d \w{3} 2027) ━", transcript)
+    assert days[0] == "Mon 04 Jan 2027" and days[-1] == "Thu 01 Apr 2027"
+    assert "⏱  clock → Thu 01 Apr 2027 10:00 Europe/London" in transcript
+    assert "stmt_" not in transcript  # nobody's ratings are shown
+
+    image = Image.open(io.BytesIO((folder / "review-1-chart.png").read_bytes()))
+    assert image.format == "PNG" and image.size[0] >= 600
+
+    # the exported plan reloads into a fresh database, and exports the same again
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'reloaded.db'}"}
+    assert _accord("migrate", cwd=tmp_path, env=env).returncode == 0
+    loaded = _accord("import", str(folder / "plan.yaml"), cwd=tmp_path, env=env)
+    assert loaded.returncode == 0 and "imported Northwind–Southwind cold chain" in loaded.stdout, loaded.stderr
+    again = _accord("export", "--channel", "C0DEMOSHARED", cwd=tmp_path, env=env)
+    assert again.stdout == (folder / "plan.yaml").read_text(encoding="utf-8")
+    assert "reviews:" in again.stdout and "Warm deliveries" in again.stdout
+
+
+CONSOLE_INPUT = "\n".join([
+    "help",
+    "/accord setup",  # as Alice: the form, field by field
+    "Northwind–Southwind trial", "Northwind Logistics", "Southwind Foods", "", "Europe/London", "", "", "", "", "",
+    "as bob",
+    "buttons",
+    "click Join",
+    "@accord status",
+    "/accord kpi",  # Bob is only a manager... of Southwind: the form opens; a bad amber first
+    "On time", "%", "1", "95", "99", "85", "1", "2", "",
+    "90",  # asked again for the refused field only
+    "tick +14d",
+    "as nobody",
+    "click 99",
+    "quit",
+]) + "\n"
+
+
+def test_the_console_takes_piped_input(tmp_path: Path) -> None:
+    run = _accord("console", "--dir", "c", cwd=tmp_path, stdin=CONSOLE_INPUT)
+    assert run.returncode == 0, run.stderr[-2000:]
+    out = run.stdout
+    assert "tick <+3d | +4h | +30m" in out  # help
+    assert "alice@northwind: fills the form “Set up Accord”: name=Northwind–Southwind trial" in out
+    assert "Accord: :handshake: *Northwind–Southwind trial* is now run with Accord" in out
+    assert "You are bob@southwind." in out and re.search(r"\d+\. \[Join\]", out)
+    assert "Accord (only bob@southwind sees): You joined *Southwind Foods* as Manager." in out
+    assert "Accord (only bob@southwind sees): NORTHWIND–SOUTHWIND TRIAL" in out
+    assert "Accord (in bob@southwind's form): amber: " in out
+    assert "Accord (only bob@southwind sees): Saved KPI #1: On time" in out
+    assert "Time for check-in round 1 of *Northwind–Southwind trial*" in out  # the clock moved on
+    assert "It is now Mon 18 Jan 2027 09:00 UTC." in out
+    assert "! nobody is called nobody" in out and "! no button 99" in out

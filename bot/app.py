@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
 
 from bot.deps import Deps
+from bot.distribution import distribution
 from bot.identity import BotIdentity
 from bot.listeners import checkins, disputes, events, forms, home, plan, reviews, slash
+from bot.logs import keep_content_out_of_logs
 from bot.settings import Settings
 from storage.clock import utcnow
 
@@ -29,7 +32,36 @@ def create_app(
     clock: Callable[[], datetime] = utcnow,
 ) -> App:
     """The bolt App: acks are answered by the handler's own transaction, Slack calls by the outbox."""
-    identity = identity or BotIdentity(token=client.token)
+    keep_content_out_of_logs()
+    if settings.distributed:
+        app = _distributed_app(settings, client, engine)
+    else:
+        app = _single_workspace_app(settings, client, identity or BotIdentity(token=client.token))
+    deps = Deps(settings=settings, engine=engine, notify_outbox=notify_outbox, clock=clock)
+    for module in (slash, plan, forms, checkins, disputes, reviews, events, home):
+        module.register(app, deps)
+    return app
+
+
+def _distributed_app(settings: Settings, client: WebClient, engine: Engine) -> App:
+    """OAuth: /slack/install and /slack/oauth_redirect; each request authorised from its installation's stored
+    bot (no Slack call); app_uninstalled and tokens_revoked delete the organisation's installation."""
+    oauth = distribution(settings, engine)
+    app = App(
+        # bolt's OAuth flow calls oauth.v2.access with the App's client: at SLACK_API_URL, with no token
+        client=WebClient(base_url=client.base_url, timeout=client.timeout, retry_handlers=client.retry_handlers),
+        authorize=oauth.authorize,
+        oauth_settings=oauth.oauth_settings,
+        signing_secret=settings.signing_secret or "",
+        process_before_response=True,
+        logger=logging.getLogger("accord.bolt"),
+    )
+    app.enable_token_revocation_listeners()
+    return app
+
+
+def _single_workspace_app(settings: Settings, client: WebClient, identity: BotIdentity) -> App:
+    """One workspace: every request authorised with SLACK_BOT_TOKEN."""
     app = App(
         # bolt gets a client without a token so that it authorizes through `identity`:
         # no auth.test on the request path, and a Slack outage cannot fail an ack.
@@ -39,7 +71,11 @@ def create_app(
         process_before_response=True,
         logger=logging.getLogger("accord.bolt"),
     )
-    deps = Deps(settings=settings, engine=engine, notify_outbox=notify_outbox, clock=clock)
-    for module in (slash, plan, forms, checkins, disputes, reviews, events, home):
-        module.register(app, deps)
+
+    @app.event("app_uninstalled")
+    @app.event("tokens_revoked")
+    def revoked(event: dict[str, Any]) -> None:  # the manifest subscribes to them for OAuth distribution
+        log.error("Slack says %s: SLACK_BOT_TOKEN no longer works; reinstall Accord and set the new token",
+                  event.get("type"))
+
     return app

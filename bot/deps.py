@@ -53,7 +53,7 @@ class Deps:
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
-        """A transaction; when it commits, the outbox pump is told there may be mail.
+        """A transaction; when it commits having queued a message, the outbox pump is told.
 
         Units of work never nest: on SQLite the inner one would wait for the outer's write lock
         until the busy timeout, so nesting is refused at once as the bug it is.
@@ -64,9 +64,11 @@ class Deps:
         try:
             with transaction(self.engine) as db:
                 yield db
+                mail = outbox.queued(db)
         finally:
             _local.active = False
-        self.notify_outbox()
+        if mail:  # a request that queued nothing leaves the sender asleep (its claim is a write too)
+            self.notify_outbox()
 
 
 def answer_errors(run: Callable[[], dict[str, Any]]) -> dict[str, Any]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -14,7 +16,8 @@ from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import func, or_
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from sqlalchemy import String, cast, func, or_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -22,6 +25,7 @@ from sqlmodel import Session, col, select
 from bot import outbox_calls
 from bot.ids import Event
 from bot.outbox_calls import Matcher, Permanent, Transient
+from bot.tokens import TokenSource
 from bot.views.registry import UnknownView, render, render_file
 from storage.clock import utcnow
 from storage.engine import lock_for_update, reading
@@ -35,10 +39,21 @@ TRANSIENT_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_una
 PACED_METHODS = {"chat.postMessage", "files.upload"}
 RECONCILE_WINDOW = 200  # recent messages searched for an earlier attempt's idempotency key
 RECONCILE_SLACK = timedelta(minutes=5)  # searched from this long before the message was queued
+# Messages of one lane are delivered one at a time, in order: a channel's posts, DMs (by their fallback
+# channel) and ephemeral answers; the updates of one message; the calls about one user (Home tab, users.info).
+LANE = func.coalesce(OutboxMessage.channel, OutboxMessage.updates, OutboxMessage.user,
+                     cast(OutboxMessage.id, String))
+CLAIM_INTERVAL = 0.02  # seconds between claims while every lane is busy or paced
+POLL_SECONDS = 0.1  # while delivering, look for new messages at least this often
+PACE_ENTRIES = 1000  # channels remembered for pacing before the ones whose pace ran out are forgotten
 
 
 class Waiting(Exception):
     """The message depends on one not yet sent."""
+
+
+class TakenOver(Exception):
+    """The sender's lease on the message ran out and another sender claimed it: this one must not post it."""
 
 
 @dataclass
@@ -61,82 +76,171 @@ class OutboxSender:
     max_attempts: int = 8
     lease: timedelta = timedelta(minutes=5)
     clock: Callable[[], datetime] = utcnow
+    # which bot token each message goes with (OAuth: its organisation's installation); None: always `client`
+    tokens: TokenSource | None = None
+    # messages delivered at once, never two of one lane (see LANE) together; 1 delivers them one by one
+    workers: int = 1
+    # a paced channel's next post is claimed this long before its turn (its worker waits for the turn), so
+    # that claiming, which looks for the next message of every free channel at once, keeps no channel waiting
+    claim_ahead: float = 0.05
     _next_post: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # guards the pacing state below, shared by the workers; notified when a delivery ends
+    _state: threading.Condition = field(default_factory=threading.Condition)
+    _in_flight: set[str] = field(default_factory=set)  # lanes with a message being delivered
+    _falls_back: set[str] = field(default_factory=set)  # channels whose last DM was refused (posted there instead)
+    _delivered: int = 0  # deliveries ended, so that the dispatcher never misses one
+    _rate_limited: set[int] = field(default_factory=set)  # rows put back until Slack's Retry-After (429)
 
     def drain(self, *, max_seconds: float = 60.0, stop: threading.Event | None = None) -> DrainReport:
-        """Send every ready message, waiting for paced channels, until none is ready or time runs out."""
+        """Send every ready message, waiting for paced channels, until none is ready or time runs out.
+
+        With several `workers`, this thread claims the next message of each free lane (at most one claim
+        every CLAIM_INTERVAL while every lane is busy or paced) and the workers deliver them.
+        """
         report = DrainReport()
         deadline = time.monotonic() + max_seconds
-        with self._lock:
+        with self._lock, _Workers(self.workers) as workers:
             idle_retry = True
             while time.monotonic() < deadline and not (stop and stop.is_set()):
-                row = self._claim()
-                if row is not None:
-                    self._deliver(row, report)
-                    idle_retry = True
-                    continue
-                if not self._has_ready(ignore_pacing=True):
-                    break
-                wait = self._paced_wait()
-                if wait is None:
-                    # ready rows, none claimable: a channel's pace ran out meanwhile (look again),
-                    # or another sender holds them (its business: stop after one more look)
-                    if not idle_retry:
-                        break
-                    idle_retry, wait = False, 0.01
-                time.sleep(min(wait, max(deadline - time.monotonic(), 0)))
+                with self._state:
+                    busy, delivered = len(self._in_flight), self._delivered
+                free = self.workers - busy
+                if free > 0:
+                    rows = self._claim(free)
+                    for row, lane in rows:
+                        workers.run(self._send, row, lane, report)
+                    if rows:
+                        idle_retry = True
+                        if len(rows) == free:
+                            continue
+                    elif not busy:
+                        if not self._has_ready(ignore_pacing=True):
+                            # none ready: wait for a message Slack told this sender to send later (429), if any
+                            wait = self._rate_limit_wait()
+                            if wait is None:
+                                break
+                        else:
+                            wait = self._paced_wait()
+                        if wait is None:
+                            # ready rows, none claimable: a channel's pace ran out meanwhile (look again),
+                            # or another sender holds them (its business: stop after one more look)
+                            if not idle_retry:
+                                break
+                            idle_retry, wait = False, 0.01
+                        wait = min(wait, max(deadline - time.monotonic(), 0))
+                        if stop is not None:  # a Retry-After may be long: a stop request ends the wait
+                            stop.wait(wait)
+                        else:
+                            time.sleep(wait)
+                        continue
+                # deliveries under way: claim again when one ends or a channel's turn comes, not more often
+                # than every CLAIM_INTERVAL
+                claimed_at = time.monotonic()
+                with self._state:
+                    self._state.wait_for(lambda seen=delivered: self._delivered != seen,  # type: ignore[misc]
+                                         timeout=min(self._paced_wait() or POLL_SECONDS, POLL_SECONDS))
+                time.sleep(max(claimed_at + CLAIM_INTERVAL - time.monotonic(), 0))
         return report
+
+    def _rate_limit_wait(self) -> float | None:
+        """Seconds until the first message this sender put back on a 429 may go again; None when none waits."""
+        with self._state:
+            ids = list(self._rate_limited)
+        if not ids:
+            return None
+        with reading(self.engine) as db:
+            waiting = db.exec(select(OutboxMessage.id, OutboxMessage.next_attempt_at).where(
+                col(OutboxMessage.id).in_(ids), OutboxMessage.status == PENDING)).all()
+        with self._state:  # the others went meanwhile (from here or another replica), or were parked
+            self._rate_limited.difference_update(set(ids) - {row_id for row_id, _ in waiting})
+        if not waiting:
+            return None
+        return max((min(at for _, at in waiting) - self.clock()).total_seconds(), 0.0) + 0.01
+
+    def _send(self, row: OutboxMessage, lane: str, report: DrainReport) -> None:
+        """Deliver one claimed message (in a worker), then free its lane."""
+        try:
+            self._deliver(row, report)
+        except Exception:  # the row stays claimed: another attempt takes it over when its lease ends
+            log.exception("outbox %s: delivery failed", row.idempotency_key)
+        finally:
+            with self._state:
+                self._in_flight.discard(lane)
+                self._delivered += 1
+                self._state.notify_all()
 
     # -- claiming ---------------------------------------------------------------------------
 
     def _paced_channels(self) -> list[str]:
-        now = time.monotonic()
+        """Channels whose next post must wait (the lock held): their turn is more than claim_ahead away."""
+        now = time.monotonic() + self.claim_ahead
         return [channel for channel, at in self._next_post.items() if at > now]
 
     def _paced_wait(self) -> float | None:
-        now = time.monotonic()
-        waits = [at - now for at in self._next_post.values() if at > now]
+        """Seconds until the next channel not under way may be claimed for, if one is paced."""
+        with self._state:
+            now = time.monotonic() + self.claim_ahead
+            waits = [at - now for channel, at in self._next_post.items()
+                     if at > now and channel not in self._in_flight]
         return min(waits) if waits else None
 
-    def _ready(self, now: datetime, *, paced: list[str]) -> Any:
+    def _ready_where(self, now: datetime, *, paced: list[str] = (), falls_back: list[str] = (),  # type: ignore[assignment]
+                     busy: list[str] = ()) -> list[Any]:  # type: ignore[assignment]
         stale = now - self.lease
-        query = select(OutboxMessage).where(
-            or_(
-                # A new message is ready at once, whatever clock its creator ran on (`tick --as-of`);
-                # a retry waits for its backoff in wall-clock time.
-                (col(OutboxMessage.status) == PENDING)
-                & ((col(OutboxMessage.attempts) == 0) | (col(OutboxMessage.next_attempt_at) <= now)),
-                (col(OutboxMessage.status) == SENDING) & (col(OutboxMessage.claimed_at) < stale),
-            )
-        )
+        where = [or_(
+            # A new message is ready at once, whatever clock its creator ran on (`tick --as-of`);
+            # a retry waits for its backoff in wall-clock time.
+            (col(OutboxMessage.status) == PENDING)
+            & ((col(OutboxMessage.attempts) == 0) | (col(OutboxMessage.next_attempt_at) <= now)),
+            (col(OutboxMessage.status) == SENDING) & (col(OutboxMessage.claimed_at) < stale),
+        )]
         if paced:  # only posts are paced; ephemeral answers and updates go at once
-            query = query.where(
-                or_(col(OutboxMessage.method).not_in(PACED_METHODS), col(OutboxMessage.channel).is_(None),
-                    col(OutboxMessage.channel).not_in(paced))
-            )
+            where.append(or_(col(OutboxMessage.method).not_in(PACED_METHODS), col(OutboxMessage.channel).is_(None),
+                             col(OutboxMessage.channel).not_in(paced)))
+        if falls_back:  # a DM to the people of a channel whose DMs went to the channel waits for its pace too
+            where.append(or_(col(OutboxMessage.method) != "dm", col(OutboxMessage.channel).is_(None),
+                             col(OutboxMessage.channel).not_in(falls_back)))
+        if busy:
+            where.append(LANE.not_in(busy))
         # a reply or an update is ready once the message it depends on is sent (or failed for good), or
         # when there is no such message at all (claiming it then parks it as failed, with the reason)
         parent = aliased(OutboxMessage)
         of_parent = select(parent.id).where(
             parent.idempotency_key == func.coalesce(OutboxMessage.updates, OutboxMessage.thread_of))
-        query = query.where(
-            or_(col(OutboxMessage.updates).is_(None) & col(OutboxMessage.thread_of).is_(None),
-                of_parent.where(col(parent.status).in_([SENT, FAILED])).exists(), ~of_parent.exists())
-        )
-        return query.order_by(col(OutboxMessage.id))
+        where.append(or_(col(OutboxMessage.updates).is_(None) & col(OutboxMessage.thread_of).is_(None),
+                         of_parent.where(col(parent.status).in_([SENT, FAILED])).exists(), ~of_parent.exists()))
+        return where
+
+    def _ready(self, now: datetime, *, paced: list[str]) -> Any:
+        return select(OutboxMessage).where(*self._ready_where(now, paced=paced)).order_by(col(OutboxMessage.id))
 
     def _has_ready(self, *, ignore_pacing: bool) -> bool:
-        with reading(self.engine) as db:
+        with self._state:
             paced = [] if ignore_pacing else self._paced_channels()
+        with reading(self.engine) as db:
             return db.exec(self._ready(self.clock(), paced=paced).limit(1)).first() is not None
 
-    def _claim(self) -> OutboxMessage | None:
-        """Mark the oldest ready message as ours (status sending) and return it."""
+    def _claim(self, limit: int = 1) -> list[tuple[OutboxMessage, str]]:
+        """Mark as ours (status sending) the oldest ready message of each of up to `limit` lanes that are
+        neither paced nor under way; return them, oldest first, each with its lane (now under way)."""
         now = self.clock()
+        with self._state:
+            paced = self._paced_channels()
+            falls_back = [channel for channel in paced if channel in self._falls_back]
+            busy = list(self._in_flight)
+        claimed: list[tuple[OutboxMessage, str]] = []
         with Session(self.engine, expire_on_commit=False) as db, db.begin():
+            heads = dict(db.exec(  # type: ignore[call-overload]
+                select(func.min(OutboxMessage.id), LANE)
+                .where(*self._ready_where(now, paced=paced, falls_back=falls_back, busy=busy))
+                .group_by(LANE).order_by(func.min(OutboxMessage.id)).limit(limit)
+            ).all())
+            if not heads:
+                return []
             candidates = db.exec(
-                self._ready(now, paced=self._paced_channels()).limit(20).with_for_update(**lock_for_update(self.engine))
+                select(OutboxMessage).where(col(OutboxMessage.id).in_(heads), *self._ready_where(now))
+                .order_by(col(OutboxMessage.id)).with_for_update(**lock_for_update(self.engine))
             ).all()
             for row in candidates:
                 try:
@@ -150,8 +254,10 @@ class OutboxSender:
                 row.status, row.claimed_by, row.claimed_at = SENDING, self.worker, now
                 row.attempts += 1
                 db.add(row)
-                return row
-        return None
+                claimed.append((row, heads[row.id]))
+        with self._state:
+            self._in_flight.update(lane for _, lane in claimed)
+        return claimed
 
     def _resolve_parent(self, db: Session, row: OutboxMessage) -> None:
         """Fill in the channel and ts this row needs from the message it replies to or updates."""
@@ -175,74 +281,123 @@ class OutboxSender:
         error: str | None = None
         permanent = False
         result: dict[str, Any] = {}
+        retry_after: float | None = None  # Slack's Retry-After, on a 429
+        if row.method in PACED_METHODS and row.channel:
+            self._await_pace(row.channel)  # claimed up to claim_ahead before the channel's turn
         try:
             result = self._call(row)
+        except TakenOver:
+            log.warning("outbox %s was taken over by another sender before it was posted; leaving it",
+                        row.idempotency_key)
+            return
         except Permanent as exc:
             error, permanent = str(exc), True
         except SlackApiError as exc:
             code = str(exc.response.get("error", "unknown_error"))
             error = f"{row.method}: {code} (HTTP {exc.response.status_code})"
             permanent = exc.response.status_code not in TRANSIENT_STATUS and code not in TRANSIENT_ERRORS
+            if exc.response.status_code == 429:
+                retry_after = _retry_after(exc.response.headers)
         except Transient as exc:
             error = f"{row.method}: {exc}"
         except (URLError, TimeoutError, OSError) as exc:
             error = f"{row.method}: {type(exc).__name__}: {exc}"
         # pace the channel posted to: a post's own, a DM's (or its fallback channel) once it is known
         posted = result.get("channel") if row.method == "dm" else row.channel
-        if posted and (row.method in PACED_METHODS or row.method == "dm"):
-            self._next_post[posted] = time.monotonic() + self.pace_seconds
-        self._record(row, result=result, error=error, permanent=permanent, report=report)
+        with self._state:
+            if posted and (row.method in PACED_METHODS or row.method == "dm"):
+                # after a 429 the channel waits as long as Slack said, not only its pace
+                self._next_post[posted] = time.monotonic() + max(self.pace_seconds, retry_after or 0.0)
+            if row.method == "dm" and posted and row.channel:  # where the next DM of this channel will likely go
+                (self._falls_back.add if posted == row.channel else self._falls_back.discard)(row.channel)
+            if len(self._next_post) > PACE_ENTRIES:  # forget the channels whose pace has long run out
+                now = time.monotonic()
+                self._next_post = {channel: at for channel, at in self._next_post.items() if at > now}
+        self._record(row, result=result, error=error, permanent=permanent, report=report, retry_after=retry_after)
 
     def _await_pace(self, channel: str) -> None:
-        """Wait until `channel` may take another post (for messages whose channel is known only when sent)."""
-        wait = self._next_post.get(channel, 0.0) - time.monotonic()
+        """Wait until `channel` may take another post."""
+        with self._state:
+            wait = self._next_post.get(channel, 0.0) - time.monotonic()
         if wait > 0:
             time.sleep(wait)
 
+    def _before_post(self, row: OutboxMessage, channel: str) -> None:
+        """Wait for `channel`'s pace, then make sure `row` is still this sender's to post."""
+        self._await_pace(channel)
+        self._renew(row)
+
+    def _renew(self, row: OutboxMessage) -> None:
+        """Right before a post: check that the claim on `row` is still this sender's and start its lease again.
+
+        A sender held up between its claim and its post for longer than the lease (a channel's pace, a slow
+        answer, a stalled machine) may have lost the message to another sender, which found it not yet in
+        Slack and posted it: TakenOver then, so that it is not posted twice. A claim younger than a quarter
+        of the lease needs no look (replicas' clocks agree far better than that).
+        """
+        now = self.clock()
+        if row.claimed_at is not None and now - row.claimed_at < self.lease / 4:
+            return
+        with self.engine.begin() as connection:
+            renewed = connection.execute(update(OutboxMessage).where(
+                col(OutboxMessage.id) == row.id, col(OutboxMessage.status) == SENDING,
+                col(OutboxMessage.claimed_by) == self.worker, col(OutboxMessage.attempts) == row.attempts,
+            ).values(claimed_at=now)).rowcount
+        if renewed != 1:
+            raise TakenOver(row.idempotency_key)
+        row.claimed_at = now
+
     def _call(self, row: OutboxMessage) -> dict[str, Any]:
+        # the bot token this message goes with (OAuth: its organisation's installation; NotInstalled is permanent)
+        client = self.tokens.client_for(row) if self.tokens is not None else self.client
+        client = _answering_429_at_once(client)
         if row.method == "users.info":
-            return outbox_calls.lookup_user(self.client, row)
+            return outbox_calls.lookup_user(client, row)
         if row.method == "files.upload":
-            return self._upload(row)
+            return self._upload(row, client)
         try:
             message = render(row.view, row.data)
         except (UnknownView, KeyError, TypeError, ValueError) as exc:
             raise Permanent(f"cannot render view {row.view!r}: {exc}") from None
         message.pop("response_type", None)
         if row.method == "chat.postMessage":
-            if row.attempts > 1 and (found := self._find_posted(row)) is not None:
+            if _may_be_in_slack(row) and (found := self._find_posted(row, client=client)) is not None:
                 return found  # an earlier attempt reached Slack before this sender could record it
-            response = self.client.chat_postMessage(
+            self._renew(row)
+            response = client.chat_postMessage(
                 channel=row.channel, thread_ts=row.thread_ts, metadata=outbox_calls.metadata(row.idempotency_key),
                 **message,
             )
             return {"ts": response["ts"], "channel": response["channel"]}
         if row.method == "dm":
-            find = partial(self._find_posted, row) if row.attempts > 1 else None
-            return outbox_calls.send_dm(self.client, row, message, find=find, pace=self._await_pace)
+            find = partial(self._find_posted, row, client=client) if _may_be_in_slack(row) else None
+            return outbox_calls.send_dm(client, row, message, find=find, pace=partial(self._before_post, row))
         if row.method == "chat.update":
-            response = self.client.chat_update(channel=row.channel, ts=row.ts, **message)
+            response = client.chat_update(channel=row.channel, ts=row.ts, **message)
             return {"ts": response["ts"], "channel": response["channel"]}
         if row.method == "chat.postEphemeral":
-            response = self.client.chat_postEphemeral(
+            response = client.chat_postEphemeral(
                 channel=row.channel, user=row.user, thread_ts=row.thread_ts, **message
             )
             return {"ts": response.get("message_ts"), "channel": row.channel}
         if row.method == "views.publish":
-            self.client.views_publish(user_id=row.user or "", view=message["view"])
+            client.views_publish(user_id=row.user or "", view=message["view"])
             return {"ts": None, "channel": None}
         raise Permanent(f"unknown outbox method {row.method!r}")
 
-    def _upload(self, row: OutboxMessage) -> dict[str, Any]:
+    def _upload(self, row: OutboxMessage, client: WebClient) -> dict[str, Any]:
         try:
             file = render_file(row.view, row.data)
         except (UnknownView, KeyError, TypeError, ValueError) as exc:
             raise Permanent(f"cannot render file view {row.view!r}: {exc}") from None
-        find = partial(self._find_posted, row, match=outbox_calls.file_titled(file.title)) if row.attempts > 1 else None
-        return outbox_calls.upload_file(self.client, row, file, find=find)
+        find = partial(self._find_posted, row, match=outbox_calls.file_titled(file.title), client=client) \
+            if _may_be_in_slack(row) else None
+        self._renew(row)
+        return outbox_calls.upload_file(client, row, file, find=find)
 
     def _find_posted(
-        self, row: OutboxMessage, channel: str | None = None, *, match: Matcher | None = None
+        self, row: OutboxMessage, channel: str | None = None, *, match: Matcher | None = None,
+        client: WebClient | None = None,
     ) -> dict[str, Any] | None:
         """Look for this row's idempotency key in the metadata of the channel's (or thread's) recent messages.
 
@@ -254,17 +409,20 @@ class OutboxSender:
         """
         oldest = f"{(min(row.created_at, self.clock()) - RECONCILE_SLACK).timestamp():.6f}"
         channel = channel or row.channel or ""
+        client = client or self.client
         try:
             if row.thread_ts:
-                response = self.client.conversations_replies(
+                response = client.conversations_replies(
                     channel=channel, ts=row.thread_ts, include_all_metadata=True, limit=RECONCILE_WINDOW,
                     oldest=oldest,
                 )
             else:
-                response = self.client.conversations_history(
+                response = client.conversations_history(
                     channel=channel, include_all_metadata=True, limit=RECONCILE_WINDOW, oldest=oldest
                 )
         except SlackApiError as exc:
+            if exc.response.status_code == 429:
+                raise  # not now, Slack says: the message waits for Retry-After (not posted blind meanwhile)
             log.warning("outbox %s: could not look for an earlier attempt (%s) in %s; posting again",
                         row.idempotency_key, exc.response.get("error"), channel)
             return None
@@ -278,12 +436,14 @@ class OutboxSender:
 
     def _record(
         self, row: OutboxMessage, *, result: dict[str, Any], error: str | None, permanent: bool,
-        report: DrainReport,
+        report: DrainReport, retry_after: float | None = None,
     ) -> None:
         now = self.clock()
         with Session(self.engine, expire_on_commit=False) as db, db.begin():
             fresh = db.get(OutboxMessage, row.id)
-            if fresh is None or fresh.claimed_by != self.worker or fresh.status != SENDING:
+            # claimed again since (by another sender, or by this one after its lease ran out: attempts tells)
+            if fresh is None or fresh.claimed_by != self.worker or fresh.status != SENDING \
+                    or fresh.attempts != row.attempts:
                 log.warning("outbox %s was taken over by another sender; leaving it", row.idempotency_key)
                 return
             fresh.channel, fresh.thread_ts = row.channel, row.thread_ts
@@ -293,12 +453,16 @@ class OutboxSender:
                 if (after_sent := outbox_calls.AFTER_SENT.get(fresh.method)) is not None:
                     after_sent(db, fresh, result)
                 report.sent.append(fresh.idempotency_key)
-            elif permanent or fresh.attempts >= self.max_attempts:
-                self._park(fresh, error)
+            elif permanent or (fresh.attempts >= self.max_attempts and retry_after is None):
+                self._park(fresh, error)  # a 429 is never the last word: Slack said when to come back
                 report.failed.append(fresh.idempotency_key)
             else:
                 fresh.status, fresh.last_error = PENDING, error
-                fresh.next_attempt_at = now + timedelta(seconds=min(2**fresh.attempts, 300))
+                backoff = min(2**fresh.attempts, 300) if retry_after is None else retry_after
+                fresh.next_attempt_at = now + timedelta(seconds=backoff)
+                if retry_after is not None:  # this drain waits for it (see _rate_limit_wait)
+                    with self._state:
+                        self._rate_limited.add(fresh.id or 0)
                 report.retried.append(fresh.idempotency_key)
                 log.warning("outbox %s: %s; retry %d at %s", fresh.idempotency_key, error,
                             fresh.attempts, fresh.next_attempt_at.isoformat())
@@ -310,10 +474,59 @@ class OutboxSender:
         log.error("outbox %s parked as failed after %d attempt(s): %s", row.idempotency_key, row.attempts, error)
 
 
+def _answering_429_at_once(client: WebClient) -> WebClient:
+    """`client` without its 429 retries: the outbox waits out Slack's Retry-After itself, with the message put
+    back and its channel paced. A client sleeping through Retry-After inside the call, claim in hand, could
+    post after its lease ran out and another sender had taken the message over (and posted it)."""
+    handlers = [h for h in client.retry_handlers if not isinstance(h, RateLimitErrorRetryHandler)]
+    if len(handlers) == len(client.retry_handlers):
+        return client
+    own = copy.copy(client)  # the same token and settings; the caller's client keeps its retries
+    own.retry_handlers = handlers
+    return own
+
+
+def _may_be_in_slack(row: OutboxMessage) -> bool:
+    """Whether an earlier attempt may have reached Slack (so look before posting): any earlier attempt but a
+    single one that Slack refused with a 429 (refused, so not acted on; no look-up spent on it)."""
+    return row.attempts > 1 and not (row.attempts == 2 and "(HTTP 429)" in (row.last_error or ""))
+
+
+def _retry_after(headers: Any) -> float:
+    """Seconds from a 429's Retry-After header (1 when it is missing or unreadable)."""
+    for name, value in dict(headers or {}).items():
+        if name.lower() == "retry-after":
+            try:
+                return max(float(value[0] if isinstance(value, list) else value), 0.0)
+            except (TypeError, ValueError, IndexError):
+                break
+    return 1.0
+
+
 def _carries_key(key: str, message: dict[str, Any]) -> bool:
     """Whether a message's metadata carries the outbox idempotency key `key`."""
     metadata = message.get("metadata") or {}
     return metadata.get("event_type") == Event.OUTBOX.value and (metadata.get("event_payload") or {}).get("key") == key
+
+
+class _Workers:
+    """Runs deliveries: in the calling thread for one worker, else in a pool of `count` threads."""
+
+    def __init__(self, count: int) -> None:
+        self._pool = ThreadPoolExecutor(count, thread_name_prefix="accord-outbox-send") if count > 1 else None
+
+    def run(self, task: Callable[..., None], *args: Any) -> None:
+        if self._pool is None:
+            task(*args)
+        else:
+            self._pool.submit(task, *args)
+
+    def __enter__(self) -> _Workers:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)  # the deliveries under way finish
 
 
 class OutboxPump(threading.Thread):

@@ -7,7 +7,7 @@ import os
 import signal
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import FrameType
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -19,6 +19,7 @@ from bot.identity import BotIdentity
 from bot.outbox import DrainReport, OutboxPump, OutboxSender
 from bot.settings import Settings
 from bot.slack_client import make_web_client
+from bot.tokens import token_source
 from bot.web import HttpServer, make_wsgi
 from scheduler.clock import create_scheduler
 from scheduler.tick import TickReport, run_tick, worker_name
@@ -29,6 +30,7 @@ from storage.migrate import current_revision, head_revision, upgrade
 log = logging.getLogger(__name__)
 
 HTTP_THREADS = 8
+SENDER_WORKERS = 8  # outbox messages delivered at once (each to its own channel): 100 channels at 1 post/s
 
 
 class NotMigrated(Exception):
@@ -37,7 +39,7 @@ class NotMigrated(Exception):
 
 def open_database(settings: Settings, *, migrate: bool) -> Engine:
     """The process's engine, migrated to head when asked, else checked to be at head."""
-    engine = make_engine(settings.database_url, pool_size=HTTP_THREADS + 2)
+    engine = make_engine(settings.database_url, pool_size=HTTP_THREADS + SENDER_WORKERS + 2)
     if migrate:
         upgrade(engine)
     elif current_revision(engine) != head_revision():
@@ -46,8 +48,11 @@ def open_database(settings: Settings, *, migrate: bool) -> Engine:
 
 
 def make_sender(settings: Settings, engine: Engine) -> OutboxSender:
-    """The outbox sender for this process."""
-    return OutboxSender(engine=engine, client=make_web_client(settings), worker=worker_name())
+    """The outbox sender for this process (OAuth: each message with its organisation's installation's token)."""
+    client = make_web_client(settings)
+    return OutboxSender(engine=engine, client=client, worker=worker_name(), workers=SENDER_WORKERS,
+                        lease=timedelta(seconds=settings.outbox_lease_seconds),
+                        tokens=token_source(settings, engine, client))
 
 
 @dataclass
@@ -70,7 +75,8 @@ def serve(settings: Settings, *, host: str, port: int, scheduler: bool, migrate:
     sender = make_sender(settings, engine)
     pump = OutboxPump(sender, every=settings.tick_seconds)
     identity = BotIdentity(token=settings.bot_token)
-    identity.learn_in_background(sender.client)
+    if not settings.distributed:  # with OAuth each request is authorised from its installation
+        identity.learn_in_background(sender.client)
     app = create_app(settings, sender.client, engine=engine, notify_outbox=pump.notify, identity=identity)
     server = HttpServer(make_wsgi(app, engine), host=host, port=port, threads=HTTP_THREADS)
     clock = create_scheduler(lambda: _tick_job(engine, pump), every_seconds=settings.tick_seconds)
@@ -106,7 +112,7 @@ def serve(settings: Settings, *, host: str, port: int, scheduler: bool, migrate:
 
 def _tick_job(engine: Engine, pump: OutboxPump) -> None:
     try:
-        report = run_tick(engine, now=utcnow())
+        report = run_tick(engine, now=utcnow(), after_each=pump.notify)
         if report.handled:
             log.info("tick: %d done, %d retried, %d failed", len(report.done), len(report.retried),
                      len(report.failed))

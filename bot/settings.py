@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Mapping
@@ -17,6 +18,11 @@ from storage.engine import DatabaseUrlError, normalise_url
 DEFAULT_API_URL = "https://slack.com/api/"
 N = TypeVar("N", int, float)
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+# the bot scopes of manifest.yaml (tests/test_manifest.py keeps the two equal): what an OAuth install asks for
+DEFAULT_SCOPES = ("app_mentions:read", "channels:history", "channels:read", "chat:write", "commands", "files:write",
+                  "groups:history", "groups:read", "im:history", "im:write", "users:read")
+OAUTH_TRIO = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_STATE_SECRET")
+MIN_STATE_SECRET = 16
 
 
 class SettingsError(Exception):
@@ -39,6 +45,19 @@ class Settings:
     port: int
     log_level: str
     tick_seconds: float
+    # how long a message claimed by a sender stays its own: a replica that died mid-send is taken over after it
+    outbox_lease_seconds: float = 300.0
+    # OAuth distribution (installed in each organisation's workspace): all of client id, secret and state secret
+    client_id: str | None = None
+    client_secret: str | None = None
+    state_secret: str | None = None
+    redirect_uri: str | None = None
+    scopes: tuple[str, ...] = DEFAULT_SCOPES
+
+    @property
+    def distributed(self) -> bool:
+        """True when installed through OAuth in many workspaces; False for one workspace's SLACK_BOT_TOKEN."""
+        return self.client_id is not None
 
     def __repr__(self) -> str:  # never show secrets, even in a traceback
         return f"Settings(api_url={self.api_url!r}, port={self.port}, log_level={self.log_level!r})"
@@ -63,6 +82,9 @@ def load_settings(values: Mapping[str, str], *, require: tuple[str, ...] = ()) -
             return None
         return value
 
+    oauth = _oauth(values)
+    if oauth:  # distributed: the bot tokens come from the installations, not from SLACK_BOT_TOKEN
+        require = tuple(name for name in require if name != "SLACK_BOT_TOKEN")
     return Settings(
         bot_token=_prefixed(get("SLACK_BOT_TOKEN"), "SLACK_BOT_TOKEN", "xoxb-"),
         signing_secret=get("SLACK_SIGNING_SECRET"),
@@ -72,6 +94,9 @@ def load_settings(values: Mapping[str, str], *, require: tuple[str, ...] = ()) -
         port=_number(get("PORT") or "3000", "PORT", int, 1, 65535),
         log_level=_log_level(get("LOG_LEVEL") or "INFO"),
         tick_seconds=_number(get("ACCORD_TICK_SECONDS") or "30", "ACCORD_TICK_SECONDS", float, 0.05, 86400),
+        outbox_lease_seconds=_number(get("ACCORD_OUTBOX_LEASE_SECONDS") or "300", "ACCORD_OUTBOX_LEASE_SECONDS",
+                                     float, 1, 86400),
+        **oauth,
     )
 
 
@@ -112,9 +137,47 @@ def _log_level(value: str) -> str:
     return level
 
 
+def _oauth(values: Mapping[str, str]) -> dict[str, object]:
+    """The OAuth distribution settings: none of SLACK_CLIENT_ID, _SECRET and SLACK_STATE_SECRET, or all three."""
+    given = {name: values.get(name, "").strip() for name in (*OAUTH_TRIO, "SLACK_REDIRECT_URI", "SLACK_SCOPES")}
+    if not any(given[name] for name in OAUTH_TRIO):
+        return {}
+    for name in OAUTH_TRIO:
+        if not given[name]:
+            raise SettingsError(name, "is missing: OAuth distribution needs SLACK_CLIENT_ID, SLACK_CLIENT_SECRET "
+                                      "and SLACK_STATE_SECRET together (or none of them, with SLACK_BOT_TOKEN)")
+    if values.get("SLACK_BOT_TOKEN", "").strip():
+        raise SettingsError("SLACK_BOT_TOKEN", "is set together with SLACK_CLIENT_ID: unset it to distribute the app "
+                                               "with OAuth, or unset the SLACK_CLIENT_* settings for one workspace")
+    if len(given["SLACK_STATE_SECRET"]) < MIN_STATE_SECRET:
+        raise SettingsError("SLACK_STATE_SECRET", f"is malformed: use at least {MIN_STATE_SECRET} random characters")
+    redirect = given["SLACK_REDIRECT_URI"] or None
+    if redirect is not None:
+        parsed = urlparse(redirect)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc or \
+                not parsed.path.endswith("/slack/oauth_redirect"):
+            raise SettingsError("SLACK_REDIRECT_URI", "is malformed: expected an http(s) URL ending in "
+                                                      f"/slack/oauth_redirect, got {redirect!r}")
+    scopes = tuple(scope.strip() for scope in given["SLACK_SCOPES"].split(",") if scope.strip())
+    return {"client_id": given["SLACK_CLIENT_ID"], "client_secret": given["SLACK_CLIENT_SECRET"],
+            "state_secret": given["SLACK_STATE_SECRET"], "redirect_uri": redirect, "scopes": scopes or DEFAULT_SCOPES}
+
+
 def configure_logging(settings: Settings) -> None:
-    """Log to stderr at the configured level."""
+    """Log to stderr at the configured level, with secrets masked and no payload or SQL parameter."""
+    from bot.logs import Redact, keep_content_out_of_logs
+
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from sqlalchemy.engine import make_url
+
+    secrets = [value for name, value in vars(settings).items() if isinstance(value, str) and any(
+        word in name for word in ("token", "secret", "password"))]
+    with contextlib.suppress(Exception):  # a URL SQLAlchemy cannot read holds no password it would use
+        secrets.append(make_url(settings.database_url).password or "")
+    redact = Redact(secrets)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redact)
+    keep_content_out_of_logs()
     if settings.log_level != "DEBUG":
         # quiet the libraries' routine lines: alembic's per plugin, apscheduler's per tick
         for name in ("alembic", "apscheduler.executors", "apscheduler.scheduler"):

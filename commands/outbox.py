@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import insert
+from sqlmodel import Session, col, select
 
-from storage.models import OutboxMessage
+from storage.models import PENDING, OutboxMessage
+
+KEYS_PER_QUERY = 500
+QUEUED = "accord_outbox_queued"  # set in a session's info when it queued a message (see queued())
+
+
+def queued(db: Session) -> bool:
+    """Whether this session queued a message (then the sender is told when it commits)."""
+    return bool(db.info.get(QUEUED))
 
 
 def _enqueue(db: Session, message: OutboxMessage) -> OutboxMessage:
@@ -19,7 +30,23 @@ def _enqueue(db: Session, message: OutboxMessage) -> OutboxMessage:
         return existing
     db.add(message)
     db.flush()
+    db.info[QUEUED] = True
     return message
+
+
+def _enqueue_many(db: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """`_enqueue` for many messages (column values) at once: one look-up of the keys that exist, then one
+    batch of inserts of the others, without building an object per message."""
+    keys = [row["idempotency_key"] for row in rows]
+    existing: set[str] = set()
+    for start in range(0, len(keys), KEYS_PER_QUERY):
+        existing.update(db.exec(select(OutboxMessage.idempotency_key).where(
+            col(OutboxMessage.idempotency_key).in_(keys[start:start + KEYS_PER_QUERY]))))
+    fresh = {row["idempotency_key"]: row for row in rows if row["idempotency_key"] not in existing}
+    if fresh:
+        db.flush()  # the session's own pending rows go first, in order
+        db.execute(insert(OutboxMessage).values(status=PENDING, attempts=0), list(fresh.values()))
+        db.info[QUEUED] = True
 
 
 def post_message(
@@ -91,6 +118,25 @@ def direct_message(
         OutboxMessage(idempotency_key=key, method="dm", user=user, channel=fallback_channel, view=view, data=data,
                       next_attempt_at=now, created_at=now),
     )
+
+
+@dataclass(frozen=True)
+class DirectMessage:
+    """One of the messages `direct_messages` queues."""
+
+    key: str
+    user: str
+    fallback_channel: str
+    view: str
+    data: dict[str, Any]
+
+
+def direct_messages(db: Session, messages: Sequence[DirectMessage], *, now: datetime) -> None:
+    """`direct_message` for many people at once (a round's prompts): the same rows, written in one batch."""
+    _enqueue_many(db, [
+        {"idempotency_key": m.key, "method": "dm", "user": m.user, "channel": m.fallback_channel, "view": m.view,
+         "data": m.data, "next_attempt_at": now, "created_at": now}
+        for m in messages])
 
 
 def lookup_user(db: Session, *, key: str, user: str, now: datetime) -> OutboxMessage:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import random
 import re
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -65,8 +65,10 @@ def schedule_reminder(db: Session, *, actor: Actor, text: str, now: datetime) ->
         raise InputError("That time has passed: pick a time in the future.", field="when")
     if due_at - now > MAX_AHEAD:
         raise InputError("Reminders can be set up to a year ahead.", field="when")
-    work.schedule(
-        db, kind=KIND, key=f"reminder:{uuid.uuid4().hex}", due_at=due_at, now=now,
+    work.schedule_new(
+        # a key unique by chance, as a uuid4's, but drawn without a system call (uuid4 reads os.urandom,
+        # which gives up the GIL: under load the request then waited its turn to get it back)
+        db, kind=KIND, key=f"reminder:{random.getrandbits(128):032x}", due_at=due_at, now=now,
         payload={"channel": actor.channel_id, "text": message, "by": actor.user_id},
     )
     return ReminderScheduled(due_at=due_at, text=message)

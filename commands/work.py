@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
 from storage.clock import as_utc
 from storage.models import CANCELLED, PENDING, WorkItem
+
+_INSERT = insert(WorkItem.__table__)  # type: ignore[arg-type]
 
 
 def schedule(
@@ -27,6 +29,14 @@ def schedule(
     db.add(item)
     db.flush()
     return item
+
+
+def schedule_new(db: Session, *, kind: str, key: str, due_at: datetime, payload: dict[str, Any],
+                 now: datetime) -> None:
+    """Add a work item whose key is new by construction (a fresh uuid): one INSERT, no look-up first and no
+    object built (a slash command's whole write, so its acknowledgement stays fast)."""
+    db.connection().execute(_INSERT, {"kind": kind, "idempotency_key": key, "due_at": as_utc(due_at),
+                                      "payload": payload, "status": PENDING, "attempts": 0, "created_at": now})
 
 
 def cancel_pending(db: Session, *, kind: str, key_prefix: str) -> None:

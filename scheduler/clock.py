@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -9,8 +10,19 @@ from apscheduler.schedulers.background import BackgroundScheduler
 TICK_JOB_ID = "accord.tick"
 
 
+class _OverlapIsNormal(logging.Filter):
+    """A tick still running when the next is due is what a long fan-out looks like (the running tick does all
+    the due work; the next one follows it): APScheduler's warning about it, every interval, is noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in str(record.msg)
+
+
 def create_scheduler(tick: Callable[[], None], *, every_seconds: float) -> BackgroundScheduler:
     """A scheduler (not yet started) firing `tick` every `every_seconds`, never two at once."""
+    apscheduler_log = logging.getLogger("apscheduler.scheduler")
+    if not any(isinstance(f, _OverlapIsNormal) for f in apscheduler_log.filters):
+        apscheduler_log.addFilter(_OverlapIsNormal())
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(
         tick,

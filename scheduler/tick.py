@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -56,8 +56,13 @@ def run_tick(
     worker: str | None = None,
     limit: int = 1000,
     max_attempts: int = MAX_ATTEMPTS,
+    after_each: Callable[[], None] = lambda: None,
 ) -> TickReport:
-    """Run every item due at `now` (at most `limit`); each commits with its handler's changes."""
+    """Run every item due at `now` (at most `limit`); each commits with its handler's changes.
+
+    `after_each` is called after each item's commit (`serve` rings the outbox sender's bell with it, so
+    that the messages of a long tick start leaving before the tick ends).
+    """
     now = as_utc(now)
     worker = worker or worker_name()
     report = TickReport()
@@ -65,6 +70,7 @@ def run_tick(
         if not _run_one(engine, now=now, handlers=handlers, worker=worker, max_attempts=max_attempts,
                         report=report):
             break
+        after_each()
     return report
 
 

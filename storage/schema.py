@@ -1,8 +1,8 @@
-"""Every table module, imported so that SQLModel.metadata holds the whole schema."""
+"""Every table module, imported so that SQLModel.metadata holds the whole schema (slack_sdk's OAuth stores' too)."""
 
 from sqlmodel import SQLModel
 
-from storage import checkins, disputes, models, reviews, rmp
+from storage import checkins, disputes, models, reviews, rmp, slack_oauth
 
 metadata = SQLModel.metadata
-__all__ = ["checkins", "disputes", "metadata", "models", "reviews", "rmp"]
+__all__ = ["checkins", "disputes", "metadata", "models", "reviews", "rmp", "slack_oauth"]

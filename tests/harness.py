@@ -20,6 +20,7 @@ from bot.identity import BotIdentity
 from bot.outbox import DrainReport, OutboxSender
 from bot.settings import Settings, load_settings
 from bot.slack_client import make_web_client
+from bot.tokens import token_source
 from bot.web import HttpServer, make_wsgi
 from scheduler.tick import TickReport, run_tick
 from storage.clock import utcnow
@@ -31,6 +32,13 @@ SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
 HOME, PARTNER = "T0HOME", "T0PARTNER"
 CHANNEL = "C0SHARED"
+STATE_SECRET = "test-state-secret-0123456789"
+
+
+def oauth_values(fake: FakeSlack) -> dict[str, str]:
+    """The settings of an Accord distributed with OAuth, against `fake`'s app credentials."""
+    return {"SLACK_CLIENT_ID": fake.client_id, "SLACK_CLIENT_SECRET": fake.client_secret,
+            "SLACK_STATE_SECRET": STATE_SECRET}
 
 
 def accord_command() -> list[str]:
@@ -85,20 +93,24 @@ class Harness:
 
     @classmethod
     @contextmanager
-    def start(cls, database_url: str, *, workdir: Path) -> Iterator[Harness]:
-        """Start fake Slack and the app on free ports; stop both afterwards."""
+    def start(cls, database_url: str, *, workdir: Path, oauth: bool = False) -> Iterator[Harness]:
+        """Start fake Slack and the app on free ports; stop both afterwards.
+
+        `oauth`: the app distributed with OAuth (no SLACK_BOT_TOKEN; each workspace installs it)."""
         with FakeSlack(bot_token=BOT_TOKEN, team_id=HOME, bot_user_id="UACCORD") as fake:
             populate(fake)
             settings = load_settings({
-                "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-                "SLACK_API_URL": fake.api_url, "DATABASE_URL": database_url,
+                "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": fake.api_url, "DATABASE_URL": database_url,
+                **(oauth_values(fake) if oauth else {"SLACK_BOT_TOKEN": BOT_TOKEN}),
             })
             engine = make_engine(settings.database_url)
             upgrade(engine)
             client = make_web_client(settings)
-            sender = OutboxSender(engine=engine, client=client, worker="test-sender", pace_seconds=0.05)
-            identity = BotIdentity(token=BOT_TOKEN)
-            identity.learn(client)
+            sender = OutboxSender(engine=engine, client=client, worker="test-sender", pace_seconds=0.05,
+                                  tokens=token_source(settings, engine, client))
+            identity = BotIdentity(token=settings.bot_token)
+            if not oauth:  # with OAuth, requests are authorised from the stored installations
+                identity.learn(client)
             clock = Clock()
             app = create_app(settings, client, engine=engine, identity=identity, clock=clock)
             server = HttpServer(make_wsgi(app, engine), host="127.0.0.1", port=0, threads=4)
@@ -124,7 +136,8 @@ class Harness:
     def env(self) -> dict[str, str]:
         """The environment for `accord` subprocesses against this harness."""
         return {
-            **os.environ, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            **os.environ, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            **(oauth_values(self.fake) if self.settings.distributed else {"SLACK_BOT_TOKEN": BOT_TOKEN}),
             "SLACK_API_URL": self.fake.api_url, "DATABASE_URL": self.database_url, "LOG_LEVEL": "WARNING",
         }
 

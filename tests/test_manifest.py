@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.settings import DEFAULT_SCOPES
 from tests.harness import CHANNEL, Harness
 
 MANIFEST = Path(__file__).resolve().parents[1] / "manifest.yaml"
@@ -29,6 +30,15 @@ def test_manifest_declares_the_command_interactivity_events_and_scopes() -> None
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"commands", "chat:write", "app_mentions:read", "users:read", "channels:history"} <= scopes
     assert len(manifest["display_information"]["name"]) <= 35
+
+
+def test_manifest_fits_oauth_distribution() -> None:
+    manifest = _manifest()
+    # an OAuth install asks for the manifest's bot scopes, and Slack sends the installer back to the redirect URL
+    assert tuple(manifest["oauth_config"]["scopes"]["bot"]) == DEFAULT_SCOPES
+    [redirect] = manifest["oauth_config"]["redirect_urls"]
+    assert redirect.endswith("/slack/oauth_redirect")
+    assert {"app_uninstalled", "tokens_revoked"} <= set(manifest["settings"]["event_subscriptions"]["bot_events"])
 
 
 def test_every_event_the_manifest_subscribes_to_has_a_listener(harness: Harness) -> None:

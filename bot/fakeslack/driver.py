@@ -18,8 +18,9 @@ from bot.fakeslack.validate import validate_blocks, validate_view
 USER_AGENT = "Slackbot 1.0 (+https://api.slack.com/robots)"
 
 
-def check_response(response: httpx.Response) -> None:
-    """Fail as Slack would when an app answers with broken blocks or views (ack bodies are checked too)."""
+def check_response(response: httpx.Response, view: dict[str, Any] | None = None) -> None:
+    """Fail as Slack would when an app answers with broken blocks or views (ack bodies are checked too), or
+    with form errors for blocks that are not inputs of the submitted `view`."""
     if response.status_code != 200 or not response.content or \
             not response.headers.get("content-type", "").startswith("application/json"):
         return
@@ -29,6 +30,9 @@ def check_response(response: httpx.Response) -> None:
         errors += validate_blocks(body["blocks"])
     if isinstance(body, dict) and body.get("response_action") in ("update", "push"):
         errors += validate_view(body.get("view"))
+    if isinstance(body, dict) and body.get("response_action") == "errors" and view is not None:
+        inputs = {b.get("block_id") for b in view.get("blocks") or [] if b.get("type") == "input"}
+        errors += [f"errors[{key!r}] names no input block" for key in body.get("errors") or {} if key not in inputs]
     if errors:
         raise AssertionError(f"Slack would reject this response: {errors}")
 
@@ -121,9 +125,12 @@ class SlackDriver:
                      block_id: str = "b", message_ts: str | None = None,
                      container: dict[str, Any] | None = None,
                      view: dict[str, Any] | None = None, action_type: str = "button",
-                     selected_option: dict[str, Any] | None = None) -> httpx.Response:
-        """A block_actions payload: on a stored message (message_ts), an ephemeral message, or a view."""
-        payload: dict[str, Any] = {"type": "block_actions", **self._common(user_id, self.fake.team_id)}
+                     selected_option: dict[str, Any] | None = None, installation: str | None = None) -> httpx.Response:
+        """A block_actions payload: on a stored message (message_ts), an ephemeral message, or a view.
+
+        `installation`: the workspace whose installation of the app receives it (default the fake's home team)."""
+        payload: dict[str, Any] = {"type": "block_actions",
+                                   **self._common(user_id, installation or self.fake.team_id)}
         action: dict[str, Any] = {"action_id": action_id, "block_id": block_id, "type": action_type,
                                   "action_ts": self._action_ts()}
         if selected_option is not None:
@@ -148,19 +155,23 @@ class SlackDriver:
         payload["actions"] = [action]
         return self._post_payload(payload)
 
-    def view_submission(self, user_id: str, view: dict[str, Any], values: dict[str, Any]) -> httpx.Response:
-        """A view_submission payload; `values` is {block_id: {action_id: {"type": ..., "value": ...}}}."""
+    def view_submission(self, user_id: str, view: dict[str, Any], values: dict[str, Any], *,
+                        installation: str | None = None) -> httpx.Response:
+        """A view_submission payload; `values` is {block_id: {action_id: {"type": ..., "value": ...}}};
+        `installation` is the workspace whose installation opened the modal (default the fake's home team)."""
         user = self.fake.user(user_id)
         full = {"id": f"V{next(self._ids):06d}SUBMIT", "team_id": self.fake.team_id, "type": "modal",
                 "callback_id": "", "private_metadata": "", "hash": "", "blocks": [],
                 "root_view_id": None, "previous_view_id": None, "app_id": self.fake.app_id,
                 "bot_id": self.fake.bot_id, **view}
         full["root_view_id"] = full["root_view_id"] or full["id"]
-        full["app_installed_team_id"] = self.fake.team_id
+        full["app_installed_team_id"] = installation or self.fake.team_id
         full["state"] = {"values": values}
         payload = {"type": "view_submission", **self._common(user_id, user["team_id"]), "view": full,
                    "response_urls": []}
-        return self._post_payload(payload)
+        response = self.send(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+        check_response(response, view=full)
+        return response
 
     def message_shortcut(self, user_id: str, channel_id: str, callback_id: str,
                          message_ts: str) -> httpx.Response:
@@ -176,8 +187,10 @@ class SlackDriver:
     # ---- Events API --------------------------------------------------------------------------------------
     def app_mention(self, user_id: str, channel_id: str, text: str, *, thread_ts: str | None = None,
                     event_id: str | None = None, retry_num: int | None = None,
-                    retry_reason: str = "http_timeout") -> httpx.Response:
-        """An app_mention event_callback; a retry (retry_num) of a known event_id resends the same body."""
+                    retry_reason: str = "http_timeout", installation: str | None = None) -> httpx.Response:
+        """An app_mention event_callback; a retry (retry_num) of a known event_id resends the same body.
+
+        `installation`: the workspace whose installation of the app receives it (default the fake's home team)."""
         extra: dict[str, str] = {}
         if retry_num is not None:
             extra = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": retry_reason}
@@ -191,16 +204,34 @@ class SlackDriver:
         if thread_ts:
             event["thread_ts"] = thread_ts
         event_id = event_id or f"Ev{next(self._ids):06d}{int(time.time())}"
-        body = {"token": self.verification_token, "team_id": self.fake.team_id, "api_app_id": self.api_app_id,
-                "event": event, "type": "event_callback", "event_id": event_id,
-                "event_time": int(time.time()),
-                "authorizations": [{"enterprise_id": None, "team_id": self.fake.team_id,
-                                    "user_id": self.fake.bot_user_id, "is_bot": True,
-                                    "is_enterprise_install": False}],
+        body = {**self._event_body(event, installation or self.fake.team_id, event_id),
                 "is_ext_shared_channel": bool(self.fake.channel(channel_id)["is_ext_shared"]),
                 "event_context": f"4-fake-{event_id}"}
         self._events[event_id] = body
         return self.send(json.dumps(body), "application/json", extra_headers=extra)
+
+    def _event_body(self, event: dict[str, Any], team_id: str, event_id: str) -> dict[str, Any]:
+        """An event_callback envelope for the app's installation in workspace `team_id`."""
+        return {"token": self.verification_token, "team_id": team_id, "api_app_id": self.api_app_id,
+                "event": event, "type": "event_callback", "event_id": event_id, "event_time": int(time.time()),
+                "authorizations": [{"enterprise_id": None, "team_id": team_id,
+                                    "user_id": self.fake.bot_user_for(team_id), "is_bot": True,
+                                    "is_enterprise_install": False}]}
+
+    def app_uninstalled(self, team_id: str) -> httpx.Response:
+        """The app_uninstalled event Slack sends when workspace `team_id` removes the app (its tokens revoked)."""
+        self.fake.revoke_tokens(team_id)
+        event = {"type": "app_uninstalled", "event_ts": f"{time.time():.6f}"}
+        return self.send(json.dumps(self._event_body(event, team_id, f"Ev{next(self._ids):06d}U")),
+                         "application/json")
+
+    def tokens_revoked(self, team_id: str) -> httpx.Response:
+        """The tokens_revoked event Slack sends when workspace `team_id`'s bot token is revoked (revoked first)."""
+        self.fake.revoke_tokens(team_id)
+        event = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": [self.fake.bot_user_for(team_id)]},
+                 "event_ts": f"{time.time():.6f}"}
+        return self.send(json.dumps(self._event_body(event, team_id, f"Ev{next(self._ids):06d}R")),
+                         "application/json")
 
     def url_verification(self, challenge: str) -> httpx.Response:
         """The url_verification handshake Slack sends when the Request URL is saved."""

@@ -8,6 +8,7 @@ import time
 from types import TracebackType
 from typing import Any
 
+from bot.fakeslack import methods_oauth
 from bot.fakeslack.server import FakeSlackServer
 from bot.fakeslack.state import Call, Fault, SlackState
 
@@ -72,7 +73,7 @@ class FakeSlack:
     # ---- identity ----------------------------------------------------------------------------------------
     @property
     def bot_token(self) -> str:
-        """The only token the fake accepts."""
+        """The default (home workspace's) bot token; OAuth installs add one per workspace (`bot_tokens`)."""
         return self._state.bot_token
 
     @property
@@ -104,6 +105,38 @@ class FakeSlack:
     def allow_external_dm(self, value: bool) -> None:
         with self._state.lock:
             self._state.allow_external_dm = value
+
+    # ---- OAuth installs ----------------------------------------------------------------------------------
+    @property
+    def client_id(self) -> str:
+        """The app's client id, which oauth.v2.access expects."""
+        return self._state.client_id
+
+    @property
+    def client_secret(self) -> str:
+        """The app's client secret, which oauth.v2.access expects."""
+        return self._state.client_secret
+
+    def authorize_code(self, team_id: str, user_id: str, *, scopes: str = methods_oauth.DEFAULT_SCOPES,
+                       redirect_uri: str | None = None) -> str:
+        """The one-time code Slack hands the app's redirect URL once `user_id` approved installing it in `team_id`
+        (with `redirect_uri`, oauth.v2.access must name the same one)."""
+        with self._state.lock:
+            return methods_oauth.new_code(self._state, team_id, user_id, scopes=scopes, redirect_uri=redirect_uri)
+
+    def bot_tokens(self, team_id: str) -> list[str]:
+        """The valid bot tokens of the app in workspace `team_id`, oldest first."""
+        with self._state.lock:
+            return [token for token, bot in self._state.tokens.items() if bot.team_id == team_id]
+
+    def bot_user_for(self, team_id: str) -> str:
+        """The app's bot user in workspace `team_id`."""
+        return methods_oauth.bot_of(self._state, team_id).bot_user_id
+
+    def revoke_tokens(self, team_id: str) -> list[str]:
+        """Revoke the app's bot tokens in `team_id` (as an uninstall or a revocation does); returns them."""
+        with self._state.lock:
+            return methods_oauth.revoke(self._state, team_id)
 
     # ---- seeding -----------------------------------------------------------------------------------------
     def add_team(self, team_id: str, name: str) -> None:
@@ -245,18 +278,26 @@ class FakeSlack:
     # ---- faults ------------------------------------------------------------------------------------------
     def inject(self, method: str, *, status: int | None = None, error: str | None = None,
                retry_after: int | None = None, delay: float | None = None, times: int | None = 1,
-               probability: float | None = None, seed: int | None = None, drop: bool = False) -> None:
+               probability: float | None = None, seed: int | None = None, drop: bool = False,
+               hold: float | None = None) -> None:
         """Inject a fault into the next `times` calls (None = all) of `method` ("*" = any API method).
 
-        `drop=True` processes the call and then closes the connection without an answer, as when a
-        network fails after Slack has acted.
+        `delay` waits before the call is processed; `hold` processes it (a message is stored and
+        visible) and then waits before answering, as when the caller is still waiting for an answer
+        Slack has already acted on. `drop=True` processes the call and then closes the connection
+        without an answer, as when a network fails after Slack has acted.
         """
         if probability is not None and not 0.0 <= probability <= 1.0:
             raise ValueError("probability must be within 0..1")
         fault = Fault(method=method, status=status, error=error, retry_after=retry_after, delay=delay,
-                      times=times, probability=probability, seed=seed, drop=drop)
+                      times=times, probability=probability, seed=seed, drop=drop, hold=hold)
         with self._state.lock:
             self._state.faults.append(fault)
+
+    def faults_fired(self) -> int:
+        """How many calls the injected faults (still in place) have hit."""
+        with self._state.lock:
+            return sum(fault.fired for fault in self._state.faults)
 
     def clear_faults(self) -> None:
         """Remove all injected faults."""
@@ -271,6 +312,17 @@ class FakeSlack:
                 self._state.rate_limits[method] = per_channel_per_second
             else:
                 self._state.rate_limits.pop(method, None)
+
+    def enforce_workspace_rate_limit(self, method: str = "chat.postMessage", per_second: int | None = 100) -> None:
+        """Answer 429 (Retry-After: 1) to a call when `per_second` calls of `method` were accepted in the last
+        second across the workspace (all channels together), as Slack limits an app's posting over a whole
+        workspace beside each channel's; None turns it off."""
+        with self._state.lock:
+            if per_second:
+                self._state.workspace_limits[method] = per_second
+            else:
+                self._state.workspace_limits.pop(method, None)
+            self._state.workspace_calls.pop(method, None)
 
     # ---- interaction helpers -----------------------------------------------------------------------------
     def new_ts(self) -> str:

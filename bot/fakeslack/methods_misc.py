@@ -14,11 +14,12 @@ from bot.fakeslack.validate import decode_json, validate_view
 
 
 def auth_test(st: SlackState, args: dict[str, Any]) -> dict[str, Any]:
-    """auth.test."""
-    team = st.teams[st.team_id]
-    return {"ok": True, "url": f"https://{st.team_domain(st.team_id)}.slack.com/", "team": team["name"],
-            "user": st.users[st.bot_user_id]["name"], "team_id": st.team_id, "user_id": st.bot_user_id,
-            "bot_id": st.bot_id, "is_enterprise_install": False}
+    """auth.test: the workspace and bot user of the calling token."""
+    bot = st.caller
+    team = st.teams.get(bot.team_id, {"name": bot.team_id})
+    return {"ok": True, "url": f"https://{st.team_domain(bot.team_id)}.slack.com/", "team": team["name"],
+            "user": st.users[bot.bot_user_id]["name"], "team_id": bot.team_id, "user_id": bot.bot_user_id,
+            "bot_id": bot.bot_id, "is_enterprise_install": False}
 
 
 def _tz_fields(tz: str) -> dict[str, Any]:
@@ -89,7 +90,7 @@ def conversations_open(st: SlackState, args: dict[str, Any]) -> dict[str, Any]:
         raise ApiError("users_list_not_supplied")
     for user_id in ids:
         user = st.user(user_id)
-        if user["team_id"] != st.team_id and not st.allow_external_dm:
+        if user["team_id"] != st.caller.team_id and not st.allow_external_dm:  # external to the token's workspace
             raise ApiError("invalid_user_combination")
     users = frozenset(ids)
     existed = users in st.dms

@@ -13,11 +13,22 @@ from urllib.parse import parse_qs, urlsplit
 
 from bot.fakeslack.methods_chat import CHAT_METHODS, Handler
 from bot.fakeslack.methods_misc import MISC_METHODS
+from bot.fakeslack.methods_oauth import OAUTH_METHODS, basic_credentials
 from bot.fakeslack.state import RESPONSE_URL_MAX_USES, ApiError, Call, Fault, SlackState
 from bot.fakeslack.validate import decode_json, validate_blocks
 
-METHODS: dict[str, Handler] = {**CHAT_METHODS, **MISC_METHODS}
+METHODS: dict[str, Handler] = {**CHAT_METHODS, **MISC_METHODS, **OAUTH_METHODS}
 JSON_FIELDS = ("blocks", "attachments", "metadata", "view", "files")
+
+
+def _answer(method: str, st: SlackState, args: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """Status and body of one Web API method's answer (lock held)."""
+    try:
+        return 200, METHODS[method](st, args)
+    except ApiError as exc:
+        return exc.status, exc.body()
+    except Exception as exc:  # a bug in the fake: answer loudly rather than drop the connection
+        return 500, {"ok": False, "error": f"fake_slack_bug: {exc!r}"}
 
 
 def _form(raw: str) -> dict[str, Any]:
@@ -98,11 +109,12 @@ class FakeSlackHandler(BaseHTTPRequestHandler):
         """Sleep for / answer an injected fault; None when the call should be processed normally."""
         fault = self.server.state.take_fault(method)
         self._drop = bool(fault and fault.drop)
+        self._hold = (fault.hold or 0.0) if fault else 0.0
         if fault is None:
             return None
         if fault.delay:
             time.sleep(fault.delay)
-        if fault.status is None and fault.error is None:  # a delay or a drop: then process normally
+        if fault.status is None and fault.error is None:  # a delay, a hold or a drop: then process normally
             return None
         return _fault_answer(fault)
 
@@ -161,20 +173,20 @@ class FakeSlackHandler(BaseHTTPRequestHandler):
             return
         headers = {}
         with st.lock:
-            if not token:
+            if method in OAUTH_METHODS:  # the app's client id and secret authenticate it, not a token
+                status, body = _answer(method, st, {**args, **basic_credentials(auth)})
+            elif not token:
                 status, body = 200, {"ok": False, "error": "not_authed"}
-            elif token != st.bot_token:
+            elif token not in st.tokens:  # unknown, or revoked
                 status, body = 200, {"ok": False, "error": "invalid_auth"}
             elif st.rate_limited(method, str(args.get("channel") or args.get("channel_id") or "")):
                 status, body, headers = 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}
             else:
-                try:
-                    status, body = 200, METHODS[method](st, args)
-                except ApiError as exc:
-                    status, body = exc.status, exc.body()
-                except Exception as exc:  # a bug in the fake: answer loudly rather than drop the connection
-                    status, body = 500, {"ok": False, "error": f"fake_slack_bug: {exc!r}"}
+                st.caller = st.tokens[token]
+                status, body = _answer(method, st, args)
             self._record(method, args, token, at, status, body)
+        if self._hold:
+            time.sleep(self._hold)  # Slack acted (outside the lock: others see it), the answer comes later
         if self._drop:
             self.close_connection = True  # Slack acted, but the answer never arrives
             return

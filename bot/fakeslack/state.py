@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import itertools
 import random
@@ -40,9 +41,11 @@ class Fault:
     retry_after: int | None = None
     delay: float | None = None
     drop: bool = False  # process the call, then close the connection without answering
+    hold: float | None = None  # process the call, then wait this long before answering
     times: int | None = 1
     probability: float | None = None
     seed: int | None = None
+    fired: int = 0  # how many calls this fault hit
     rng: random.Random = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -62,6 +65,7 @@ class Fault:
             return False
         if self.times is not None:
             self.times -= 1
+        self.fired += 1
         return True
 
 
@@ -77,6 +81,15 @@ class ApiError(Exception):
     def body(self) -> dict[str, Any]:
         """The JSON body Slack would answer with."""
         return {"ok": False, "error": self.error, **self.extra}
+
+
+@dataclass(frozen=True)
+class BotBinding:
+    """What a bot token stands for: the app's installation in one workspace."""
+
+    team_id: str
+    bot_user_id: str
+    bot_id: str
 
 
 class SlackState:
@@ -102,6 +115,8 @@ class SlackState:
         self.faults: list[Fault] = []
         self.rate_limits: dict[str, float] = {}
         self.rate_last: dict[tuple[str, str], float] = {}
+        self.workspace_limits: dict[str, int] = {}  # method -> calls accepted in any one second, all channels
+        self.workspace_calls: dict[str, collections.deque[float]] = {}
         self.triggers: dict[str, dict[str, Any]] = {}
         self.response_urls: dict[str, dict[str, Any]] = {}
         self.response_url_posts: list[dict[str, Any]] = []
@@ -109,6 +124,11 @@ class SlackState:
         self.open_views: dict[str, dict[str, Any]] = {}
         self.home_views: dict[str, dict[str, Any]] = {}
         self.dms: dict[frozenset[str], str] = {}
+        # every bot token Slack accepts, each bound to its workspace's installation (OAuth installs add more)
+        self.tokens: dict[str, BotBinding] = {bot_token: BotBinding(team_id, bot_user_id, bot_id)}
+        self.caller = self.tokens[bot_token]  # the binding of the token of the call being answered (lock held)
+        self.client_id, self.client_secret = "fake-client-id", "fake-client-secret"  # the app's, for oauth.v2.access
+        self.oauth_codes: dict[str, dict[str, Any]] = {}  # one-time codes handed out by authorize_code
         self._last_ts_us = 0
         self._ids = itertools.count(1)
 
@@ -225,16 +245,25 @@ class SlackState:
         return None
 
     def rate_limited(self, method: str, channel: str) -> bool:
-        """Record a call for the per-channel rate limit; True when it must be refused with 429."""
+        """Record a call for the per-channel and workspace-wide rate limits; True when it must be refused
+        with 429 (a refused call counts for neither)."""
         with self.lock:
-            rate = self.rate_limits.get(method)
-            if not rate:
+            rate, per_second = self.rate_limits.get(method), self.workspace_limits.get(method)
+            if not rate and not per_second:
                 return False
             now = time.monotonic()
             last = self.rate_last.get((method, channel))
-            if last is not None and now - last < 1.0 / rate:
+            if rate and last is not None and now - last < 1.0 / rate:
                 return True
-            self.rate_last[(method, channel)] = now
+            if per_second:
+                window = self.workspace_calls.setdefault(method, collections.deque())
+                while window and now - window[0] >= 1.0:
+                    window.popleft()
+                if len(window) >= per_second:
+                    return True
+                window.append(now)
+            if rate:
+                self.rate_last[(method, channel)] = now
             return False
 
     # ---- triggers and response urls ----------------------------------------------------------------------

@@ -95,7 +95,7 @@ def _check_before_form(request: Request, verb: DisputeAct, number: int, proposal
         elif verb == DisputeAct.PAUSE and access.member(db, request.actor).role != "ser":
             raise InputError("Only an SER of either party pauses a dispute.")
         else:
-            lifecycle.find(db, access.member(db, request.actor), number)
+            lifecycle.find(db, lifecycle.participant(db, request.actor, lock=False), number)
 
 
 def register(app: App, deps: Deps) -> None:

@@ -34,8 +34,9 @@ def _first_block(view: dict[str, Any]) -> str:
 
 
 def _errors(view: dict[str, Any], field: str | None, message: str) -> dict[str, Any]:
-    ids = {block.get("block_id") for block in view.get("blocks", [])}
-    return {"response_action": "errors", "errors": {field if field in ids else _first_block(view): message[:300]}}
+    inputs = {block.get("block_id") for block in view.get("blocks", []) if block.get("type") == "input"}
+    key = field if field and field in inputs else _first_block(view)  # Slack shows errors under input blocks only
+    return {"response_action": "errors", "errors": {key: message[:300]}}
 
 
 def _save_setup(deps: Deps, actor: Actor, values: dict[str, Any], meta: dict[str, Any]) -> str:

@@ -3,7 +3,7 @@ remind those who have not answered, close (and post the summary)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
@@ -70,13 +70,18 @@ def open_round(db: Session, item: WorkItem, now: datetime) -> None:
                    gap_threshold=relationship.gap_threshold)
     db.add(round_)
     db.flush()
+    # one prompt item per moment: everyone whose local time reaches the cadence's time together is prompted
+    # by one transaction (a tick then queues a round's prompts at once rather than one item per person)
+    due_together: dict[datetime, list[str]] = {}
     for person, party in participants(db, relationship):
         zone_name = person.tz or relationship.timezone
         due = datetime.combine(period, cadence.at, ZoneInfo(zone_name))
         db.add(Prompt(round_id=round_.id or 0, user_id=person.user_id, party_slot=party.slot, due_at=due,
                       tz=zone_name))
-        work.schedule(db, kind=PROMPT_KIND, key=f"{PROMPT_KIND}:{round_.id}:{person.user_id}", due_at=due, now=now,
-                      payload={"round_id": round_.id, "user_id": person.user_id})
+        due_together.setdefault(due.astimezone(UTC), []).append(person.user_id)
+    for due, users in sorted(due_together.items()):
+        work.schedule(db, kind=PROMPT_KIND, key=f"{PROMPT_KIND}:{round_.id}:{due.isoformat()}", due_at=due, now=now,
+                      payload={"round_id": round_.id, "user_ids": users})
     window = closes_at - opens_at
     for index in range(1, relationship.checkin_reminders + 1):
         work.schedule(db, kind=REMIND_KIND, key=f"{REMIND_KIND}:{round_.id}:{index}", now=now,
@@ -94,16 +99,20 @@ def _prompt_data(round_: Round, relationship: Relationship, user_id: str, *, rem
 
 
 def send_prompt(db: Session, item: WorkItem, now: datetime) -> None:
-    """Due work: the prompt DM (with its button) to one participant, unless they answered already."""
+    """Due work: the prompt DM (with its button) to each participant due at this moment (`user_ids`; one
+    `user_id` in items queued by earlier versions), unless they answered already."""
     round_ = db.get(Round, item.payload["round_id"])
-    user_id = item.payload["user_id"]
-    if round_ is None or round_.status != OPEN or _answered(db, round_, user_id):
+    if round_ is None or round_.status != OPEN:
         return
+    users = item.payload.get("user_ids") or [item.payload["user_id"]]
+    answered = set(db.exec(select(Answer.user_id).where(Answer.round_id == round_.id)))
     relationship = db.get(Relationship, round_.relationship_id)
     assert relationship is not None
-    outbox.direct_message(db, key=f"checkin:{round_.id}:{user_id}:prompt", user=user_id,
-                          fallback_channel=relationship.channel_id, view="checkin_prompt",
-                          data=_prompt_data(round_, relationship, user_id, reminder=False), now=now)
+    outbox.direct_messages(db, [
+        outbox.DirectMessage(key=f"checkin:{round_.id}:{user_id}:prompt", user=user_id,
+                             fallback_channel=relationship.channel_id, view="checkin_prompt",
+                             data=_prompt_data(round_, relationship, user_id, reminder=False))
+        for user_id in users if user_id not in answered], now=now)
 
 
 def send_reminders(db: Session, item: WorkItem, now: datetime) -> None:
@@ -116,17 +125,11 @@ def send_reminders(db: Session, item: WorkItem, now: datetime) -> None:
     answered = set(db.exec(select(Answer.user_id).where(Answer.round_id == round_.id)))
     prompts = db.exec(select(Prompt).where(Prompt.round_id == round_.id, Prompt.due_at <= now)
                       .order_by(col(Prompt.user_id)))
-    for prompt in prompts:
-        if prompt.user_id in answered:
-            continue
-        outbox.direct_message(db, key=f"checkin:{round_.id}:{prompt.user_id}:remind:{item.payload['index']}",
-                              user=prompt.user_id, fallback_channel=relationship.channel_id, view="checkin_prompt",
-                              data=_prompt_data(round_, relationship, prompt.user_id, reminder=True), now=now)
-
-
-def _answered(db: Session, round_: Round, user_id: str) -> bool:
-    return db.exec(select(Answer.id).where(Answer.round_id == round_.id, Answer.user_id == user_id)).first() \
-        is not None
+    outbox.direct_messages(db, [
+        outbox.DirectMessage(key=f"checkin:{round_.id}:{prompt.user_id}:remind:{item.payload['index']}",
+                             user=prompt.user_id, fallback_channel=relationship.channel_id, view="checkin_prompt",
+                             data=_prompt_data(round_, relationship, prompt.user_id, reminder=True))
+        for prompt in prompts if prompt.user_id not in answered], now=now)
 
 
 def close_round(db: Session, item: WorkItem, now: datetime) -> None:

@@ -35,7 +35,7 @@ class RaiseInput:
     evidence_ts: str | None = None
 
 
-def _participant(db: Session, actor: Actor, *, lock: bool = True) -> access.Member:
+def participant(db: Session, actor: Actor, *, lock: bool = True) -> access.Member:
     me = access.member(db, actor, lock=lock)
     if me.role == "observer":
         raise Refused("Observers follow disputes but do not act on them.")
@@ -52,7 +52,7 @@ def find(db: Session, me: access.Member, number: int) -> Dispute:
 
 
 def _open(db: Session, actor: Actor, number: int) -> tuple[access.Member, Dispute]:
-    me = _participant(db, actor)
+    me = participant(db, actor)
     dispute = find(db, me, number)
     if dispute.status == RESOLVED:
         raise Refused(f"Dispute #{number} is resolved.")
@@ -61,7 +61,7 @@ def _open(db: Session, actor: Actor, number: int) -> tuple[access.Member, Disput
 
 def raise_dispute(db: Session, *, actor: Actor, form: RaiseInput, now: datetime) -> Dispute:
     """Open a dispute at the first level of the ladder in force now (frozen for this dispute)."""
-    me = _participant(db, actor)
+    me = participant(db, actor)
     slot = int(choice(form.raising_slot, ("1", "2"), field="raising_slot", label="The raising party"))
     if slot != me.party.slot:
         raise InputError("You can raise a dispute for your own party only.", field="raising_slot")

@@ -69,6 +69,8 @@ def _submit_setup(harness: Harness, user: str, n: int) -> str:
 
 ONLY_EDITORS = "Only SERs and managers"
 NOT_YOURS = "only they, SERs and managers"
+ACTORS = EVERYONE_IN = {"UALICE", "UERIN", "UHANK", "UBOB", "UCAROL", "UJOE"}  # all but observers
+SERS = {"UALICE", "UBOB"}
 # (name, how, what success looks like, who may, the refusal's words for people in the relationship)
 MATRIX = [
     ("slash kpi form", _slash("kpi"), "opened", EDITORS, ONLY_EDITORS),
@@ -87,6 +89,15 @@ MATRIX = [
     ("slash cannot complete (Joe's)", _slash("action cannot {n}"), "opened", EDITORS | {"UJOE"}, NOT_YOURS),
     ("button cannot complete (Joe's)", _button(Act.ACTION_CANNOT, {"number": "{n}"}), "opened",
      EDITORS | {"UJOE"}, NOT_YOURS),
+    ("slash check-in settings", _slash("checkin settings"), "opened", EDITORS, ONLY_EDITORS),
+    ("slash review now", _slash("review now"), "is posted", EDITORS, ONLY_EDITORS),
+    ("button sign off review", _button(Act.REVIEW_SIGN, {"number": 1}), "You signed review #1 off", SERS,
+     "Only each party's SER"),
+    ("slash value form", _slash("value"), "opened", ACTORS, "Observers"),
+    ("button value form", _button(f"{Act.OPEN_FORM}:value", {"form": "value"}), "opened", ACTORS, "Observers"),
+    ("slash dispute form", _slash("dispute"), "opened", ACTORS, "Observers"),
+    ("button escalate dispute", _button("disputes.escalate", {"number": 1}), "opened", ACTORS, "Observers"),
+    ("button pause dispute", _button("disputes.pause", {"number": 1}), "opened", SERS, "Only an SER"),
 ]
 
 
@@ -97,6 +108,8 @@ def test_permission_matrix(harness: Harness, name: str, how: Callable[[Harness, 
     command_form(harness, "UALICE", "objective", {"whose": "ours", "title": "Grow together", "benefit_1": "Yes"})
     for _ in EVERYONE:  # one action of Joe's for each person to try
         command_form(harness, "UALICE", "action", {"description": "Joe's task", "owner": "UJOE", "due_on": DUE})
+    assert "is posted" in harness.driver.slash("UALICE", CHANNEL, "review now").json()["text"]
+    command_form(harness, "UHANK", "dispute", {"title": "Late", "description": "Late again", "severity": "low"})
     harness.driver.slash("UALICE", CHANNEL, "kpi")
     harness.kpi_view = latest_view(harness)  # type: ignore[attr-defined]
     harness.driver.slash("UALICE", CHANNEL, "setup")

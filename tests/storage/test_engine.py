@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
+from storage import slack_oauth
 from storage.engine import DatabaseUrlError, make_engine, normalise_url
 from storage.migrate import current_revision, head_revision
 from storage.schema import metadata
@@ -37,3 +38,11 @@ def test_migrations_reach_head_and_match_the_models(engine: Engine) -> None:
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), metadata)
     assert differences == []
+
+
+def test_slack_sdks_oauth_tables_are_migrated_and_compared(engine: Engine) -> None:
+    # the comparison above covers slack_sdk's installation and state stores only while their tables are in `metadata`
+    assert set(slack_oauth.TABLES) <= set(metadata.tables)
+    assert set(slack_oauth.TABLES) <= set(inspect(engine).get_table_names())
+    columns = {column["name"] for column in inspect(engine).get_columns(slack_oauth.BOTS)}
+    assert {"client_id", "team_id", "enterprise_id", "bot_token", "bot_user_id", "installed_at"} <= columns

@@ -1,0 +1,148 @@
+"""Issue 9, point 3: fan-out of 10,000 check-in prompts across 100 channels within Slack's limits.
+
+100 relationships, each in its own channel with 100 participants (a founder and 99 people of the partner
+organisation), have a check-in round opened by a tick of the product just before its prompts fall due.
+Then one `accord serve` (the real CLI; scheduler on, ticking every second) runs the prompts and its
+outbox sender delivers them to the fake Slack, which enforces Slack's posting limits on
+chat.postMessage: about one post a second per channel (a second post within a second of the last is
+answered 429) and a workspace-wide limit (at most WORKSPACE_PER_SECOND posts in any second, all channels
+together). The fake refuses DMs to these people (invalid_user_combination, as for an organisation that
+forbids DMs from other workspaces), so each prompt goes to its relationship's channel with a mention:
+100 posts in each channel, which makes the per-channel limit the binding one.
+
+The floor is the least time the limits allow from the prompts falling due to the last post:
+max((posts per channel - 1) / per-channel rate, (all posts - 1) / workspace rate). The time taken runs
+from the start of the tick that ran the prompts to the last successful post. Each prompt carries its
+idempotency key in the message metadata: every key must reach Slack exactly once (0 lost, 0 duplicated).
+Target: time taken <= 1.1x the floor.
+
+    pytest -m benchmark -s tests/benchmarks/test_fanout.py
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, func, select
+
+from bot.fakeslack import Call, FakeSlack
+from commands.checkins import rounds
+from storage.models import FAILED, SENT, OutboxMessage, WorkItem
+from tests.benchmarks import population, serving
+from tests.harness import BOT_TOKEN
+
+pytestmark = pytest.mark.benchmark(long=True)
+
+CHANNELS, PEOPLE = 100, 100  # 10,000 prompts
+PER_CHANNEL_PER_SECOND = 1.0
+WORKSPACE_PER_SECOND = 150
+TARGET = 1.1
+TICK_SECONDS = "1"
+
+
+def _key(call: Call) -> str | None:
+    metadata = call.args.get("metadata") or {}
+    return (metadata.get("event_payload") or {}).get("key") if isinstance(metadata, dict) else None
+
+
+def _left(engine: Engine) -> int:
+    with Session(engine) as db:
+        return int(db.exec(select(func.count()).select_from(OutboxMessage)
+                           .where(col(OutboxMessage.status).not_in([SENT, FAILED]))).one())
+
+
+def _populate(fake: FakeSlack, built: population.Population) -> None:
+    fake.add_team(population.PARTNER, "Partner")
+    for number, channel in enumerate(built.channels):
+        people = [population.person_of(number, index) for index in range(1, built.people)]
+        for user in people:
+            fake.add_user(user, population.PARTNER, user.lower(), tz=None)
+        fake.add_channel(channel, f"partnership-{number}", members=people, is_shared=True)
+    fake.add_user(population.FOUNDER, population.PARTNER, "founder", tz=None)  # no DM to the founder either
+
+
+def test_fan_out_of_ten_thousand_prompts(database_url: str, engine: Engine, tmp_path: Path) -> None:
+    started = time.monotonic()
+    now = datetime.now(UTC)
+    built = population.build(engine, CHANNELS, people=PEOPLE, now=now)
+    population.open_rounds(engine, built, now=now)
+    with Session(engine) as db:
+        prompts = db.exec(select(func.count()).select_from(OutboxMessage)).one()
+        items = db.exec(select(func.count()).select_from(WorkItem).where(WorkItem.kind == rounds.PROMPT_KIND)).one()
+    assert prompts == 0 and items >= CHANNELS  # the prompts are due work, not yet messages
+    expected = CHANNELS * PEOPLE
+    floor = max((PEOPLE - 1) / PER_CHANNEL_PER_SECOND, (expected - 1) / WORKSPACE_PER_SECOND)
+
+    with FakeSlack(bot_token=BOT_TOKEN, team_id=population.HOME, bot_user_id="UACCORD") as fake:
+        _populate(fake, built)
+        fake.enforce_rate_limit("chat.postMessage", per_channel_per_second=PER_CHANNEL_PER_SECOND)
+        fake.enforce_workspace_rate_limit("chat.postMessage", per_second=WORKSPACE_PER_SECOND)
+        env = serving.accord_env(database_url, fake.api_url, ACCORD_TICK_SECONDS=TICK_SECONDS, LOG_LEVEL="WARNING")
+        with serving.started("accord-fanout", serving.accord_serve(), env, tmp_path) as accord:
+            deadline = time.monotonic() + 3 * floor + 120
+            while time.monotonic() < deadline and (_left(engine) or _ticked(engine) < items):
+                time.sleep(1)
+            rss = accord.rss_mb()
+        posts = [c for c in fake.calls_to("chat.postMessage")]
+        opens = fake.calls_to("conversations.open")
+    with Session(engine) as db:
+        tick_at = min(w.claimed_at for w in db.exec(select(WorkItem).where(WorkItem.kind == rounds.PROMPT_KIND))
+                      if w.claimed_at is not None)
+        outcome = Counter(db.exec(select(OutboxMessage.status)).all())
+
+    delivered = [c for c in posts if c.ok]
+    keys = Counter(_key(c) for c in delivered)
+    wanted = {f"checkin:{r}:{u}:prompt" for r, u in _prompt_keys(engine)}
+    lost = len(wanted - set(keys))
+    duplicated = sum(n - 1 for key, n in keys.items() if key in wanted and n > 1)
+    per_channel = Counter(c.args["channel"] for c in delivered)
+    refused = sum(1 for c in posts if c.status == 429)
+    first, last = min(c.at for c in delivered), max(c.at for c in delivered)
+    took = last - tick_at.timestamp()
+    gaps = _min_gap(delivered)
+
+    print(f"\n\nfan-out of {expected} check-in prompts in {CHANNELS} channels ({engine.dialect.name}; "
+          f"benchmark took {time.monotonic() - started:.0f} s)")
+    print(f"machine: {serving.machine(database_url)}")
+    print(f"limits: {PER_CHANNEL_PER_SECOND:g} post/s per channel, {WORKSPACE_PER_SECOND} posts/s per workspace; "
+          f"floor = max(({PEOPLE} - 1) / {PER_CHANNEL_PER_SECOND:g}, ({expected} - 1) / {WORKSPACE_PER_SECOND}) "
+          f"= {floor:.1f} s")
+    print(f"{'posted':>7} {'lost':>5} {'dup':>4} {'429s':>5} {'DM tries':>8} {'per channel':>11} "
+          f"{'first post s':>12} {'took s':>7} {'posts/s':>7} {'min gap s':>9} {'RSS MB':>7}  outbox")
+    print(f"{len(delivered):>7} {lost:>5} {duplicated:>4} {refused:>5} {len(opens):>8} "
+          f"{min(per_channel.values())}-{max(per_channel.values()):<7} {first - tick_at.timestamp():>12.1f} "
+          f"{took:>7.1f} {len(delivered) / (last - first):>7.1f} {gaps:>9.3f} {rss:>7.0f}  {dict(outcome)}")
+    print(f"took / floor = {took / floor:.3f}  (must be <= {TARGET})")
+    assert lost == 0 and duplicated == 0, (lost, duplicated)
+    assert outcome == {SENT: expected}, outcome
+    assert took <= TARGET * floor, f"{took:.1f} s > {TARGET} x {floor:.1f} s"
+
+
+def _ticked(engine: Engine) -> int:
+    with Session(engine) as db:
+        return int(db.exec(select(func.count()).select_from(WorkItem).where(
+            WorkItem.kind == rounds.PROMPT_KIND, WorkItem.status == "done")).one())
+
+
+def _prompt_keys(engine: Engine) -> list[tuple[int, str]]:
+    from storage.checkins import Prompt
+
+    with Session(engine) as db:
+        return [(p.round_id, p.user_id) for p in db.exec(select(Prompt))]
+
+
+def _min_gap(delivered: list[Call]) -> float:
+    """The shortest time between two posts to one channel (Slack's limit: about a second)."""
+    last: dict[str, float] = {}
+    gap = float("inf")
+    for call in sorted(delivered, key=lambda c: c.at):
+        channel = call.args["channel"]
+        if channel in last:
+            gap = min(gap, call.at - last[channel])
+        last[channel] = call.at
+    return gap

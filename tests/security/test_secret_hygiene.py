@@ -1,0 +1,41 @@
+"""Secret hygiene: at DEBUG, a whole scenario's logs (the app's, the libraries', and `accord tick`'s) hold no
+token, no signing secret, and no check-in rating or comment."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from storage.clock import parse_instant
+from tests.harness import BOT_TOKEN, SIGNING_SECRET, Harness
+from tests.scenarios.checkin_steps import answer
+from tests.scenarios.review_steps import at, month_of_partnership
+
+COMMENT = "zq-private-comment-7731"
+
+
+def test_debug_logs_of_a_whole_scenario_hold_no_secret_and_no_answer(
+        harness: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    month_of_partnership(harness)  # setup, forms, two check-in rounds, a dispute, values
+    # an answer with a comment, then an edit: the edit form carries the earlier answer back to Slack
+    harness.tick(parse_instant("2027-01-25T09:30:00Z"))  # round 3 opens
+    assert answer(harness, "UBOB", "2027-01-25T10:00:00Z", [1, 2, 1, 2, 1, 2], comment=COMMENT).text == ""
+    assert answer(harness, "UBOB", "2027-01-25T10:30:00Z", [2, 2, 1, 2, 1, 2], comment=COMMENT).text == ""
+    at(harness, "2027-01-25T11:00:00Z")
+    assert "posted" in harness.driver.slash("UERIN", "C0SHARED", "review now").json()["text"]
+    harness.sender.drain()
+    env = {**harness.env(), "LOG_LEVEL": "DEBUG"}
+    import subprocess
+
+    from tests.harness import accord_command
+    ticked = subprocess.run([*accord_command(), "--env-file", "/nonexistent", "tick", "--as-of",
+                             "2027-01-28T10:00:00Z"], env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert ticked.returncode == 0, ticked.stderr[-2000:]
+    logs = caplog.text + ticked.stderr
+    assert "DEBUG" in logs and len(logs) > 10_000  # DEBUG really was on, for the app and the libraries
+    for secret in (BOT_TOKEN, SIGNING_SECRET, COMMENT, "xoxb-"):
+        assert secret not in logs, secret
+    for form_field in ("stmt_0", "stmt_5"):  # the check-in form's rating fields, with their values
+        assert form_field not in logs, form_field

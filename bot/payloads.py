@@ -12,7 +12,7 @@ _MENTION = re.compile(r"^\s*(<@[A-Z0-9]+(\|[^>]*)?>\s*)+")
 
 def split_command(text: str | None) -> tuple[str, str]:
     """`"remind in 3d Hello"` -> `("remind", "in 3d Hello")`; empty text means help."""
-    parts = (text or "").strip().split(maxsplit=1)
+    parts = (text or "").replace("\x00", "").strip().split(maxsplit=1)  # no database stores a NUL
     if not parts:
         return "help", ""
     return parts[0].lower(), parts[1] if len(parts) > 1 else ""

@@ -106,7 +106,7 @@ def submitted_values(view: dict[str, Any]) -> dict[str, Any]:
         elif kind == "users_select":
             values[block_id] = state.get("selected_user") or ""
         else:
-            values[block_id] = state.get("value") or ""
+            values[block_id] = (state.get("value") or "").replace("\x00", "")  # no database stores a NUL
     return values
 
 

@@ -13,7 +13,7 @@ _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")
 
 def text(value: str | None, *, field: str, label: str, limit: int, required: bool = True) -> str:
     """Trimmed text of at most `limit` characters; required unless said otherwise."""
-    clean = (value or "").strip()
+    clean = (value or "").replace("\x00", "").strip()  # PostgreSQL cannot store a NUL; nobody means one
     if required and not clean:
         raise InputError(f"{label} cannot be empty.", field=field)
     if len(clean) > limit:

@@ -143,3 +143,17 @@ def test_every_form_with_any_values_answers_inline_and_refusals_change_nothing(h
 
     attempt()
     assert len(tried) >= FUZZ.max_examples and len(set(tried)) > 6
+
+
+def test_a_nul_character_typed_anywhere_is_dropped_not_an_internal_error(harness: Harness) -> None:
+    """PostgreSQL cannot store NUL (found by the fuzzing above): it never reaches the database."""
+    _plan(harness)
+    view = _open(harness, "UALICE", "risk")
+    response = harness.driver.view_submission("UALICE", view, _fill(view, {
+        "description": "Fire\x00 in the depot", "likelihood": "2", "impact": "3", "owner": "UERIN"}))
+    assert response.status_code == 200 and not response.content, response.text
+    told = harness.driver.slash("UALICE", CHANNEL, "remind in 1h \x00check the depot").json()["text"]
+    assert "I will remind this channel" in told and "check the depot" in told
+    with Session(harness.engine) as db:
+        risk = db.exec(select(schema.rmp.Risk)).one()
+    assert risk.description == "Fire in the depot"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,8 @@ from storage.clock import parse_instant, utcnow
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
+
+    from bot.wait_clock import WaitClock
 
 EXIT_USAGE = 2
 
@@ -84,17 +87,21 @@ REQUIRED = {
 }
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `accord` command."""
+def main(argv: Sequence[str] | None = None, *, environ: Mapping[str, str] | None = None,
+         wait_clock: WaitClock | None = None) -> int:
+    """Entry point of the `accord` command.
+
+    `environ` stands for the process environment and `wait_clock` for the clock the command waits by on Slack
+    (pacing, retries): both for running the command inside another program, as the tests do."""
     args = _parser().parse_args(argv)
     try:
-        settings = load_settings(read_environment(args.env_file), require=REQUIRED[args.command])
+        settings = load_settings(read_environment(args.env_file, environ), require=REQUIRED[args.command])
     except SettingsError as exc:
         print(f"accord: {exc}", file=sys.stderr)
         return EXIT_USAGE
     configure_logging(settings)
     try:
-        return _run(args, settings)
+        return _run(args, settings, wait_clock)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # one clear line, no traceback
@@ -106,7 +113,7 @@ def _first_line(exc: Exception) -> str:
     return (str(exc).strip().splitlines() or [""])[0][:300]
 
 
-def _run(args: argparse.Namespace, settings: Settings) -> int:
+def _run(args: argparse.Namespace, settings: Settings, wait_clock: WaitClock | None) -> int:
     from bot import runtime  # imported here so `--help` and bad settings answer fast
 
     if args.command in ("demo", "console"):
@@ -118,15 +125,17 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         from storage.engine import make_engine
         from storage.migrate import upgrade
 
-        revision = upgrade(make_engine(settings.database_url))
+        with _disposed(make_engine(settings.database_url)) as engine:
+            revision = upgrade(engine)
         print(f"accord: database at revision {revision}")
         return 0
     if args.command in ("export", "import"):
-        return _plan_file(args, runtime.open_database(settings, migrate=False))
+        with _disposed(runtime.open_database(settings, migrate=False)) as engine:
+            return _plan_file(args, engine)
     if args.command == "tick":
-        engine = runtime.open_database(settings, migrate=False)
-        now = args.as_of or utcnow()
-        outcome = runtime.tick_once(engine, runtime.make_sender(settings, engine), now=now)
+        with _disposed(runtime.open_database(settings, migrate=False)) as engine:
+            now = args.as_of or utcnow()
+            outcome = runtime.tick_once(engine, runtime.make_sender(settings, engine, wait_clock=wait_clock), now=now)
         work, sent = outcome.work, outcome.outbox
         print(f"accord tick at {now.isoformat()}: {len(work.done)} done, {len(work.retried)} retried, "
               f"{len(work.failed)} failed; messages: {len(sent.sent)} sent, {len(sent.retried)} to retry, "
@@ -135,6 +144,15 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     port = args.port if args.port is not None else settings.port
     return runtime.serve(settings, host=args.host, port=port, scheduler=not args.no_scheduler,
                          migrate=not args.no_migrate)
+
+
+@contextmanager
+def _disposed(engine: Engine) -> Iterator[Engine]:
+    """The engine, its connections closed when the command ends (the command may run inside another program)."""
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def _plan_file(args: argparse.Namespace, engine: Engine) -> int:

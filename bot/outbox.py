@@ -27,6 +27,7 @@ from bot.ids import Event
 from bot.outbox_calls import Matcher, Permanent, Transient
 from bot.tokens import TokenSource
 from bot.views.registry import UnknownView, render, render_file
+from bot.wait_clock import RealClock, WaitClock
 from storage.clock import utcnow
 from storage.engine import lock_for_update, reading
 from storage.models import FAILED, PENDING, SENDING, SENT, OutboxMessage
@@ -83,6 +84,8 @@ class OutboxSender:
     # a paced channel's next post is claimed this long before its turn (its worker waits for the turn), so
     # that claiming, which looks for the next message of every free channel at once, keeps no channel waiting
     claim_ahead: float = 0.05
+    # the seconds posts are paced by (tests and the demo: a SteppedClock, which never really waits)
+    wait_clock: WaitClock = field(default_factory=RealClock)
     _next_post: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     # guards the pacing state below, shared by the workers; notified when a delivery ends
@@ -120,8 +123,9 @@ class OutboxSender:
                             wait = self._rate_limit_wait()
                             if wait is None:
                                 break
-                        else:
-                            wait = self._paced_wait()
+                        elif (wait := self._paced_wait()) is not None:  # a channel's turn comes
+                            self.wait_clock.sleep(min(wait, max(deadline - time.monotonic(), 0)), stop)
+                            continue
                         if wait is None:
                             # ready rows, none claimable: a channel's pace ran out meanwhile (look again),
                             # or another sender holds them (its business: stop after one more look)
@@ -174,13 +178,13 @@ class OutboxSender:
 
     def _paced_channels(self) -> list[str]:
         """Channels whose next post must wait (the lock held): their turn is more than claim_ahead away."""
-        now = time.monotonic() + self.claim_ahead
+        now = self.wait_clock.monotonic() + self.claim_ahead
         return [channel for channel, at in self._next_post.items() if at > now]
 
     def _paced_wait(self) -> float | None:
         """Seconds until the next channel not under way may be claimed for, if one is paced."""
         with self._state:
-            now = time.monotonic() + self.claim_ahead
+            now = self.wait_clock.monotonic() + self.claim_ahead
             waits = [at - now for channel, at in self._next_post.items()
                      if at > now and channel not in self._in_flight]
         return min(waits) if waits else None
@@ -307,20 +311,19 @@ class OutboxSender:
         with self._state:
             if posted and (row.method in PACED_METHODS or row.method == "dm"):
                 # after a 429 the channel waits as long as Slack said, not only its pace
-                self._next_post[posted] = time.monotonic() + max(self.pace_seconds, retry_after or 0.0)
+                self._next_post[posted] = self.wait_clock.monotonic() + max(self.pace_seconds, retry_after or 0.0)
             if row.method == "dm" and posted and row.channel:  # where the next DM of this channel will likely go
                 (self._falls_back.add if posted == row.channel else self._falls_back.discard)(row.channel)
             if len(self._next_post) > PACE_ENTRIES:  # forget the channels whose pace has long run out
-                now = time.monotonic()
+                now = self.wait_clock.monotonic()
                 self._next_post = {channel: at for channel, at in self._next_post.items() if at > now}
         self._record(row, result=result, error=error, permanent=permanent, report=report, retry_after=retry_after)
 
     def _await_pace(self, channel: str) -> None:
         """Wait until `channel` may take another post."""
         with self._state:
-            wait = self._next_post.get(channel, 0.0) - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
+            wait = self._next_post.get(channel, 0.0) - self.wait_clock.monotonic()
+        self.wait_clock.sleep(wait)
 
     def _before_post(self, row: OutboxMessage, channel: str) -> None:
         """Wait for `channel`'s pace, then make sure `row` is still this sender's to post."""

@@ -20,6 +20,7 @@ from bot.outbox import DrainReport, OutboxPump, OutboxSender
 from bot.settings import Settings
 from bot.slack_client import make_web_client
 from bot.tokens import token_source
+from bot.wait_clock import RealClock, WaitClock
 from bot.web import HttpServer, make_wsgi
 from scheduler.clock import create_scheduler
 from scheduler.tick import TickReport, run_tick, worker_name
@@ -47,12 +48,14 @@ def open_database(settings: Settings, *, migrate: bool) -> Engine:
     return engine
 
 
-def make_sender(settings: Settings, engine: Engine) -> OutboxSender:
-    """The outbox sender for this process (OAuth: each message with its organisation's installation's token)."""
-    client = make_web_client(settings)
+def make_sender(settings: Settings, engine: Engine, *, wait_clock: WaitClock | None = None) -> OutboxSender:
+    """The outbox sender for this process (OAuth: each message with its organisation's installation's token).
+
+    `wait_clock`: the clock posts are paced and failed calls retried by (default: real seconds)."""
+    client = make_web_client(settings, wait_clock=wait_clock)
     return OutboxSender(engine=engine, client=client, worker=worker_name(), workers=SENDER_WORKERS,
                         lease=timedelta(seconds=settings.outbox_lease_seconds),
-                        tokens=token_source(settings, engine, client))
+                        tokens=token_source(settings, engine, client), wait_clock=wait_clock or RealClock())
 
 
 @dataclass

@@ -175,7 +175,9 @@ def configure_logging(settings: Settings) -> None:
     with contextlib.suppress(Exception):  # a URL SQLAlchemy cannot read holds no password it would use
         secrets.append(make_url(settings.database_url).password or "")
     redact = Redact(secrets)
-    for handler in logging.getLogger().handlers:
+    for handler in logging.getLogger().handlers:  # configured again (a command run twice in one program): replaced
+        for earlier in [f for f in handler.filters if isinstance(f, Redact)]:
+            handler.removeFilter(earlier)
         handler.addFilter(redact)
     keep_content_out_of_logs()
     if settings.log_level != "DEBUG":

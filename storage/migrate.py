@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -25,6 +26,8 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> str | None:
     """Apply pending migrations up to `revision`; returns the revision now in force."""
+    if revision == "head" and (current := current_revision(engine)) == head_revision():
+        return current  # nothing to do: Alembic's environment is not even loaded
     command.upgrade(alembic_config(engine), revision)
     return current_revision(engine)
 
@@ -36,6 +39,7 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+@cache
 def head_revision() -> str | None:
     """The newest revision the package ships."""
     return ScriptDirectory(str(MIGRATIONS)).get_current_head()

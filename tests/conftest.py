@@ -1,21 +1,22 @@
-"""Fixtures: a fresh database per test (SQLite, and PostgreSQL when ACCORD_TEST_POSTGRES_URL is
-set), and a harness running the real app over HTTP against the packaged fake Slack."""
+"""Fixtures: a database per test (SQLite, and PostgreSQL when ACCORD_TEST_POSTGRES_URL is set), cloned from
+a template migrated once per session, and a harness running the real app over HTTP against the packaged
+fake Slack."""
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
 from bot.fakeslack import FakeSlack
-from storage.engine import make_engine, normalise_url
-from storage.migrate import upgrade
+from storage.engine import make_engine
+from tests.databases import PostgresPool, PostgresServer, migrated_sqlite_template, sqlite_clone
 
 if TYPE_CHECKING:
     from tests.harness import Harness
@@ -23,37 +24,99 @@ if TYPE_CHECKING:
 POSTGRES_ENV = "ACCORD_TEST_POSTGRES_URL"
 
 
-def _with_search_path(url: str, schema: str) -> str:
-    joiner = "&" if "?" in url else "?"
-    return f"{url}{joiner}options=-csearch_path%3D{schema}"
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer | None]:
+    """The PostgreSQL server tests make their databases on; None when ACCORD_TEST_POSTGRES_URL is not set."""
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        yield None
+        return
+    server = PostgresServer(base)
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_pool(postgres_server: PostgresServer | None) -> Iterator[PostgresPool | None]:
+    """This session's PostgreSQL databases at the newest schema: copies of a template migrated once, each
+    emptied when a test gives it back."""
+    if postgres_server is None:
+        yield None
+        return
+    template = postgres_server.migrated_template()
+    pool = PostgresPool(postgres_server, template)
+    yield pool
+    pool.close()
+    postgres_server.drop(template)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This session's SQLite file migrated to head, copied by every test."""
+    return migrated_sqlite_template(tmp_path_factory.mktemp("template") / "accord.db")
+
+
+def _kind(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgres" and request.getfixturevalue("postgres_server") is None:
+        pytest.skip(f"{POSTGRES_ENV} is not set")
+    return str(request.param)
+
+
+@contextmanager
+def _fresh_database(kind: str, request: pytest.FixtureRequest, folder: Path) -> Iterator[str]:
+    """A database of `kind` at the newest schema with no rows, for the block alone."""
+    if kind == "sqlite":
+        yield sqlite_clone(request.getfixturevalue("sqlite_template"), folder / f"accord-{uuid.uuid4().hex[:8]}.db")
+        return
+    pool: PostgresPool = request.getfixturevalue("postgres_pool")
+    url = pool.take()
+    try:
+        yield url
+    finally:
+        pool.give_back(url)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A URL to an empty database of its own: a SQLite file, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'accord.db'}"
+def database_kind(request: pytest.FixtureRequest) -> str:
+    """Each test that takes a database runs on SQLite and on PostgreSQL."""
+    return _kind(request)
+
+
+@pytest.fixture
+def database_copies(database_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], str]]:
+    """Makes databases of this test's kind at the newest schema and with no rows, for this test alone."""
+    with ExitStack() as stack:
+        yield lambda: stack.enter_context(_fresh_database(database_kind, request, tmp_path))
+
+
+@pytest.fixture
+def database_url(database_copies: Callable[[], str]) -> str:
+    """A URL to a database of its own at the newest schema."""
+    return database_copies()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def module_database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database shared by the tests of one module (each kind in turn), for set-ups too costly to repeat."""
+    with _fresh_database(_kind(request), request, tmp_path_factory.mktemp("module")) as url:
+        yield url
+
+
+@pytest.fixture
+def empty_database_url(database_kind: str, tmp_path: Path, postgres_server: PostgresServer | None) -> Iterator[str]:
+    """A URL to an empty database of its own, for the tests of migrating."""
+    if database_kind == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
-    base = os.environ.get(POSTGRES_ENV)
-    if not base:
-        pytest.skip(f"{POSTGRES_ENV} is not set")
-    schema = f"accord_t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(normalise_url(base), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield _with_search_path(base, schema)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    assert postgres_server is not None
+    with postgres_server.database("accord_e") as url:
+        yield url
 
 
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
-    """An engine on that database, migrated to head."""
+    """An engine on that database (at head)."""
     engine = make_engine(database_url)
-    upgrade(engine)
     yield engine
     engine.dispose()
 
@@ -75,3 +138,14 @@ def harness(database_url: str, tmp_path: Path) -> Iterator[Harness]:
 
     with Harness.start(database_url, workdir=tmp_path) as running:
         yield running
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Benchmarks (timings, memory) run only when the `-m` expression names them: `pytest -m benchmark`.
+    The default run keeps their deterministic halves (statement counts), which are not marked."""
+    if "benchmark" in (config.getoption("markexpr", default="") or ""):
+        return
+    benchmarks = [item for item in items if item.get_closest_marker("benchmark") is not None]
+    if benchmarks:
+        config.hook.pytest_deselected(items=benchmarks)
+        items[:] = [item for item in items if item.get_closest_marker("benchmark") is None]

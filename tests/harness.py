@@ -21,12 +21,14 @@ from bot.outbox import DrainReport, OutboxSender
 from bot.settings import Settings, load_settings
 from bot.slack_client import make_web_client
 from bot.tokens import token_source
+from bot.wait_clock import SteppedClock, WaitClock
 from bot.web import HttpServer, make_wsgi
 from scheduler.tick import TickReport, run_tick
 from storage.clock import utcnow
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.models import OutboxMessage
+from tests.accord_cli import run_accord
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
@@ -90,6 +92,7 @@ class Harness:
     database_url: str
     workdir: Path
     clock: Clock
+    wait_clock: SteppedClock
 
     @classmethod
     @contextmanager
@@ -105,8 +108,11 @@ class Harness:
             })
             engine = make_engine(settings.database_url)
             upgrade(engine)
-            client = make_web_client(settings)
-            sender = OutboxSender(engine=engine, client=client, worker="test-sender", pace_seconds=0.05,
+            # paced as in production, one post a second per channel, and retried after the same backoff, on a
+            # clock that never really waits
+            wait_clock = SteppedClock()
+            client = make_web_client(settings, wait_clock=wait_clock)
+            sender = OutboxSender(engine=engine, client=client, worker="test-sender", wait_clock=wait_clock,
                                   tokens=token_source(settings, engine, client))
             identity = BotIdentity(token=settings.bot_token)
             if not oauth:  # with OAuth, requests are authorised from the stored installations
@@ -118,7 +124,7 @@ class Harness:
             driver = SlackDriver(app_url=f"http://127.0.0.1:{server.port}/slack/events",
                                  signing_secret=SIGNING_SECRET, fake=fake)
             try:
-                yield cls(fake, driver, settings, engine, sender, server, database_url, workdir, clock)
+                yield cls(fake, driver, settings, engine, sender, server, database_url, workdir, clock, wait_clock)
             finally:
                 driver.close()
                 server.stop(wait=10)
@@ -141,8 +147,12 @@ class Harness:
             "SLACK_API_URL": self.fake.api_url, "DATABASE_URL": self.database_url, "LOG_LEVEL": "WARNING",
         }
 
-    def accord(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        """Run the `accord` CLI against this harness's database and fake Slack."""
+    def accord(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run the `accord` CLI, in this process, against this harness's database and fake Slack."""
+        return run_accord(["--env-file", "/nonexistent", *args], env=self.env(), wait_clock=self.wait_clock)
+
+    def accord_process(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        """Run the `accord` console script in a process of its own against this harness."""
         return subprocess.run([*accord_command(), "--env-file", "/nonexistent", *args], env=self.env(),
                               capture_output=True, text=True, timeout=timeout, check=False)
 
@@ -152,11 +162,14 @@ class Harness:
             return int(db.exec(select(func.count()).select_from(table)).one())
 
 
-def make_sender(engine: Engine, fake: FakeSlack, *, pace: float = 0.0, timeout: int = 10) -> OutboxSender:
-    """An outbox sender for `engine` that reaches the fake Slack."""
+def make_sender(engine: Engine, fake: FakeSlack, *, pace: float = 0.0, timeout: int = 10,
+                wait_clock: WaitClock | None = None) -> OutboxSender:
+    """An outbox sender for `engine` that reaches the fake Slack. It waits (pace, retries) on a clock that never
+    really waits, unless `wait_clock` is given (the tests of pacing: RealClock)."""
     settings = load_settings({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": fake.api_url})
-    return OutboxSender(engine=engine, client=make_web_client(settings, timeout=timeout), worker="test",
-                        pace_seconds=pace)
+    wait_clock = wait_clock or SteppedClock()
+    return OutboxSender(engine=engine, client=make_web_client(settings, timeout=timeout, wait_clock=wait_clock),
+                        worker="test", pace_seconds=pace, wait_clock=wait_clock)
 
 
 def outbox_rows(engine: Engine) -> dict[str, OutboxMessage]:

@@ -13,6 +13,7 @@ from typing import Any, TextIO
 from bot.demo.script import START
 from bot.demo.transcript import Transcript
 from bot.demo.world import World
+from commands.numbers import whole_number
 from storage.clock import parse_instant
 
 HELP = """Commands:
@@ -128,9 +129,9 @@ class Console:
         """Click by number (from `buttons`) or by label (the newest with that label)."""
         world = self.world
         assert world is not None
-        if which.isdigit():
+        if (number := whole_number(which)) is not None:
             found = world.buttons(self.me)
-            index = int(which) - 1
+            index = number - 1
             if not 0 <= index < len(found):
                 raise LookupError(f"no button {which}: type `buttons`")
             _label, channel, button = found[index]
@@ -173,8 +174,8 @@ class Console:
             line = self.ask(f"{label} [{shown}] ({current.get('text', {}).get('text', '')}): ")
             if line is None or not line.strip():
                 return line
-            picks = [options[int(p) - 1]["value"] for p in re.split(r"[ ,]+", line.strip())
-                     if p.isdigit() and 0 < int(p) <= len(options)]
+            numbers = [whole_number(p) for p in re.split(r"[ ,]+", line.strip())]
+            picks = [options[n - 1]["value"] for n in numbers if n is not None and 0 < n <= len(options)]
             return picks if kind == "checkboxes" else (picks[0] if picks else line.strip())
         current = element.get("initial_value") or element.get("initial_date") or element.get("initial_user") or ""
         line = self.ask(f"{label}{f' ({current})' if current else ''}: ")

@@ -14,6 +14,7 @@ from bot.views import rmp as views
 from bot.views.inputs import metadata_of, submitted_values
 from commands.actor import Actor
 from commands.errors import InputError, Refused
+from commands.numbers import whole_number
 from commands.rmp import actions, editing, setup
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,8 @@ def _save_setup(deps: Deps, actor: Actor, values: dict[str, Any], meta: dict[str
     form = setup.SetupInput(
         name=values.get("name", ""), party_1=values.get("party_1", ""), party_2=values.get("party_2", ""),
         mode=values.get("mode", ""), timezone=values.get("timezone", ""),
-        working_days=tuple(int(day) for day in values.get("working_days") or [] if str(day).isdigit()),
+        working_days=tuple(day for day in (whole_number(str(d)) for d in values.get("working_days") or [])
+                           if day is not None),
         holidays=values.get("holidays", ""), checkin_cadence=values.get("checkin_cadence", ""),
         review_cadence=values.get("review_cadence", ""), ladder=values.get("ladder", ""),
     )

@@ -21,6 +21,7 @@ from bot.views import rmp as views
 from commands import outbox
 from commands.actor import Actor
 from commands.errors import InputError, Refused
+from commands.numbers import whole_number
 from commands.rmp import actions, editing, exits, history, people, setup, status
 
 log = logging.getLogger(__name__)
@@ -112,8 +113,8 @@ def form_number(rest: str, name: str) -> int | None:
         return None
     if words[0] == "edit":
         words = words[1:]
-    if len(words) == 1 and words[0].isdigit():
-        return int(words[0])
+    if len(words) == 1 and (number := whole_number(words[0])) is not None:
+        return number
     raise InputError(f"Usage: `/accord {name}` to add one, `/accord {name} edit 3` to edit #3.")
 
 
@@ -134,8 +135,7 @@ def _form_route(name: str) -> Callable[[Request], dict[str, Any]]:
 
 def _action(request: Request) -> dict[str, Any]:
     words = request.rest.replace("#", " ").split()
-    if len(words) == 2 and words[0] in ("done", "cannot") and words[1].isdigit():
-        number = int(words[1])
+    if len(words) == 2 and words[0] in ("done", "cannot") and (number := whole_number(words[1])) is not None:
         if words[0] == "done":
             return mark_done(request, number)
         return ask_cannot_complete(request, number)

@@ -17,6 +17,7 @@ from bot.views.blocks import possessive
 from bot.views.rmp import saved
 from commands.actor import Actor
 from commands.errors import InputError
+from commands.numbers import whole_number
 from commands.reviews import records, runs, values
 
 
@@ -29,11 +30,12 @@ def _review(request: Request) -> dict[str, Any]:
 
 def _reviews(request: Request) -> dict[str, Any]:
     words = request.rest.replace("#", " ").split()
-    if words and not (len(words) == 1 and words[0].isdigit()):
+    number = whole_number(words[0]) if len(words) == 1 else None
+    if words and number is None:
         raise InputError("Usage: `/accord reviews` lists the reviews, `/accord reviews 3` shows review #3.")
     with request.deps.reading() as db:
-        if words:
-            return views.review_record(records.show_review(db, actor=request.actor, number=int(words[0])))
+        if number is not None:
+            return views.review_record(records.show_review(db, actor=request.actor, number=number))
         return views.review_list(records.list_reviews(db, actor=request.actor))
 
 

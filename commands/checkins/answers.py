@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from commands.actor import Actor
 from commands.calendar import zone
 from commands.errors import InputError, Refused
+from commands.numbers import whole_number
 from commands.rmp import access, audit, items, kpis
 from commands.rmp.forms import number, text
 from storage.checkins import OPEN, Answer, Round
@@ -76,10 +77,10 @@ def submit_answer(
     round_ = form.round
     scores: list[int] = []
     for index, _statement in enumerate(round_.statements):
-        raw = str(ratings.get(str(index), "")).strip()
-        if not raw.isdigit() or not 1 <= int(raw) <= round_.scale:
+        score = whole_number(str(ratings.get(str(index), "")))
+        if score is None or not 1 <= score <= round_.scale:
             raise InputError(f"Rate this from 1 to {round_.scale}.", field=f"stmt_{index}")
-        scores.append(int(raw))
+        scores.append(score)
     values: dict[str, float] = {}
     for kpi in form.kpis:
         raw = str(kpi_values.get(str(kpi.number), "")).strip()

@@ -14,6 +14,7 @@ from commands.actor import Actor
 from commands.calendar import WEEKDAYS, parse_cadence, zone
 from commands.checkins import rounds
 from commands.errors import InputError, Refused
+from commands.numbers import whole_number
 from commands.reviews import runs
 from commands.rmp import access, audit, people
 from commands.rmp.forms import text
@@ -92,9 +93,10 @@ def parse_ladder(value: str) -> list[dict[str, Any]]:
                                  field="ladder")
             levels.append({"name": name, "days": None})
             continue
-        if not days_text.isdigit() or not 1 <= int(days_text) <= 60:
+        days = whole_number(days_text)
+        if days is None or not 1 <= days <= 60:
             raise InputError(f"Level {number} ({name}): the timer must be 1 to 60 working days.", field="ladder")
-        levels.append({"name": name, "days": int(days_text)})
+        levels.append({"name": name, "days": days})
     return levels
 
 

@@ -5,7 +5,7 @@ listening through bot.web.HttpServer (waitress, 8 threads):
 
 - `bare`: a bolt App with process_before_response whose /accord only acks (tests/benchmarks/bare_app.py);
 - `sqlite`: `accord serve` (the real CLI, scheduler on) on a SQLite file (WAL);
-- `postgres`: `accord serve` on a PostgreSQL schema of its own (when ACCORD_TEST_POSTGRES_URL is set).
+- `postgres`: `accord serve` on a PostgreSQL database of its own (when ACCORD_TEST_POSTGRES_URL is set).
 
 Accord's database holds a relationship in the benchmark's channel, and the command is `/accord remind in
 1h benchmark <n>`: the cheapest command that writes (one work item, INSERTed in its own transaction
@@ -33,7 +33,6 @@ import shutil
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -42,18 +41,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from bot.fakeslack import FakeSlack
 from commands.actor import Actor
 from commands.rmp import setup
-from storage.engine import make_engine, normalise_url, transaction
+from storage.engine import make_engine, transaction
 from storage.migrate import upgrade
 from tests.benchmarks import serving
-from tests.conftest import POSTGRES_ENV, _with_search_path
+from tests.conftest import POSTGRES_ENV
+from tests.databases import PostgresServer
 from tests.harness import BOT_TOKEN, SIGNING_SECRET
 
-pytestmark = pytest.mark.benchmark(long=True)
+pytestmark = pytest.mark.benchmark
 
 ROOT = Path(__file__).resolve().parents[2]
 CHANNEL, USER, TEAM = "CBENCHACK", "UBENCHACK", "TBENCHACK"
@@ -129,22 +128,18 @@ def measure(name: str, port: int) -> Figures:
 
 
 @contextmanager
-def postgres_schema() -> Iterator[str | None]:
-    """A fresh PostgreSQL schema's URL (None without ACCORD_TEST_POSTGRES_URL), dropped at the end."""
+def postgres_database() -> Iterator[str | None]:
+    """A fresh PostgreSQL database's URL (None without ACCORD_TEST_POSTGRES_URL), dropped at the end."""
     base = os.environ.get(POSTGRES_ENV)
     if not base:
         yield None
         return
-    schema = f"accord_b_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(normalise_url(base), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    server = PostgresServer(base)
     try:
-        yield _with_search_path(base, schema)
+        with server.database("accord_b") as url:
+            yield url
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        server.close()
 
 
 def prepare(database_url: str) -> None:
@@ -218,7 +213,7 @@ def test_acknowledgement_latency(tmp_path: Path) -> None:
     results: dict[str, Figures] = {}
     raw: dict[str, float] = {}
     wrk = ""
-    with FakeSlack(bot_token=BOT_TOKEN, team_id=TEAM, bot_user_id="UACCORD") as fake, postgres_schema() as pg:
+    with FakeSlack(bot_token=BOT_TOKEN, team_id=TEAM, bot_user_id="UACCORD") as fake, postgres_database() as pg:
         fake.add_user(USER, TEAM, "bench")
         fake.add_channel(CHANNEL, "bench", members=[USER])
         env = {"SLACK_SIGNING_SECRET": SIGNING_SECRET}

@@ -36,7 +36,7 @@ from storage.models import FAILED, SENT, OutboxMessage, WorkItem
 from tests.benchmarks import population, serving
 from tests.harness import BOT_TOKEN
 
-pytestmark = pytest.mark.benchmark(long=True)
+pytestmark = pytest.mark.benchmark
 
 CHANNELS, PEOPLE = 100, 100  # 10,000 prompts
 PER_CHANNEL_PER_SECOND = 1.0

@@ -18,7 +18,7 @@ from bot.fakeslack import FakeSlack
 from tests.benchmarks import serving
 from tests.harness import BOT_TOKEN, HOME
 
-pytestmark = pytest.mark.benchmark  # some seconds: part of the default run
+pytestmark = pytest.mark.benchmark
 
 SETTLE = 5.0
 TARGET_MB = 120.0

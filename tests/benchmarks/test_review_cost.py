@@ -8,6 +8,9 @@ and queues its messages) in a fresh session and rolled back, and the SQL stateme
 
 Targets: at five years the median review takes under 100 ms, and it sends as many statements as with a
 quarter of history. Run with `pytest -s -m benchmark tests/benchmarks` to see the figures.
+
+The default test run keeps the deterministic half: the statements of a review at each length
+(test_review_statements_do_not_grow_with_history).
 """
 
 from __future__ import annotations
@@ -27,8 +30,6 @@ from commands.reviews import figures, rules, runs
 from storage.engine import reading
 from storage.rmp import Relationship
 from tests.benchmarks.history import NORTH, NOW, QUARTER, WEEK, YEAR, History, counting
-
-pytestmark = pytest.mark.benchmark
 
 LENGTHS = (("1 quarter", QUARTER), ("1 year", YEAR), ("5 years", 5 * YEAR))
 WARM_UP, RUNS = 2, 10
@@ -85,18 +86,32 @@ def compute_once(engine: Engine, relationship_id: int) -> float:
         return (perf_counter() - started) * 1000
 
 
-def measure(engine: Engine, history: History, label: str) -> Measure:
-    for _ in range(WARM_UP):
+def measure(engine: Engine, history: History, label: str, *, warm_up: int = WARM_UP, runs: int = RUNS) -> Measure:
+    for _ in range(warm_up):
         hold_once(engine, history.relationship_id)
         compute_once(engine, history.relationship_id)
-    holds = [hold_once(engine, history.relationship_id) for _ in range(RUNS)]
+    holds = [hold_once(engine, history.relationship_id) for _ in range(runs)]
     counts = {len(statements) for _, statements, _ in holds}
     assert len(counts) == 1, f"the number of statements varies from one run to the next: {sorted(counts)}"
-    computes = [compute_once(engine, history.relationship_id) for _ in range(RUNS)]
+    computes = [compute_once(engine, history.relationship_id) for _ in range(runs)]
     return Measure(label, history.rows(), [ms for ms, _, _ in holds], computes, counts.pop(), holds[-1][2],
                    holds[-1][1])
 
 
+def test_review_statements_do_not_grow_with_history(engine: Engine) -> None:
+    history = History(engine)
+    measures = []
+    for label, weeks in LENGTHS:
+        history.extend_to(weeks)
+        measures.append(measure(engine, history, label, warm_up=1, runs=2))
+    first = measures[0]
+    for m in measures[1:]:
+        extra = Counter(m.sql) - Counter(first.sql)
+        print(f"statements({m.history}) / statements(1q) = {m.statements / first.statements:.2f}")
+        assert m.statements == first.statements, f"the statements of a review grow with history: {extra}"
+
+
+@pytest.mark.benchmark
 def test_review_cost_does_not_grow_with_history(engine: Engine) -> None:
     started = perf_counter()
     history = History(engine)

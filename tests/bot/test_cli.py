@@ -1,4 +1,6 @@
-"""The `accord` CLI: --help everywhere, bad settings exit 2 with one line, migrate and tick."""
+"""The `accord` CLI: --help everywhere, bad settings exit 2 with one line, migrate and tick.
+
+The commands run in this process (tests/accord_cli.py); the first test runs the installed console script."""
 
 from __future__ import annotations
 
@@ -9,14 +11,26 @@ from pathlib import Path
 import pytest
 
 from storage.migrate import head_revision
+from tests.accord_cli import run_accord
 from tests.harness import accord_command
 
 GOOD = {"SLACK_BOT_TOKEN": "xoxb-ok", "SLACK_SIGNING_SECRET": "shh-secret-value", "PATH": os.environ["PATH"]}
 
 
 def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*accord_command(), *args], env=env, cwd=cwd, capture_output=True, text=True,
-                          timeout=60, check=False)
+    return run_accord(args, env=env, cwd=cwd)
+
+
+def test_the_console_script_answers_help_and_names_a_bad_setting(tmp_path: Path) -> None:
+    def script(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*accord_command(), *args], env=env, cwd=tmp_path, capture_output=True, text=True,
+                              timeout=60, check=False)
+
+    helped = script("--help", env=GOOD)
+    assert helped.returncode == 0 and "usage: accord" in helped.stdout
+    refused = script("tick", env={**GOOD, "SLACK_BOT_TOKEN": "not-a-bot-token"})
+    assert refused.returncode == 2 and "SLACK_BOT_TOKEN" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize("command", [[], ["serve"], ["tick"], ["migrate"]])

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from bot.fakeslack import FakeSlack
+from bot.wait_clock import RealClock
 from commands import outbox
 from storage.clock import utcnow
 from storage.engine import transaction
@@ -108,7 +109,7 @@ def test_posts_to_one_channel_are_paced_but_other_channels_go_meanwhile(engine: 
     for n in range(3):
         _queue(engine, f"shared-{n}")
     _queue(engine, "other", channel="C0OTHER")
-    _sender(engine, fake, pace=1.0).drain()
+    _sender(engine, fake, pace=1.0, wait_clock=RealClock()).drain()
     shared = [c for c in fake.calls_to("chat.postMessage") if c.args["channel"] == CHANNEL]
     other = [c for c in fake.calls_to("chat.postMessage") if c.args["channel"] == "C0OTHER"]
     assert [c.args["text"] for c in shared] == [f"Reminder: message shared-{n}" for n in range(3)]
@@ -121,7 +122,7 @@ def test_pacing_keeps_within_slacks_per_channel_limit(engine: Engine, fake: Fake
     fake.enforce_rate_limit("chat.postMessage", per_channel_per_second=1.0)
     for n in range(3):
         _queue(engine, f"paced-{n}")
-    assert len(_sender(engine, fake, pace=1.0).drain().sent) == 3
+    assert len(_sender(engine, fake, pace=1.0, wait_clock=RealClock()).drain().sent) == 3
     assert [call.status for call in fake.calls_to("chat.postMessage")] == [200, 200, 200]
 
 
@@ -201,7 +202,7 @@ def test_only_posts_are_paced_ephemeral_answers_go_at_once(engine: Engine, fake:
     with transaction(engine) as db:
         outbox.post_ephemeral(db, key="answer", channel=CHANNEL, user="UALICE", view="raw",
                               data={"text": "only you see this"}, now=utcnow())
-    report = _sender(engine, fake, pace=5.0).drain(max_seconds=1.0)
+    report = _sender(engine, fake, pace=5.0, wait_clock=RealClock()).drain(max_seconds=1.0)
     assert report.sent == ["post-1", "answer"]  # post-2 waits for the channel's pace; the answer does not
     assert [e["text"] for e in fake.ephemerals(CHANNEL)] == ["only you see this"]
 

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.fakeslack import FakeSlack
+from bot.wait_clock import RealClock
 from commands import outbox
 from commands.actor import Actor
 from commands.rmp import people, setup
@@ -161,7 +162,7 @@ def test_dms_are_not_held_up_by_the_shared_channels_pace(engine: Engine, fake: F
     _post(engine, "post-1")
     _post(engine, "post-2")
     _dm(engine, "dm:erin", "UERIN")
-    report = _sender(engine, fake, pace=5.0).drain(max_seconds=1.0)
+    report = _sender(engine, fake, pace=5.0, wait_clock=RealClock()).drain(max_seconds=1.0)
     assert report.sent == ["post-1", "dm:erin"]  # post-2 waits for the channel's pace; the DM does not
 
 
@@ -170,7 +171,7 @@ def test_a_fallback_is_paced_with_the_channel_it_is_posted_in(engine: Engine, fa
     _post(engine, "post-1")
     _dm(engine, "dm:bob", "UBOB")
     _post(engine, "post-2")
-    assert _sender(engine, fake, pace=1.0).drain().sent == ["post-1", "dm:bob", "post-2"]
+    assert _sender(engine, fake, pace=1.0, wait_clock=RealClock()).drain().sent == ["post-1", "dm:bob", "post-2"]
     calls = fake.calls_to("chat.postMessage")
     assert [call.status for call in calls] == [200, 200, 200]
     gaps = [b.at - a.at for a, b in zip(calls, calls[1:], strict=False)]

@@ -11,6 +11,7 @@ from PIL import Image
 from sqlalchemy.engine import Engine
 
 from bot.fakeslack import FakeSlack
+from bot.wait_clock import RealClock
 from commands import outbox
 from storage.clock import utcnow
 from storage.engine import transaction
@@ -144,7 +145,7 @@ def test_an_unknown_file_view_is_parked_with_a_log_line_not_retried(
 
 def test_a_file_is_paced_like_a_post_in_its_channel(engine: Engine, fake: FakeSlack) -> None:
     _queue(engine, threaded=False)
-    make_sender(engine, fake, pace=2.0).drain()
+    make_sender(engine, fake, pace=2.0, wait_clock=RealClock()).drain()
     post, upload = fake.calls_to("chat.postMessage")[0], fake.calls_to("files.getUploadURLExternal")[0]
     assert upload.at - post.at >= 1.95  # far longer than drawing the chart takes
     assert len(_shared(fake)) == 1

@@ -14,6 +14,7 @@ from bot.fakeslack import FakeSlack
 from bot.outbox import DrainReport, OutboxSender
 from bot.runtime import make_sender as runtime_sender
 from bot.settings import SettingsError, load_settings
+from bot.wait_clock import RealClock
 from commands import outbox
 from storage.clock import utcnow
 from storage.engine import transaction
@@ -24,7 +25,7 @@ from tests.harness import BOT_TOKEN, CHANNEL, make_sender, outbox_rows, retries_
 def _senders(engine: Engine, fake: FakeSlack, *, lease: float, pace: float = 0.0) -> tuple[OutboxSender, ...]:
     senders = []
     for name in ("replica-a", "replica-b"):
-        sender = make_sender(engine, fake, pace=pace)
+        sender = make_sender(engine, fake, pace=pace, wait_clock=RealClock())  # leases run in real time
         sender.worker, sender.lease = name, timedelta(seconds=lease)
         senders.append(sender)
     return tuple(senders)

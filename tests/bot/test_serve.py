@@ -19,6 +19,7 @@ from storage.clock import utcnow
 from storage.engine import make_engine, transaction
 from storage.migrate import head_revision
 from storage.models import SENT, OutboxMessage
+from tests.accord_cli import run_accord
 from tests.harness import BOT_TOKEN, CHANNEL, SIGNING_SECRET, accord_command
 
 
@@ -58,9 +59,9 @@ def stop(process: subprocess.Popen, timeout: float = 20) -> int:
 
 
 def test_serve_migrates_answers_health_and_signed_requests_then_stops_on_sigterm(
-    database_url: str, fake: FakeSlack, tmp_path: Path
+    empty_database_url: str, fake: FakeSlack, tmp_path: Path
 ) -> None:
-    process, url = start_serve(database_url, fake, tmp_path)
+    process, url = start_serve(empty_database_url, fake, tmp_path)
     try:
         health = httpx.get(url + "/healthz").json()
         assert health["status"] == "ok" and health["database"] == "ok"
@@ -121,10 +122,10 @@ def test_sigterm_mid_send_finishes_the_message_and_records_it(
 
 
 def test_no_migrate_on_an_empty_database_fails_with_one_line(
-    database_url: str, fake: FakeSlack, tmp_path: Path
+    empty_database_url: str, fake: FakeSlack, tmp_path: Path
 ) -> None:
     env = {**os.environ, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-           "SLACK_API_URL": fake.api_url, "DATABASE_URL": database_url, "PORT": str(free_port())}
+           "SLACK_API_URL": fake.api_url, "DATABASE_URL": empty_database_url, "PORT": str(free_port())}
     result = subprocess.run([*accord_command(), "serve", "--no-migrate"], env=env, cwd=tmp_path,
                             capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 1
@@ -172,14 +173,14 @@ def test_without_the_scheduler_due_work_waits_for_accord_tick(
     finally:
         assert stop(process) == 0
     env = {**os.environ, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": fake.api_url, "DATABASE_URL": database_url}
-    ticked = subprocess.run([*accord_command(), "tick"], env=env, cwd=tmp_path, capture_output=True, text=True,
-                            timeout=60, check=False)
+    ticked = run_accord(["tick"], env=env, cwd=tmp_path)
     assert ticked.returncode == 0 and "1 done" in ticked.stdout, ticked.stderr
     assert [m["text"] for m in fake.messages(CHANNEL)] == ["Reminder: From cron"]
     engine.dispose()
 
 
-def test_several_replicas_migrating_at_once_all_succeed(database_url: str, tmp_path: Path) -> None:
+def test_several_replicas_migrating_at_once_all_succeed(empty_database_url: str, tmp_path: Path) -> None:
+    database_url = empty_database_url
     env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
     runs = [subprocess.Popen([*accord_command(), "migrate"], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True) for _ in range(3)]

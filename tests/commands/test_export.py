@@ -7,25 +7,22 @@ import copy
 import json
 import os
 import subprocess
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from commands.errors import InputError
 from commands.rmp.export import SECTIONS, dump_text, export_plan, load_text
 from commands.rmp.importing import READERS, import_plan
-from storage.engine import make_engine, normalise_url, transaction
-from storage.migrate import upgrade
+from storage.engine import make_engine, transaction
 from storage.reviews import Review, ReviewSignature, ValueEntry
 from storage.rmp import Action, Change, ExitTrigger, Kpi, KpiValue, Objective, Party, Person, Relationship, Risk
+from tests.accord_cli import run_accord
 from tests.commands.rmp_factory import ALICE, BOB, CHANNEL, DAVE, HOME, NAME, PARTNER, build_plan
-from tests.harness import accord_command
 
 TABLES = (Relationship, Party, Person, Objective, Kpi, KpiValue, Risk, Action, ExitTrigger, Change, Review,
           ReviewSignature, ValueEntry)
@@ -33,29 +30,9 @@ IDS = {"id", "relationship_id", "party_id", "kpi_id", "review_id"}
 
 
 @pytest.fixture
-def target_url(database_url: str, tmp_path: Path) -> Iterator[str]:
-    """A second empty database of the same kind as `database_url`, migrated to head."""
-    if database_url.startswith("sqlite"):
-        yield _migrated(f"sqlite:///{tmp_path / 'target.db'}")
-        return
-    base = os.environ["ACCORD_TEST_POSTGRES_URL"]
-    schema = f"accord_t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(normalise_url(base), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield _migrated(f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}")
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-def _migrated(url: str) -> str:
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    return url
+def target_url(database_copies: Callable[[], str]) -> str:
+    """A second database of the same kind as `database_url`, at the newest schema and empty of plans."""
+    return database_copies()
 
 
 @pytest.fixture
@@ -67,10 +44,9 @@ def target(target_url: str) -> Iterator[Engine]:
 
 
 def accord(url: str, *args: str) -> subprocess.CompletedProcess[bytes]:
-    """Run the `accord` CLI on the database at `url`."""
+    """Run the `accord` CLI (in this process) on the database at `url`."""
     env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
-    return subprocess.run([*accord_command(), "--env-file", "/nonexistent", *args], env=env,
-                          capture_output=True, timeout=120, check=False)
+    return run_accord(["--env-file", "/nonexistent", *args], env=env, text=False)
 
 
 def counts(engine: Engine) -> dict[str, int]:
@@ -320,8 +296,7 @@ def test_an_unmigrated_database_is_refused(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("command", ["export", "import"])
 def test_both_subcommands_have_help(command: str) -> None:
-    result = subprocess.run([*accord_command(), command, "--help"], capture_output=True, text=True, timeout=60,
-                            check=False, env={"PATH": os.environ["PATH"]})
+    result = run_accord([command, "--help"], env={"PATH": os.environ["PATH"]})
     assert result.returncode == 0 and f"usage: accord {command}" in result.stdout
 
 

@@ -46,7 +46,7 @@ pytestmark = pytest.mark.skipif(
     not os.environ.get(POSTGRES_ENV),
     reason=f"replicas need PostgreSQL (they claim work with SKIP LOCKED): set {POSTGRES_ENV} to run them",
 )
-ON_POSTGRES = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # a schema of its own
+ON_POSTGRES = pytest.mark.parametrize("database_kind", ["postgres"], indirect=True)  # a database of its own
 
 RELATIONSHIPS = 30
 HOME_PEOPLE, PARTNER_PEOPLE = 20, 20  # 40 participants each: 1,200 prompts and 1,200 check-in reminders

@@ -2,31 +2,31 @@
 
 from __future__ import annotations
 
-import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 
+from bot import cli
 from storage.clock import parse_instant
-from tests.harness import CHANNEL, Harness, accord_command
+from tests.harness import CHANNEL, Harness
 from tests.scenarios.plan_steps import latest_view, submit
 
 
 def tick(harness: Harness, at: str) -> str:
-    """`accord tick --as-of at` in a process of its own (a restart between ticks, as in production)."""
+    """`accord tick --as-of at`, with an engine and sender of its own (a restart between ticks, as in production)."""
     result = harness.accord("tick", "--as-of", at)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
 
 def racing_ticks(harness: Harness, at: str, count: int = 2) -> None:
-    """`count` ticks at once, as replicas would run them."""
-    command = [*accord_command(), "--env-file", "/nonexistent", "tick", "--as-of", at]
-    runs = [subprocess.Popen(command, env=harness.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            for _ in range(count)]
-    for run in runs:
-        _out, err = run.communicate(timeout=120)
-        assert run.returncode == 0, err
+    """`count` ticks at once, as replicas would run them: each with its own engine, meeting in the database.
+    (tests/scenarios/test_reminder_loop.py races real `accord tick` processes.)"""
+    env, argv = harness.env(), ["--env-file", "/nonexistent", "tick", "--as-of", at]
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        runs = [pool.submit(cli.main, argv, environ=env, wait_clock=harness.wait_clock) for _ in range(count)]
+        assert [run.result(timeout=120) for run in runs] == [0] * count
 
 
 def dm_channels(harness: Harness) -> dict[str, str]:

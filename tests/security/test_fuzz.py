@@ -15,7 +15,7 @@ from bot.deps import SORRY
 from commands.help import subcommand_names
 from storage import schema
 from tests.harness import CHANNEL, Harness
-from tests.scenarios.plan_steps import click, command_form, full_cast, latest_view
+from tests.scenarios.plan_steps import click, command_form, full_cast, latest_view, submit
 from tests.scenarios.review_steps import value_form
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -157,3 +157,16 @@ def test_a_nul_character_typed_anywhere_is_dropped_not_an_internal_error(harness
     with Session(harness.engine) as db:
         risk = db.exec(select(schema.rmp.Risk)).one()
     assert risk.description == "Fire in the depot"
+
+
+def test_digits_that_are_no_number_and_numbers_past_any_item_are_answered_with_usage(harness: Harness) -> None:
+    """"²" passes str.isdigit and fails int(), and 10**20 fails the query (found by the fuzzing above): every
+    place that reads a number a person typed answers them as any other word that is not a number."""
+    _plan(harness)
+    for text in ("objective ²", "kpi edit ①", "action done ³", "action cannot 99999999999999999999",
+                 "risk #99999999999999999999", "reviews ²", "reviews 99999999999999999999"):
+        body = harness.driver.slash("UALICE", CHANNEL, text).json()
+        assert body["response_type"] == "ephemeral" and "Usage" in body["text"], (text, body)
+    harness.driver.slash("UALICE", CHANNEL, "setup")
+    refused = submit(harness, "UALICE", latest_view(harness), {"ladder": "Desk | ²\nBoard"})
+    assert "1 to 60 working days" in refused.text, refused.text

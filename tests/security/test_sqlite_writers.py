@@ -22,7 +22,7 @@ from tests.scenarios.plan_steps import set_up
 REQUESTS = 300
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("database_kind", ["sqlite"], indirect=True)
 def test_requests_the_tick_and_the_outbox_writing_at_once_never_meet_a_locked_database(harness: Harness) -> None:
     assert set_up(harness).status_code == 200
     now = utcnow()

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from storage import slack_oauth
 from storage.engine import DatabaseUrlError, make_engine, normalise_url
-from storage.migrate import current_revision, head_revision
+from storage.migrate import current_revision, head_revision, upgrade
 from storage.schema import metadata
 
 
@@ -33,11 +33,16 @@ def test_postgres_urls_use_psycopg_3() -> None:
         normalise_url("not a url")
 
 
-def test_migrations_reach_head_and_match_the_models(engine: Engine) -> None:
-    assert current_revision(engine) == head_revision()
-    with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), metadata)
-    assert differences == []
+def test_migrations_from_an_empty_database_reach_head_and_match_the_models(empty_database_url: str) -> None:
+    engine = make_engine(empty_database_url)
+    try:
+        assert current_revision(engine) is None
+        assert upgrade(engine) == head_revision()
+        with engine.connect() as connection:
+            differences = compare_metadata(MigrationContext.configure(connection), metadata)
+        assert differences == []
+    finally:
+        engine.dispose()
 
 
 def test_slack_sdks_oauth_tables_are_migrated_and_compared(engine: Engine) -> None:

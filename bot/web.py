@@ -152,12 +152,20 @@ class HttpServer:
             wasyncore.dispatcher.close(server)  # type: ignore[arg-type]
             deadline = time.monotonic() + grace_seconds
             while self._open_connections() and time.monotonic() < deadline:
+                self._close_idle_connections()
                 wasyncore.loop(timeout=0.05, map=server._map, count=1)  # type: ignore[union-attr]
             server.task_dispatcher.shutdown(timeout=grace_seconds)  # type: ignore[union-attr]
         finally:
             server.trigger.close()  # type: ignore[union-attr]
             wasyncore.close_all(server._map)  # type: ignore[union-attr]
             self._stopped.set()
+
+    def _close_idle_connections(self) -> None:
+        """Close the kept-alive connections with no request under way, as waitress's own idle timeout does:
+        Slack keeps its connections open between requests, and a stop must not wait the grace out for them."""
+        for channel in list(self._server.active_channels.values()):  # type: ignore[union-attr]
+            if not (channel.requests or channel.request or channel.total_outbufs_len):
+                channel.will_close = True
 
     def _open_connections(self) -> int:
         """Client connections still open (the map also holds waitress's own trigger)."""

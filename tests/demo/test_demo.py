@@ -11,15 +11,24 @@ from pathlib import Path
 
 from PIL import Image
 
+from tests.accord_cli import run_accord
 from tests.harness import accord_command
 
 
-def _accord(*args: str, cwd: Path, stdin: str | None = None, env: dict[str, str] | None = None,
-            timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL"))}
-    return subprocess.run([*accord_command(), "--env-file", "/nonexistent", *args], cwd=cwd, input=stdin,
-                          capture_output=True, text=True, timeout=timeout, check=False,
-                          env={**environment, **(env or {})})
+def _environment(env: dict[str, str] | None) -> dict[str, str]:
+    return {**{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL"))}, **(env or {})}
+
+
+def _accord(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The installed console script in a process of its own."""
+    return subprocess.run([*accord_command(), "--env-file", "/nonexistent", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=60, check=False, env=_environment(env))
+
+
+def _accord_here(*args: str, cwd: Path, stdin: str | None = None,
+                 env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The same command in this process."""
+    return run_accord(["--env-file", "/nonexistent", *args], env=_environment(env), cwd=cwd, stdin=stdin)
 
 
 STAGES = [
@@ -73,10 +82,10 @@ def test_the_demo_plays_a_quarter_and_leaves_a_transcript_a_chart_and_a_plan(tmp
 
     # the exported plan reloads into a fresh database, and exports the same again
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'reloaded.db'}"}
-    assert _accord("migrate", cwd=tmp_path, env=env).returncode == 0
-    loaded = _accord("import", str(folder / "plan.yaml"), cwd=tmp_path, env=env)
+    assert _accord_here("migrate", cwd=tmp_path, env=env).returncode == 0
+    loaded = _accord_here("import", str(folder / "plan.yaml"), cwd=tmp_path, env=env)
     assert loaded.returncode == 0 and "imported Northwind–Southwind cold chain" in loaded.stdout, loaded.stderr
-    again = _accord("export", "--channel", "C0DEMOSHARED", cwd=tmp_path, env=env)
+    again = _accord_here("export", "--channel", "C0DEMOSHARED", cwd=tmp_path, env=env)
     assert again.stdout == (folder / "plan.yaml").read_text(encoding="utf-8")
     assert "reviews:" in again.stdout and "Warm deliveries" in again.stdout
 
@@ -100,7 +109,7 @@ CONSOLE_INPUT = "\n".join([
 
 
 def test_the_console_takes_piped_input(tmp_path: Path) -> None:
-    run = _accord("console", "--dir", "c", cwd=tmp_path, stdin=CONSOLE_INPUT)
+    run = _accord_here("console", "--dir", "c", cwd=tmp_path, stdin=CONSOLE_INPUT)
     assert run.returncode == 0, run.stderr[-2000:]
     out = run.stdout
     assert "tick <+3d | +4h | +30m" in out  # help

@@ -21,6 +21,7 @@ from commands.reminders import schedule_reminder
 from storage.clock import parse_instant, utcnow
 from storage.engine import normalise_url, transaction
 from storage.models import DONE, SENT, OutboxMessage, WorkItem
+from tests.accord_cli import run_accord
 from tests.harness import CHANNEL, Harness, accord_command, make_sender, outbox_rows, retries_due_now
 from tests.scenarios.checkin_steps import answer
 from tests.scenarios.dispute_steps import raise_by_slash
@@ -114,12 +115,12 @@ def test_the_database_going_away_mid_tick_fails_it_cleanly_and_the_next_tick_fin
     """Every connection of the tick's process is cut while it works; it exits with one line, and the next tick
     does the rest: every reminder once."""
     now = utcnow()
-    channels = [f"C0CUT{n:02d}" for n in range(50)]  # spread out, so that pacing (1 post/s a channel) is no limit
+    channels = [f"C0CUT{n:03d}" for n in range(200)]  # two each: pacing (1 post/s a channel) is no limit
     for channel in channels:
         harness.fake.add_channel(channel, channel.lower(), members=["UALICE"])
     with transaction(harness.engine) as db:
         for n in range(400):
-            schedule_reminder(db, actor=Actor("UALICE", "T0HOME", channels[n % 50]), text=f"in 1m reminder {n:03d}",
+            schedule_reminder(db, actor=Actor("UALICE", "T0HOME", channels[n % len(channels)]), text=f"in 1m reminder {n:03d}",
                               now=now - timedelta(minutes=2))
     name = f"accord-tick-{os.getpid()}"
     joiner = "&" if "?" in harness.database_url else "?"
@@ -163,8 +164,8 @@ def test_the_database_going_away_mid_tick_fails_it_cleanly_and_the_next_tick_fin
     # (then the next sender looks for it in Slack before posting again): let that time pass
     time.sleep(1.2)
     retries_due_now(harness.engine)
-    last = subprocess.run(command, env={**env, "ACCORD_OUTBOX_LEASE_SECONDS": "1"}, capture_output=True, text=True,
-                          timeout=120, check=False)
+    last = run_accord(["--env-file", "/nonexistent", "tick"], env={**env, "ACCORD_OUTBOX_LEASE_SECONDS": "1"},
+                      wait_clock=harness.wait_clock)
     assert last.returncode == 0, last.stderr[-2000:]
     with Session(harness.engine) as db:
         unsent = [(m.idempotency_key, m.status, m.attempts, m.last_error) for m in db.exec(select(OutboxMessage))

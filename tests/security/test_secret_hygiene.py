@@ -1,5 +1,6 @@
 """Secret hygiene: at DEBUG, a whole scenario's logs (the app's, the libraries', and `accord tick`'s) hold no
-token, no signing secret, and no check-in rating or comment."""
+token, no signing secret, and no check-in rating or comment. (tests/security/test_log_redaction.py checks the
+logging a fresh `accord` process sets up.)"""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import logging
 import pytest
 
 from storage.clock import parse_instant
+from tests.accord_cli import run_accord
 from tests.harness import BOT_TOKEN, SIGNING_SECRET, Harness
 from tests.scenarios.checkin_steps import answer
 from tests.scenarios.review_steps import at, month_of_partnership
@@ -26,12 +28,9 @@ def test_debug_logs_of_a_whole_scenario_hold_no_secret_and_no_answer(
     at(harness, "2027-01-25T11:00:00Z")
     assert "posted" in harness.driver.slash("UERIN", "C0SHARED", "review now").json()["text"]
     harness.sender.drain()
-    env = {**harness.env(), "LOG_LEVEL": "DEBUG"}
-    import subprocess
-
-    from tests.harness import accord_command
-    ticked = subprocess.run([*accord_command(), "--env-file", "/nonexistent", "tick", "--as-of",
-                             "2027-01-28T10:00:00Z"], env=env, capture_output=True, text=True, timeout=120, check=False)
+    env = {**harness.env(), "LOG_LEVEL": "DEBUG"}  # `accord tick`, configured as from the environment
+    ticked = run_accord(["--env-file", "/nonexistent", "tick", "--as-of", "2027-01-28T10:00:00Z"], env=env,
+                        wait_clock=harness.wait_clock)
     assert ticked.returncode == 0, ticked.stderr[-2000:]
     logs = caplog.text + ticked.stderr
     assert "DEBUG" in logs and len(logs) > 10_000  # DEBUG really was on, for the app and the libraries

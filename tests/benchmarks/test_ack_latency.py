@@ -22,7 +22,7 @@ The kernel's ListenOverflows, ListenDrops and TCPSynRetrans counters (/proc/net/
 and after each run and must not move. Targets: one at a time, p50 <= 1.5x the bare app on SQLite and
 <= 2.5x on PostgreSQL; at 50 concurrent, p99 <= 1.5x the bare app; sustained rate >= 0.5x the bare app.
 
-    pytest -m benchmark -s tests/benchmarks/test_ack_latency.py
+    pytest -n 0 -m benchmark -s tests/benchmarks/test_ack_latency.py
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from the start of the tick that ran the prompts to the last successful post. Eac
 idempotency key in the message metadata: every key must reach Slack exactly once (0 lost, 0 duplicated).
 Target: time taken <= 1.1x the floor.
 
-    pytest -m benchmark -s tests/benchmarks/test_fanout.py
+    pytest -n 0 -m benchmark -s tests/benchmarks/test_fanout.py
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ The real CLI is started (HTTP, scheduler on, migrations applied at start, the fa
 SQLite and on PostgreSQL; once /healthz answers, it is left alone for SETTLE seconds and its VmRSS read
 from /proc/<pid>/status (VmHWM, the peak so far, is shown too). Target: <= 120 MB.
 
-    pytest -m benchmark -s tests/benchmarks/test_memory.py
+    pytest -n 0 -m benchmark -s tests/benchmarks/test_memory.py
 """
 
 from __future__ import annotations

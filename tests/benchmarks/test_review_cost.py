@@ -7,7 +7,7 @@ quarter is held (`runs.hold`, what the scheduler runs: it computes, applies the 
 and queues its messages) in a fresh session and rolled back, and the SQL statements it sends are counted.
 
 Targets: at five years the median review takes under 100 ms, and it sends as many statements as with a
-quarter of history. Run with `pytest -s -m benchmark tests/benchmarks` to see the figures.
+quarter of history. Run with `pytest -n 0 -s -m benchmark tests/benchmarks` to see the figures.
 
 The default test run keeps the deterministic half: the statements of a review at each length
 (test_review_statements_do_not_grow_with_history).

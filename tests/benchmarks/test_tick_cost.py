@@ -10,7 +10,7 @@ grown), and the SQL statements each tick sends are counted.
 
 Target: median tick at 10,000 relationships <= 2x the median at 10.
 
-    pytest -m benchmark -s tests/benchmarks/test_tick_cost.py
+    pytest -n 0 -m benchmark -s tests/benchmarks/test_tick_cost.py
 
 The default test run keeps the deterministic half: a tick sends as many statements at 1,000 relationships
 as at 10 (test_tick_statements_do_not_grow_with_relationships).

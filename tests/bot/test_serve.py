@@ -22,6 +22,9 @@ from storage.models import SENT, OutboxMessage
 from tests.accord_cli import run_accord
 from tests.harness import BOT_TOKEN, CHANNEL, SIGNING_SECRET, accord_command
 
+# real `accord` processes, several at once: one xdist worker runs these files one test after another
+pytestmark = pytest.mark.xdist_group("real-processes")
+
 
 def free_port() -> int:
     with socket.socket() as probe:

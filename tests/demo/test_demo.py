@@ -9,10 +9,14 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from tests.accord_cli import run_accord
 from tests.harness import accord_command
+
+# real `accord` processes, several at once: one xdist worker runs these files one test after another
+pytestmark = pytest.mark.xdist_group("real-processes")
 
 
 def _environment(env: dict[str, str] | None) -> dict[str, str]:

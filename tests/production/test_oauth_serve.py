@@ -21,6 +21,9 @@ from storage.engine import make_engine, transaction
 from tests.bot.test_serve import free_port
 from tests.harness import CHANNEL, HOME, SIGNING_SECRET, STATE_SECRET, accord_command, oauth_values
 
+# real `accord` processes, several at once: one xdist worker runs these files one test after another
+pytestmark = pytest.mark.xdist_group("real-processes")
+
 OAUTH = {"SLACK_CLIENT_ID": "123.456", "SLACK_CLIENT_SECRET": "client-secret-value", "SLACK_STATE_SECRET": "s" * 20}
 
 

@@ -42,10 +42,11 @@ from storage.models import DONE, FAILED, SENDING, SENT, OutboxMessage, WorkItem
 from tests.conftest import POSTGRES_ENV
 from tests.harness import BOT_TOKEN, CHANNEL, HOME, PARTNER, SIGNING_SECRET, accord_command
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get(POSTGRES_ENV),
-    reason=f"replicas need PostgreSQL (they claim work with SKIP LOCKED): set {POSTGRES_ENV} to run them",
-)
+pytestmark = [
+    pytest.mark.skipif(not os.environ.get(POSTGRES_ENV), reason="replicas need PostgreSQL (they claim work with "
+                       f"SKIP LOCKED): set {POSTGRES_ENV} to run them"),
+    pytest.mark.xdist_group("real-processes"),  # with the other files of real `accord` processes, one at a time
+]
 ON_POSTGRES = pytest.mark.parametrize("database_kind", ["postgres"], indirect=True)  # a database of its own
 
 RELATIONSHIPS = 12

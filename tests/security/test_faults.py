@@ -120,8 +120,8 @@ def test_the_database_going_away_mid_tick_fails_it_cleanly_and_the_next_tick_fin
         harness.fake.add_channel(channel, channel.lower(), members=["UALICE"])
     with transaction(harness.engine) as db:
         for n in range(400):
-            schedule_reminder(db, actor=Actor("UALICE", "T0HOME", channels[n % len(channels)]), text=f"in 1m reminder {n:03d}",
-                              now=now - timedelta(minutes=2))
+            schedule_reminder(db, actor=Actor("UALICE", "T0HOME", channels[n % len(channels)]),
+                              text=f"in 1m reminder {n:03d}", now=now - timedelta(minutes=2))
     name = f"accord-tick-{os.getpid()}"
     joiner = "&" if "?" in harness.database_url else "?"
     env = {**harness.env(), "DATABASE_URL": f"{harness.database_url}{joiner}application_name={name}"}

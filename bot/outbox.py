@@ -10,14 +10,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
+from functools import cache, partial
 from typing import Any
 from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
-from sqlalchemy import String, cast, func, or_, update
+from sqlalchemy import Integer, String, and_, bindparam, cast, func, or_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -47,6 +47,61 @@ LANE = func.coalesce(OutboxMessage.channel, OutboxMessage.updates, OutboxMessage
 CLAIM_INTERVAL = 0.02  # seconds between claims while every lane is busy or paced
 POLL_SECONDS = 0.1  # while delivering, look for new messages at least this often
 PACE_ENTRIES = 1000  # channels remembered for pacing before the ones whose pace ran out are forgotten
+
+
+@dataclass(frozen=True)
+class _ReadyStatements:
+    """The statements that find ready messages, built once: their parameters are `now`, `stale`, and the
+    channels `paced`, the channels whose DMs `falls_back` to them, and the lanes `busy` (lists, maybe empty)."""
+
+    any_ready: Any  # the id of one ready message, if any
+    heads: Any  # the oldest ready message of each of up to `limit` lanes: (id, lane)
+    candidates: Any  # those of the messages `ids` still ready, with their rows
+    locking: Any  # the same, each row locked, skipping rows another sender holds (PostgreSQL)
+
+
+def _ready_clause() -> Any:
+    """Ready to send: new, or a retry whose backoff is over, or claimed by a sender whose lease ran out; not
+    paced, not in a busy lane; and not a reply or update still waiting for its parent."""
+    now, stale = bindparam("now", type_=OutboxMessage.__table__.c.next_attempt_at.type), \
+        bindparam("stale", type_=OutboxMessage.__table__.c.claimed_at.type)
+    # a reply or an update is ready once the message it depends on is sent (or failed for good), or
+    # when there is no such message at all (claiming it then parks it as failed, with the reason)
+    parent = aliased(OutboxMessage)
+    of_parent = select(parent.id).where(
+        parent.idempotency_key == func.coalesce(OutboxMessage.updates, OutboxMessage.thread_of))
+    return and_(
+        or_(
+            # A new message is ready at once, whatever clock its creator ran on (`tick --as-of`);
+            # a retry waits for its backoff in wall-clock time.
+            (col(OutboxMessage.status) == PENDING)
+            & ((col(OutboxMessage.attempts) == 0) | (col(OutboxMessage.next_attempt_at) <= now)),
+            (col(OutboxMessage.status) == SENDING) & (col(OutboxMessage.claimed_at) < stale),
+        ),
+        # only posts are paced; ephemeral answers and updates go at once
+        or_(col(OutboxMessage.method).not_in(PACED_METHODS), col(OutboxMessage.channel).is_(None),
+            col(OutboxMessage.channel).not_in(bindparam("paced", expanding=True))),
+        # a DM to the people of a channel whose DMs went to the channel waits for its pace too
+        or_(col(OutboxMessage.method) != "dm", col(OutboxMessage.channel).is_(None),
+            col(OutboxMessage.channel).not_in(bindparam("falls_back", expanding=True))),
+        LANE.not_in(bindparam("busy", expanding=True)),
+        or_(col(OutboxMessage.updates).is_(None) & col(OutboxMessage.thread_of).is_(None),
+            of_parent.where(col(parent.status).in_([SENT, FAILED])).exists(), ~of_parent.exists()),
+    )
+
+
+@cache
+def _ready_statements() -> _ReadyStatements:
+    ready = _ready_clause()
+    candidates = (select(OutboxMessage).where(col(OutboxMessage.id).in_(bindparam("ids", expanding=True)), ready)
+                  .order_by(col(OutboxMessage.id)))
+    return _ReadyStatements(
+        any_ready=select(OutboxMessage.id).where(ready).limit(1),
+        heads=(select(func.min(OutboxMessage.id), LANE).where(ready).group_by(LANE)
+               .order_by(func.min(OutboxMessage.id)).limit(bindparam("limit", type_=Integer))),
+        candidates=candidates,
+        locking=candidates.with_for_update(skip_locked=True),
+    )
 
 
 class Waiting(Exception):
@@ -189,41 +244,18 @@ class OutboxSender:
                      if at > now and channel not in self._in_flight]
         return min(waits) if waits else None
 
-    def _ready_where(self, now: datetime, *, paced: list[str] = (), falls_back: list[str] = (),  # type: ignore[assignment]
-                     busy: list[str] = ()) -> list[Any]:  # type: ignore[assignment]
-        stale = now - self.lease
-        where = [or_(
-            # A new message is ready at once, whatever clock its creator ran on (`tick --as-of`);
-            # a retry waits for its backoff in wall-clock time.
-            (col(OutboxMessage.status) == PENDING)
-            & ((col(OutboxMessage.attempts) == 0) | (col(OutboxMessage.next_attempt_at) <= now)),
-            (col(OutboxMessage.status) == SENDING) & (col(OutboxMessage.claimed_at) < stale),
-        )]
-        if paced:  # only posts are paced; ephemeral answers and updates go at once
-            where.append(or_(col(OutboxMessage.method).not_in(PACED_METHODS), col(OutboxMessage.channel).is_(None),
-                             col(OutboxMessage.channel).not_in(paced)))
-        if falls_back:  # a DM to the people of a channel whose DMs went to the channel waits for its pace too
-            where.append(or_(col(OutboxMessage.method) != "dm", col(OutboxMessage.channel).is_(None),
-                             col(OutboxMessage.channel).not_in(falls_back)))
-        if busy:
-            where.append(LANE.not_in(busy))
-        # a reply or an update is ready once the message it depends on is sent (or failed for good), or
-        # when there is no such message at all (claiming it then parks it as failed, with the reason)
-        parent = aliased(OutboxMessage)
-        of_parent = select(parent.id).where(
-            parent.idempotency_key == func.coalesce(OutboxMessage.updates, OutboxMessage.thread_of))
-        where.append(or_(col(OutboxMessage.updates).is_(None) & col(OutboxMessage.thread_of).is_(None),
-                         of_parent.where(col(parent.status).in_([SENT, FAILED])).exists(), ~of_parent.exists()))
-        return where
-
-    def _ready(self, now: datetime, *, paced: list[str]) -> Any:
-        return select(OutboxMessage).where(*self._ready_where(now, paced=paced)).order_by(col(OutboxMessage.id))
+    def _ready_parameters(self, now: datetime, *, paced: list[str] = (), falls_back: list[str] = (),  # type: ignore[assignment]
+                          busy: list[str] = ()) -> dict[str, Any]:  # type: ignore[assignment]
+        """The values of the ready statements' parameters (see _ready_clause)."""
+        return {"now": now, "stale": now - self.lease, "paced": list(paced), "falls_back": list(falls_back),
+                "busy": list(busy)}
 
     def _has_ready(self, *, ignore_pacing: bool) -> bool:
         with self._state:
             paced = [] if ignore_pacing else self._paced_channels()
         with reading(self.engine) as db:
-            return db.exec(self._ready(self.clock(), paced=paced).limit(1)).first() is not None
+            found = db.execute(_ready_statements().any_ready, self._ready_parameters(self.clock(), paced=paced))
+            return found.first() is not None
 
     def _claim(self, limit: int = 1) -> list[tuple[OutboxMessage, str]]:
         """Mark as ours (status sending) the oldest ready message of each of up to `limit` lanes that are
@@ -234,18 +266,15 @@ class OutboxSender:
             falls_back = [channel for channel in paced if channel in self._falls_back]
             busy = list(self._in_flight)
         claimed: list[tuple[OutboxMessage, str]] = []
+        statements = _ready_statements()
         with Session(self.engine, expire_on_commit=False) as db, db.begin():
-            heads = dict(db.exec(  # type: ignore[call-overload]
-                select(func.min(OutboxMessage.id), LANE)
-                .where(*self._ready_where(now, paced=paced, falls_back=falls_back, busy=busy))
-                .group_by(LANE).order_by(func.min(OutboxMessage.id)).limit(limit)
-            ).all())
+            heads = dict(db.execute(statements.heads, {  # type: ignore[arg-type]
+                **self._ready_parameters(now, paced=paced, falls_back=falls_back, busy=busy), "limit": limit,
+            }).all())
             if not heads:
                 return []
-            candidates = db.exec(
-                select(OutboxMessage).where(col(OutboxMessage.id).in_(heads), *self._ready_where(now))
-                .order_by(col(OutboxMessage.id)).with_for_update(**lock_for_update(self.engine))
-            ).all()
+            locking = statements.locking if lock_for_update(self.engine) else statements.candidates
+            candidates = db.scalars(locking, {**self._ready_parameters(now), "ids": list(heads)}).all()
             for row in candidates:
                 try:
                     self._resolve_parent(db, row)

@@ -172,9 +172,10 @@ class HttpServer:
         server = self._server
         return sum(1 for item in server._map.values() if item is not server.trigger)  # type: ignore[union-attr]
 
-    def start(self) -> threading.Thread:
+    def start(self, *, grace_seconds: float = 10.0) -> threading.Thread:
         """Serve in a daemon thread (tests and the demo)."""
-        thread = threading.Thread(target=self.serve, name="accord-http", daemon=True)
+        thread = threading.Thread(target=self.serve, kwargs={"grace_seconds": grace_seconds}, name="accord-http",
+                                  daemon=True)
         thread.start()
         return thread
 

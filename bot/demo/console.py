@@ -75,7 +75,7 @@ class Console:
         world = self.world
         assert world is not None
         word, _, rest = line.partition(" ")
-        forms = len(world.fake.open_views)
+        forms = world.fake.views_opened
         if word == "help":
             self.write(HELP)
         elif word == "as":
@@ -101,7 +101,7 @@ class Console:
             self.write(f"It is {world.clock.now:%a %d %b %Y %H:%M} UTC.")
         else:
             self.write(f"! unknown command {word!r}: type `help`")
-        if len(world.fake.open_views) > forms:
+        if world.fake.views_opened > forms:
             self.fill_form()
 
     def when(self, text: str) -> datetime:

@@ -182,10 +182,10 @@ class World:
 
     def latest_form(self) -> dict[str, Any]:
         """The modal opened last."""
-        views = list(self.fake.open_views.values())
-        if not views:
+        view = self.fake.last_view()
+        if view is None:
             raise LookupError("no form is open")
-        return views[-1]
+        return view
 
     def submit(self, handle: str, answers: dict[str, Any]) -> dict[str, str]:
         """`handle` fills the open form with `answers` (the rest as shown) and sends it; returns inline errors."""
@@ -202,9 +202,9 @@ class World:
 
     def form(self, handle: str, command: str, answers: dict[str, Any]) -> None:
         """`/accord command` opens a form that `handle` fills and sends; a refusal stops the demo."""
-        opened = len(self.fake.open_views)
+        opened = self.fake.views_opened
         answer = self.slash(handle, command)
-        if len(self.fake.open_views) == opened:
+        if self.fake.views_opened == opened:
             raise RuntimeError(f"/accord {command} opened no form: {answer.get('text')}")
         errors = self.submit(handle, answers)
         if errors:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import threading
 import time
 from types import TracebackType
@@ -10,7 +9,7 @@ from typing import Any
 
 from bot.fakeslack import methods_oauth
 from bot.fakeslack.server import FakeSlackServer
-from bot.fakeslack.state import Call, Fault, SlackState
+from bot.fakeslack.state import Call, Fault, SlackState, snapshot
 
 
 class FakeSlack:
@@ -184,12 +183,12 @@ class FakeSlack:
                 raise KeyError(f"unknown channel {channel_id}")
             msg = self._state.store_message(channel_id, user=user, text=text, blocks=blocks,
                                             thread_ts=thread_ts, ts=ts)
-            return copy.deepcopy(msg)
+            return snapshot(msg)
 
     # ---- inspection --------------------------------------------------------------------------------------
     def _snapshot(self, value: Any) -> Any:
         with self._state.lock:
-            return copy.deepcopy(value)
+            return snapshot(value)
 
     @property
     def calls(self) -> list[Call]:
@@ -208,7 +207,7 @@ class FakeSlack:
     def message(self, channel: str, ts: str) -> dict[str, Any] | None:
         """One stored message (copy) or None."""
         with self._state.lock:
-            return copy.deepcopy(self._state.message(channel, ts))
+            return snapshot(self._state.message(channel, ts))
 
     def api_message(self, channel: str, ts: str) -> dict[str, Any]:
         """A stored message in Web API shape (as in interaction payloads); KeyError if unknown."""
@@ -216,7 +215,7 @@ class FakeSlack:
             msg = self._state.message(channel, ts)
             if msg is None:
                 raise KeyError(f"no message {ts} in {channel}")
-            return copy.deepcopy(self._state.api_message(msg))
+            return snapshot(self._state.api_message(msg))
 
     def ephemerals(self, channel: str) -> list[dict[str, Any]]:
         """chat.postEphemeral messages sent to a channel."""
@@ -242,8 +241,19 @@ class FakeSlack:
 
     @property
     def open_views(self) -> dict[str, dict[str, Any]]:
-        """Modals opened/updated, by view id."""
+        """Modals opened/updated, by view id, in the order they were opened."""
         return self._snapshot(self._state.open_views)
+
+    @property
+    def views_opened(self) -> int:
+        """How many modals have been opened so far (cheaper than `len(open_views)`, which copies them all)."""
+        with self._state.lock:
+            return len(self._state.open_views)
+
+    def last_view(self) -> dict[str, Any] | None:
+        """The modal opened last, as it is now (a copy), or None."""
+        with self._state.lock:
+            return snapshot(next(reversed(self._state.open_views.values()), None))
 
     @property
     def home_views(self) -> dict[str, dict[str, Any]]:

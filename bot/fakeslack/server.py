@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import time
 from email import policy as email_policy
@@ -14,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 from bot.fakeslack.methods_chat import CHAT_METHODS, Handler
 from bot.fakeslack.methods_misc import MISC_METHODS
 from bot.fakeslack.methods_oauth import OAUTH_METHODS, basic_credentials
-from bot.fakeslack.state import RESPONSE_URL_MAX_USES, ApiError, Call, Fault, SlackState
+from bot.fakeslack.state import RESPONSE_URL_MAX_USES, ApiError, Call, Fault, SlackState, snapshot
 from bot.fakeslack.validate import decode_json, validate_blocks
 
 METHODS: dict[str, Handler] = {**CHAT_METHODS, **MISC_METHODS, **OAUTH_METHODS}
@@ -102,8 +101,8 @@ class FakeSlackHandler(BaseHTTPRequestHandler):
                 response: dict[str, Any]) -> None:
         st = self.server.state
         with st.lock:
-            st.calls.append(Call(method=method, args=copy.deepcopy(args), token=token, at=at, status=status,
-                                 response=copy.deepcopy(response)))
+            st.calls.append(Call(method=method, args=snapshot(args), token=token, at=at, status=status,
+                                 response=snapshot(response)))
 
     def _apply_fault(self, method: str) -> tuple[int, dict[str, Any], dict[str, str]] | None:
         """Sleep for / answer an injected fault; None when the call should be processed normally."""
@@ -235,7 +234,7 @@ class FakeSlackHandler(BaseHTTPRequestHandler):
         if not args.get("text") and not args.get("blocks") and not args.get("delete_original"):
             return 400, "no_text"
         entry["uses"] += 1
-        st.response_url_posts.append(copy.deepcopy(args))
+        st.response_url_posts.append(snapshot(args))
         channel, message_ts = entry.get("channel"), entry.get("message_ts")
         original = st.message(channel, message_ts) if channel and message_ts else None
         blocks = decode_json(args.get("blocks"))

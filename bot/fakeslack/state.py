@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import copy
 import hashlib
 import itertools
 import random
@@ -12,6 +13,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 RESPONSE_URL_MAX_USES = 5
+
+
+_IMMUTABLE = (str, int, float, bool, bytes, type(None))
+
+
+def snapshot(value: Any) -> Any:
+    """A copy of what the fake stores (JSON-like: dicts, lists and plain values) that the caller may change
+    freely: several times faster than `copy.deepcopy`, which tests call for every look at the fake."""
+    if isinstance(value, _IMMUTABLE):
+        return value
+    if isinstance(value, dict):
+        return {key: snapshot(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [snapshot(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(snapshot(item) for item in value)
+    return copy.deepcopy(value)
 
 
 @dataclass(frozen=True)

@@ -73,9 +73,9 @@ def stored(harness: Harness, table: str) -> list[dict[str, Any]]:
 # ---- requests of each team -----------------------------------------------------------------------------------
 def set_up(harness: Harness, user: str, channel: str, installation: str) -> None:
     """`user` runs `/accord setup` in `channel` and submits the form (opened by `installation`'s bot)."""
-    before = len(harness.fake.open_views)
+    before = harness.fake.views_opened
     assert harness.driver.slash(user, channel, "setup").status_code == 200
-    assert len(harness.fake.open_views) == before + 1
+    assert harness.fake.views_opened == before + 1
     view = latest_view(harness)
     response = harness.driver.view_submission(user, view, fill(view, SETUP), installation=installation)
     assert response.status_code == 200 and not response.content, response.text

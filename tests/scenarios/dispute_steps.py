@@ -42,9 +42,9 @@ def press(harness: Harness, user: str, action_id: str, number: int = 1, answer: 
         harness.clock.now = parse_instant(at)
     harness.sender.drain()
     already = len([e for e in harness.fake.ephemerals(CHANNEL) if e["user"] == user])
-    before = len(harness.fake.open_views)
+    before = harness.fake.views_opened
     click(harness, user, action_id, {"channel": CHANNEL, "number": number})
-    if len(harness.fake.open_views) > before:
+    if harness.fake.views_opened > before:
         response = submit(harness, user, latest_view(harness), answer or {})
         return response.text and json.dumps(response.json()["errors"])
     harness.sender.drain()

@@ -22,9 +22,9 @@ SETUP = {
 
 def latest_view(harness: Harness) -> dict[str, Any]:
     """The modal Accord opened last."""
-    views = list(harness.fake.open_views.values())
-    assert views, "no modal was opened"
-    return views[-1]
+    view = harness.fake.last_view()
+    assert view, "no modal was opened"
+    return view
 
 
 def submit(harness: Harness, user: str, view: dict[str, Any], answers: dict[str, Any]) -> httpx.Response:
@@ -35,10 +35,10 @@ def submit(harness: Harness, user: str, view: dict[str, Any], answers: dict[str,
 def command_form(harness: Harness, user: str, text: str, answers: dict[str, Any],
                  channel: str = CHANNEL) -> httpx.Response:
     """`/accord <text>` opens a modal, which `user` submits with `answers`."""
-    before = len(harness.fake.open_views)
+    before = harness.fake.views_opened
     ack = harness.driver.slash(user, channel, text)
     assert ack.status_code == 200
-    assert len(harness.fake.open_views) == before + 1, f"no modal opened: {ack.text}"
+    assert harness.fake.views_opened == before + 1, f"no modal opened: {ack.text}"
     return submit(harness, user, latest_view(harness), answers)
 
 

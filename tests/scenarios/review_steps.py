@@ -90,9 +90,9 @@ def month_of_partnership(harness: Harness) -> None:
 
 def value_form(harness: Harness, user: str, values: dict[str, Any]) -> Any:
     """The "Record a cost or benefit" button and its form, as a partner's person without /accord uses it."""
-    before = len(harness.fake.open_views)
+    before = harness.fake.views_opened
     click(harness, user, f"{Act.OPEN_FORM}:value", {"channel": CHANNEL, "form": "value"})
-    assert len(harness.fake.open_views) == before + 1, "the value form did not open"
+    assert harness.fake.views_opened == before + 1, "the value form did not open"
     return submit(harness, user, latest_view(harness), values)
 
 

@@ -163,12 +163,12 @@ def test_the_prompts_button_opens_the_form_until_the_round_closes(harness: Harne
     [prompt] = [m for m in harness.fake.messages(CHANNEL) if m["text"].startswith("<@UCAROL> Time for check-in")]
     button = next(e for b in prompt["blocks"] if b["type"] == "actions" for e in b["elements"])
     assert button["action_id"] == Act.CHECKIN_OPEN
-    before = len(harness.fake.open_views)
+    before = harness.fake.views_opened
     click(harness, "UCAROL", Act.CHECKIN_OPEN, json.loads(button["value"]), message_ts=prompt["ts"])
-    assert len(harness.fake.open_views) == before + 1
+    assert harness.fake.views_opened == before + 1
     assert latest_view(harness)["title"]["text"] == "Check-in round 1"
     harness.tick(parse_instant("2027-03-11T09:31:00Z"))  # the window closes
     harness.clock.now = parse_instant("2027-03-11T10:00:00Z")
     click(harness, "UCAROL", Act.CHECKIN_OPEN, json.loads(button["value"]), message_ts=prompt["ts"])
-    assert len(harness.fake.open_views) == before + 1
+    assert harness.fake.views_opened == before + 1
     assert any("closed on Thu 11 Mar 09:30" in t for t in ephemeral_texts(harness, "UCAROL"))

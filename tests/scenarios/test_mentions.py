@@ -56,9 +56,9 @@ def test_every_command_works_as_a_mention_for_people_without_the_slash_command(h
     [told] = [e for e in harness.fake.ephemerals(CHANNEL) if e["user"] == "UBOB"][-1:]
     [button] = [el for b in told["blocks"] if b["type"] == "actions" for el in b["elements"]]
     assert button["action_id"] == Act.CONTINUE
-    before = len(harness.fake.open_views)
+    before = harness.fake.views_opened
     click(harness, "UBOB", Act.CONTINUE, json.loads(button["value"]))
-    assert len(harness.fake.open_views) == before + 1
+    assert harness.fake.views_opened == before + 1
     assert submit(harness, "UBOB", latest_view(harness), {"min_respondents": "2"}).text == ""
     assert "settings saved" in ephemeral_texts(harness, "UBOB")[-1]
     harness.driver.app_mention("UJOE", CHANNEL, "<@UACCORD> checkin settings")  # not in the relationship

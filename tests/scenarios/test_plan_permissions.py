@@ -43,18 +43,18 @@ def _refusal(user: str, role_words: str) -> str:
 
 def _slash(text: str) -> Callable[[Harness, str, int], str]:
     def run(harness: Harness, user: str, n: int) -> str:
-        before = len(harness.fake.open_views)
+        before = harness.fake.views_opened
         body = harness.driver.slash(user, CHANNEL, text.format(n=n)).text
-        return "opened" if len(harness.fake.open_views) > before else body
+        return "opened" if harness.fake.views_opened > before else body
 
     return run
 
 
 def _button(action_id: str, value: dict) -> Callable[[Harness, str, int], str]:
     def run(harness: Harness, user: str, n: int) -> str:
-        before = len(harness.fake.open_views)
+        before = harness.fake.views_opened
         click(harness, user, action_id, {"channel": CHANNEL, **{k: (n if v == "{n}" else v) for k, v in value.items()}})
-        if len(harness.fake.open_views) > before:
+        if harness.fake.views_opened > before:
             return "opened"
         return " | ".join(ephemeral_texts(harness, user)[-1:])
 

@@ -108,9 +108,9 @@ def test_mentions_reach_everything_without_the_slash_command(harness: Harness) -
     harness.sender.drain()
     [prompt] = [e for e in harness.fake.ephemerals(CHANNEL) if e["text"] == "Open the kpi form"]
     value = json.loads(prompt["blocks"][1]["elements"][0]["value"])
-    before = len(harness.fake.open_views)
+    before = harness.fake.views_opened
     click(harness, "UBOB", Act.OPEN_FORM, value)
-    assert len(harness.fake.open_views) == before + 1 and latest_view(harness)["title"]["text"] == "Add KPI"
+    assert harness.fake.views_opened == before + 1 and latest_view(harness)["title"]["text"] == "Add KPI"
 
 
 def test_nothing_crosses_from_one_channel_to_another(harness: Harness) -> None:

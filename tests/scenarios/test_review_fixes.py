@@ -24,9 +24,9 @@ def test_the_button_in_a_direct_message_opens_the_check_in(harness: Harness) -> 
     erin_dm = next(channel for channel, user in dm_channels(harness).items() if user == "UERIN")
     [prompt] = harness.fake.messages(erin_dm)
     value = next(e for b in prompt["blocks"] if b["type"] == "actions" for e in b["elements"])["value"]
-    before = len(harness.fake.open_views)
+    before = harness.fake.views_opened
     harness.driver.block_action("UERIN", erin_dm, Act.CHECKIN_OPEN, value=value, message_ts=prompt["ts"])
-    assert len(harness.fake.open_views) == before + 1 and latest_view(harness)["title"]["text"] == "Check-in round 1"
+    assert harness.fake.views_opened == before + 1 and latest_view(harness)["title"]["text"] == "Check-in round 1"
 
 
 def test_editing_the_cadence_moves_the_next_round_rather_than_losing_it(harness: Harness) -> None:

@@ -107,14 +107,14 @@ FORMS: dict[str, tuple[str, str]] = {
 
 
 def _open(harness: Harness, user: str, how: str) -> dict[str, Any]:
-    before = len(harness.fake.open_views)
+    before = harness.fake.views_opened
     if how.startswith("button:"):
         click(harness, user, how.removeprefix("button:"), {"channel": CHANNEL, "number": 1})
     elif how == "value":
         value_form(harness, user, {})  # opens (and sends it once as it is: refused, nothing chosen)
     else:
         harness.driver.slash(user, CHANNEL, how)
-    assert len(harness.fake.open_views) > before, how
+    assert harness.fake.views_opened > before, how
     return latest_view(harness)
 
 

@@ -1,0 +1,50 @@
+"""Stopping the HTTP server (SIGTERM in `accord serve`): requests under way are answered, and connections Slack
+keeps open between requests do not hold the stop for the whole grace period."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+import httpx
+
+from bot.web import HttpServer
+
+GRACE = 60.0  # far longer than the test waits: a stop that waited for an idle connection would not finish
+
+
+def _hello(_environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+    return [b"ok"]
+
+
+def test_a_stop_closes_idle_kept_alive_connections_instead_of_waiting_for_them() -> None:
+    server = HttpServer(_hello, host="127.0.0.1", port=0, threads=2)
+    thread = server.start(grace_seconds=GRACE)
+    with httpx.Client(base_url=f"http://127.0.0.1:{server.port}") as client:
+        assert client.get("/").text == "ok"  # the connection stays open afterwards (keep-alive)
+        server.stop(wait=10)
+        assert not thread.is_alive(), "the stop waited for an idle connection"
+
+
+def test_a_stop_answers_the_request_under_way_first() -> None:
+    arrived, release = threading.Event(), threading.Event()
+
+    def slow(_environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        arrived.set()
+        release.wait(10)
+        return _hello(_environ, start_response)
+
+    server = HttpServer(slow, host="127.0.0.1", port=0, threads=2)
+    thread = server.start(grace_seconds=GRACE)
+    answers: list[str] = []
+    with httpx.Client(base_url=f"http://127.0.0.1:{server.port}") as client:
+        asking = threading.Thread(target=lambda: answers.append(client.get("/").text))
+        asking.start()
+        assert arrived.wait(10)
+        server.stop()
+        release.set()
+        asking.join(10)
+        server.stop(wait=10)
+    assert answers == ["ok"] and not thread.is_alive()

@@ -139,7 +139,7 @@ class OutboxSender:
     # a paced channel's next post is claimed this long before its turn (its worker waits for the turn), so
     # that claiming, which looks for the next message of every free channel at once, keeps no channel waiting
     claim_ahead: float = 0.05
-    # the seconds posts are paced by (tests and the demo: a SteppedClock, which never really waits)
+    # the clock a channel's pace is waited on (tests: a SteppedClock, which never really waits)
     wait_clock: WaitClock = field(default_factory=RealClock)
     _next_post: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)

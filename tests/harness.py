@@ -151,11 +151,6 @@ class Harness:
         """Run the `accord` CLI, in this process, against this harness's database and fake Slack."""
         return run_accord(["--env-file", "/nonexistent", *args], env=self.env(), wait_clock=self.wait_clock)
 
-    def accord_process(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        """Run the `accord` console script in a process of its own against this harness."""
-        return subprocess.run([*accord_command(), "--env-file", "/nonexistent", *args], env=self.env(),
-                              capture_output=True, text=True, timeout=timeout, check=False)
-
     def count(self, table: type) -> int:
         """How many rows a table holds."""
         with Session(self.engine) as db:

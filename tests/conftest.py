@@ -56,12 +56,6 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return migrated_sqlite_template(tmp_path_factory.mktemp("template") / "accord.db")
 
 
-def _kind(request: pytest.FixtureRequest) -> str:
-    if request.param == "postgres" and request.getfixturevalue("postgres_server") is None:
-        pytest.skip(f"{POSTGRES_ENV} is not set")
-    return str(request.param)
-
-
 @contextmanager
 def _fresh_database(kind: str, request: pytest.FixtureRequest, folder: Path) -> Iterator[str]:
     """A database of `kind` at the newest schema with no rows, for the block alone."""
@@ -79,7 +73,9 @@ def _fresh_database(kind: str, request: pytest.FixtureRequest, folder: Path) -> 
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_kind(request: pytest.FixtureRequest) -> str:
     """Each test that takes a database runs on SQLite and on PostgreSQL."""
-    return _kind(request)
+    if request.param == "postgres" and request.getfixturevalue("postgres_server") is None:
+        pytest.skip(f"{POSTGRES_ENV} is not set")
+    return str(request.param)
 
 
 @pytest.fixture
@@ -93,13 +89,6 @@ def database_copies(database_kind: str, request: pytest.FixtureRequest, tmp_path
 def database_url(database_copies: Callable[[], str]) -> str:
     """A URL to a database of its own at the newest schema."""
     return database_copies()
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def module_database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A database shared by the tests of one module (each kind in turn), for set-ups too costly to repeat."""
-    with _fresh_database(_kind(request), request, tmp_path_factory.mktemp("module")) as url:
-        yield url
 
 
 @pytest.fixture

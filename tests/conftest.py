@@ -4,7 +4,6 @@ fake Slack."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -16,24 +15,25 @@ from sqlalchemy.engine import Engine
 
 from bot.fakeslack import FakeSlack
 from storage.engine import make_engine
-from tests.databases import PostgresPool, PostgresServer, migrated_sqlite_template, sqlite_clone
+from tests.databases import (
+    POSTGRES_ENV,
+    PostgresPool,
+    PostgresServer,
+    migrated_sqlite_template,
+    postgres_server_from_environment,
+    sqlite_clone,
+)
 
 if TYPE_CHECKING:
     from tests.harness import Harness
 
-POSTGRES_ENV = "ACCORD_TEST_POSTGRES_URL"
 
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer | None]:
     """The PostgreSQL server tests make their databases on; None when ACCORD_TEST_POSTGRES_URL is not set."""
-    base = os.environ.get(POSTGRES_ENV)
-    if not base:
-        yield None
-        return
-    server = PostgresServer(base)
-    yield server
-    server.close()
+    with postgres_server_from_environment() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

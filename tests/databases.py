@@ -8,6 +8,7 @@ back a couple of milliseconds."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import uuid
@@ -44,6 +45,23 @@ def sqlite_clone(template: Path, path: Path) -> str:
     """A copy of the template at `path`, as a URL."""
     shutil.copyfile(template, path)
     return f"sqlite:///{path}"
+
+
+POSTGRES_ENV = "ACCORD_TEST_POSTGRES_URL"
+
+
+@contextmanager
+def postgres_server_from_environment() -> Iterator[PostgresServer | None]:
+    """The server at ACCORD_TEST_POSTGRES_URL for the length of the block; None when it is not set."""
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        yield None
+        return
+    server = PostgresServer(base)
+    try:
+        yield server
+    finally:
+        server.close()
 
 
 class PostgresServer:

@@ -48,8 +48,7 @@ from commands.rmp import setup
 from storage.engine import make_engine, transaction
 from storage.migrate import upgrade
 from tests.benchmarks import serving
-from tests.conftest import POSTGRES_ENV
-from tests.databases import PostgresServer
+from tests.databases import POSTGRES_ENV, postgres_server_from_environment
 from tests.harness import BOT_TOKEN, SIGNING_SECRET
 
 pytestmark = pytest.mark.benchmark
@@ -130,16 +129,12 @@ def measure(name: str, port: int) -> Figures:
 @contextmanager
 def postgres_database() -> Iterator[str | None]:
     """A fresh PostgreSQL database's URL (None without ACCORD_TEST_POSTGRES_URL), dropped at the end."""
-    base = os.environ.get(POSTGRES_ENV)
-    if not base:
-        yield None
-        return
-    server = PostgresServer(base)
-    try:
+    with postgres_server_from_environment() as server:
+        if server is None:
+            yield None
+            return
         with server.database("accord_b") as url:
             yield url
-    finally:
-        server.close()
 
 
 def prepare(database_url: str) -> None:

@@ -39,7 +39,7 @@ from storage.disputes import Dispute, DisputeEvent
 from storage.engine import make_engine, transaction
 from storage.migrate import upgrade
 from storage.models import DONE, FAILED, SENDING, SENT, OutboxMessage, WorkItem
-from tests.conftest import POSTGRES_ENV
+from tests.databases import POSTGRES_ENV
 from tests.harness import BOT_TOKEN, CHANNEL, HOME, PARTNER, SIGNING_SECRET, accord_command
 
 pytestmark = [

@@ -37,6 +37,14 @@ class Act(StrEnum):
     CONTINUE = "mention.continue"  # a mentioned command that needs a form: the click gives Slack's trigger
 
 
+class ProposalAct(StrEnum):
+    """Buttons on a proposal's message; their value carries the channel and the proposal's number."""
+
+    APPROVE = "proposals.approve"
+    REJECT = "proposals.reject"
+    WITHDRAW = "proposals.withdraw"
+
+
 class DisputeAct(StrEnum):
     """Buttons on a dispute's messages; their value carries the channel and the dispute's number."""
 

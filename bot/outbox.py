@@ -28,6 +28,7 @@ from bot.outbox_calls import Matcher, Permanent, Transient
 from bot.tokens import TokenSource
 from bot.views.registry import UnknownView, render, render_file
 from bot.wait_clock import RealClock, WaitClock
+from commands import quiet
 from storage.clock import utcnow
 from storage.engine import lock_for_update, reading
 from storage.models import FAILED, PENDING, SENDING, SENT, OutboxMessage
@@ -45,6 +46,7 @@ RECONCILE_SLACK = timedelta(minutes=5)  # searched from this long before the mes
 LANE = func.coalesce(OutboxMessage.channel, OutboxMessage.updates, OutboxMessage.user,
                      cast(OutboxMessage.id, String))
 CLAIM_INTERVAL = 0.02  # seconds between claims while every lane is busy or paced
+CLAIM_ROUNDS = 50  # heads set aside (held for working hours, parked) before a claim gives up for now
 POLL_SECONDS = 0.1  # while delivering, look for new messages at least this often
 PACE_ENTRIES = 1000  # channels remembered for pacing before the ones whose pace ran out are forgotten
 
@@ -78,6 +80,9 @@ def _ready_clause() -> Any:
             & ((col(OutboxMessage.attempts) == 0) | (col(OutboxMessage.next_attempt_at) <= now)),
             (col(OutboxMessage.status) == SENDING) & (col(OutboxMessage.claimed_at) < stale),
         ),
+        # a message addressed to people waits for their working hours
+        or_(col(OutboxMessage.not_before).is_(None),
+            col(OutboxMessage.not_before) <= bindparam("as_of", type_=OutboxMessage.__table__.c.not_before.type)),
         # only posts are paced; ephemeral answers and updates go at once
         or_(col(OutboxMessage.method).not_in(PACED_METHODS), col(OutboxMessage.channel).is_(None),
             col(OutboxMessage.channel).not_in(bindparam("paced", expanding=True))),
@@ -132,6 +137,8 @@ class OutboxSender:
     max_attempts: int = 8
     lease: timedelta = timedelta(minutes=5)
     clock: Callable[[], datetime] = utcnow
+    # the instant people's working hours are judged at (data["quiet"], not_before): now, or a tick's --as-of
+    as_of: Callable[[], datetime] = utcnow
     # which bot token each message goes with (OAuth: its organisation's installation); None: always `client`
     tokens: TokenSource | None = None
     # messages delivered at once, never two of one lane (see LANE) together; 1 delivers them one by one
@@ -248,7 +255,7 @@ class OutboxSender:
                           busy: list[str] = ()) -> dict[str, Any]:  # type: ignore[assignment]
         """The values of the ready statements' parameters (see _ready_clause)."""
         return {"now": now, "stale": now - self.lease, "paced": list(paced), "falls_back": list(falls_back),
-                "busy": list(busy)}
+                "busy": list(busy), "as_of": self.as_of()}
 
     def _has_ready(self, *, ignore_pacing: bool) -> bool:
         with self._state:
@@ -259,20 +266,31 @@ class OutboxSender:
 
     def _claim(self, limit: int = 1) -> list[tuple[OutboxMessage, str]]:
         """Mark as ours (status sending) the oldest ready message of each of up to `limit` lanes that are
-        neither paced nor under way; return them, oldest first, each with its lane (now under way)."""
+        neither paced nor under way; return them, oldest first, each with its lane (now under way).
+
+        A head put back for its people's working hours, or parked, lets the next message of its lane be the
+        head: look again then, so that held messages never keep the ready ones behind them waiting."""
+        for _ in range(CLAIM_ROUNDS):
+            claimed, set_aside = self._claim_heads(limit)
+            if claimed or not set_aside:
+                return claimed
+        return []
+
+    def _claim_heads(self, limit: int) -> tuple[list[tuple[OutboxMessage, str]], bool]:
         now = self.clock()
         with self._state:
             paced = self._paced_channels()
             falls_back = [channel for channel in paced if channel in self._falls_back]
             busy = list(self._in_flight)
         claimed: list[tuple[OutboxMessage, str]] = []
+        set_aside = False
         statements = _ready_statements()
         with Session(self.engine, expire_on_commit=False) as db, db.begin():
             heads = dict(db.execute(statements.heads, {  # type: ignore[arg-type]
                 **self._ready_parameters(now, paced=paced, falls_back=falls_back, busy=busy), "limit": limit,
             }).all())
             if not heads:
-                return []
+                return [], False
             locking = statements.locking if lock_for_update(self.engine) else statements.candidates
             candidates = db.scalars(locking, {**self._ready_parameters(now), "ids": list(heads)}).all()
             for row in candidates:
@@ -283,6 +301,12 @@ class OutboxSender:
                 except Permanent as exc:
                     self._park(row, str(exc))
                     db.add(row)
+                    set_aside = True
+                    continue
+                if (hold := quiet.hold_until(db, row.data, self.as_of())) is not None:
+                    row.not_before = hold  # its people's working hours ended while it waited: until they start
+                    db.add(row)
+                    set_aside = True
                     continue
                 row.status, row.claimed_by, row.claimed_at = SENDING, self.worker, now
                 row.attempts += 1
@@ -290,7 +314,7 @@ class OutboxSender:
                 claimed.append((row, heads[row.id]))
         with self._state:
             self._in_flight.update(lane for _, lane in claimed)
-        return claimed
+        return claimed, set_aside
 
     def _resolve_parent(self, db: Session, row: OutboxMessage) -> None:
         """Fill in the channel and ts this row needs from the message it replies to or updates."""

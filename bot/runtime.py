@@ -67,9 +67,14 @@ class TickOutcome:
 
 
 def tick_once(engine: Engine, sender: OutboxSender, *, now: datetime) -> TickOutcome:
-    """Run the work due at `now`, then deliver what it queued."""
+    """Run the work due at `now`, then deliver what it queued, judging people's working hours as at `now`."""
     work = run_tick(engine, now=now)
-    return TickOutcome(work=work, outbox=sender.drain())
+    judged_at = sender.as_of
+    sender.as_of = lambda: now
+    try:
+        return TickOutcome(work=work, outbox=sender.drain())
+    finally:
+        sender.as_of = judged_at
 
 
 def serve(settings: Settings, *, host: str, port: int, scheduler: bool, migrate: bool) -> int:

@@ -1,12 +1,15 @@
-"""Working-day calendars and cadences, in a relationship's timezone."""
+"""Calendars and cadences: each party's working days and hours, the joint calendar of dispute clocks and
+check-in windows, and cadences in local wall time (DST-safe)."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import holidays
 
 from commands.errors import InputError
 
@@ -16,6 +19,9 @@ _CADENCE = re.compile(
     r"|(?P<period>monthly|quarterly)\s+on\s+the\s+first\s+working\s+day)"
     r"\s+at\s+(?P<hh>\d{1,2}):(?P<mm>\d{2})$"
 )
+DEFAULT_START, DEFAULT_END = time(9, 0), time(17, 30)
+SEARCH_DAYS = 400
+_HOURS = re.compile(r"^(?P<h1>\d{1,2}):(?P<m1>\d{2})\s*[-–to ]+\s*(?P<h2>\d{1,2}):(?P<m2>\d{2})$")
 CADENCE_HELP = "`weekly on monday at 09:30`, `every 2 weeks on monday at 09:30`, " \
                "`monthly on the first working day at 10:00` or `quarterly on the first working day at 10:00`"
 
@@ -67,45 +73,10 @@ def parse_cadence(text: str, *, field: str) -> Cadence:
     return Cadence(clean, at, weeks=weeks, weekday=WEEKDAYS.index(match["day"]))
 
 
-@dataclass(frozen=True)
-class WorkingCalendar:
-    """Working weekdays (0 = Monday) and holidays of a relationship."""
-
-    weekdays: frozenset[int]
-    holidays: frozenset[date]
-
-    def is_working_day(self, day: date) -> bool:
-        """True on a working weekday that is not a holiday."""
-        return day.weekday() in self.weekdays and day not in self.holidays
-
-    def first_working_day_from(self, day: date) -> date:
-        """`day` itself if it is a working day, else the next one (within a year)."""
-        for offset in range(366):
-            candidate = day + timedelta(days=offset)
-            if self.is_working_day(candidate):
-                return candidate
-        raise ValueError("no working day within a year")
-
-    def add_working_days(self, start: datetime, days: int, tz: ZoneInfo) -> datetime:
-        """The moment `days` working days after `start`, at the same local time of day."""
-        local = start.astimezone(tz)
-        day, counted = local.date(), 0
-        while counted < days:
-            day += timedelta(days=1)
-            if self.is_working_day(day):
-                counted += 1
-        return datetime.combine(day, local.time().replace(tzinfo=None), tz)
-
-
 _EPOCH_MONDAY = date(1970, 1, 5)
 
 
-def calendar_of(working_days: list[int], holidays: list[str]) -> WorkingCalendar:
-    """A WorkingCalendar from a relationship's stored fields."""
-    return WorkingCalendar(frozenset(working_days), frozenset(date.fromisoformat(day) for day in holidays))
-
-
-def next_occurrence(cadence: Cadence, after: datetime, tz: ZoneInfo, calendar: WorkingCalendar) -> datetime:
+def next_occurrence(cadence: Cadence, after: datetime, tz: ZoneInfo, calendar: JointCalendar) -> datetime:
     """The first moment of `cadence` strictly after `after`, in `tz` (DST-safe: local wall time)."""
     # start a month back: a cadence day moved forward by holidays may fall on or after `after`
     local_day = after.astimezone(tz).date() - timedelta(days=32)
@@ -120,7 +91,7 @@ def next_occurrence(cadence: Cadence, after: datetime, tz: ZoneInfo, calendar: W
     raise ValueError(f"no occurrence of {cadence.text!r} within two years")
 
 
-def _cadence_day(cadence: Cadence, day: date, calendar: WorkingCalendar) -> date | None:
+def _cadence_day(cadence: Cadence, day: date, calendar: JointCalendar) -> date | None:
     if cadence.months:
         if day.day != 1 or (day.month - 1) % cadence.months:
             return None
@@ -133,30 +104,163 @@ def _cadence_day(cadence: Cadence, day: date, calendar: WorkingCalendar) -> date
 DAY_SECONDS = 86_400
 
 
-def working_seconds_between(start: datetime, end: datetime, tz: ZoneInfo, calendar: WorkingCalendar) -> float:
-    """Working time from `start` to `end`: the part of it that falls on working days (local days)."""
-    if end <= start:
-        return 0.0
-    total, cursor = 0.0, start.astimezone(tz)
-    end_local = end.astimezone(tz)
-    while cursor < end_local:
-        next_midnight = datetime.combine(cursor.date() + timedelta(days=1), time(0), tz)
-        segment_end = min(next_midnight, end_local)
-        if calendar.is_working_day(cursor.date()):
-            total += (segment_end - cursor).total_seconds()
-        cursor = segment_end
-    return total
+@dataclass(frozen=True)
+class PartyCalendar:
+    """One party's working time: its timezone, working weekdays and hours, listed holidays and a region's
+    public holidays. `in_zone` gives the same hours read in a person's own timezone."""
+
+    tz: ZoneInfo
+    weekdays: frozenset[int]
+    start: time = DEFAULT_START
+    end: time = DEFAULT_END
+    holidays: frozenset[date] = frozenset()
+    region: str = ""
+
+    def in_zone(self, tz: ZoneInfo) -> PartyCalendar:
+        """These working days and hours, in `tz` (a person whose Slack timezone is not the party's)."""
+        return replace(self, tz=tz)
+
+    def is_working_day(self, day: date) -> bool:
+        """A working weekday that is neither a listed holiday nor a public holiday of the region."""
+        return day.weekday() in self.weekdays and day not in self.holidays and \
+            not (self.region and day in region_holidays(self.region, day.year))
+
+    def first_working_day_from(self, day: date) -> date:
+        """`day` itself if it is a working day, else the next one (within a year)."""
+        return _first_working_day(self, day)
+
+    def in_hours(self, moment: datetime) -> bool:
+        """Whether `moment` falls inside working hours on a working day."""
+        return self.next_working_moment(moment) == moment
+
+    def next_working_moment(self, moment: datetime) -> datetime:
+        """`moment` when it is inside working hours, else the start of the next working hours."""
+        local = moment.astimezone(self.tz)
+        for offset in range(SEARCH_DAYS):
+            day = local.date() + timedelta(days=offset)
+            if not self.is_working_day(day):
+                continue
+            opens, closes = datetime.combine(day, self.start, self.tz), datetime.combine(day, self.end, self.tz)
+            if offset == 0 and local >= closes:
+                continue
+            return moment if offset == 0 and local >= opens else opens.astimezone(UTC)
+        raise ValueError("no working hours within a year")
 
 
-def add_working_seconds(start: datetime, seconds: float, tz: ZoneInfo, calendar: WorkingCalendar) -> datetime:
-    """The moment when `seconds` of working time have passed after `start` (inverse of the above)."""
-    cursor, left = start.astimezone(tz), seconds
-    for _ in range(3660):
-        next_midnight = datetime.combine(cursor.date() + timedelta(days=1), time(0), tz)
-        if calendar.is_working_day(cursor.date()):
-            available = (next_midnight - cursor).total_seconds()
-            if left <= available:
-                return cursor + timedelta(seconds=left)
-            left -= available
-        cursor = next_midnight
-    raise ValueError("no end within ten years")
+def _first_working_day(calendar: PartyCalendar | JointCalendar, day: date) -> date:
+    for offset in range(SEARCH_DAYS):
+        candidate = day + timedelta(days=offset)
+        if calendar.is_working_day(candidate):
+            return candidate
+    raise ValueError("no working day within a year")
+
+
+@dataclass(frozen=True)
+class JointCalendar:
+    """Both parties' calendars together. A day is a joint working day when it is a working day of each party
+    (a holiday of either stops the clock); a clock counts the moments that fall on a working day in each
+    party's own timezone; a due time is moved into the working hours both parties share."""
+
+    parties: tuple[PartyCalendar, ...]
+
+    def is_working_day(self, day: date) -> bool:
+        """A working day of every party (as a date: the cadences' `first working day`)."""
+        return all(party.is_working_day(day) for party in self.parties)
+
+    def first_working_day_from(self, day: date) -> date:
+        """`day` itself if it is a joint working day, else the next one (within a year)."""
+        return _first_working_day(self, day)
+
+    def counts(self, moment: datetime) -> bool:
+        """Whether a clock runs at `moment`: it is a working day for every party, each in its own timezone."""
+        return all(party.is_working_day(moment.astimezone(party.tz).date()) for party in self.parties)
+
+    def _next_midnight(self, moment: datetime) -> datetime:
+        """The first local midnight of any party after `moment` (where `counts` may change)."""
+        candidates = []
+        for party in self.parties:
+            following = datetime.combine(moment.astimezone(party.tz).date() + timedelta(days=1), time(0), party.tz)
+            candidates.append(following.astimezone(UTC))
+        found = min(candidates)
+        return found if found > moment else moment + timedelta(hours=1)
+
+    def working_seconds_between(self, start: datetime, end: datetime) -> float:
+        """The counted time from `start` to `end`."""
+        total, cursor, end = 0.0, start.astimezone(UTC), end.astimezone(UTC)
+        while cursor < end:
+            segment_end = min(self._next_midnight(cursor), end)
+            if self.counts(cursor):
+                total += (segment_end - cursor).total_seconds()
+            cursor = segment_end
+        return total
+
+    def add_working_seconds(self, start: datetime, seconds: float) -> datetime:
+        """The moment when `seconds` of counted time have run after `start` (inverse of the above)."""
+        cursor, left = start.astimezone(UTC), seconds
+        for _ in range(SEARCH_DAYS * 10):
+            segment_end = self._next_midnight(cursor)
+            if self.counts(cursor):
+                available = (segment_end - cursor).total_seconds()
+                if left <= available:
+                    return cursor + timedelta(seconds=left)
+                left -= available
+            cursor = segment_end
+        raise ValueError("no end within ten years")
+
+    def within_hours(self, moment: datetime, *, fallback: int = 0) -> datetime:
+        """The first moment from `moment` inside every party's working hours; when their hours do not meet
+        within two weeks, the start of the next working hours of party `fallback` (0-based)."""
+        cursor = moment.astimezone(UTC)
+        limit = cursor + timedelta(days=14)
+        while cursor <= limit:
+            latest = max(party.next_working_moment(cursor) for party in self.parties)
+            if latest == cursor:
+                return cursor
+            cursor = latest.astimezone(UTC)
+        return self.parties[fallback].next_working_moment(moment).astimezone(UTC)
+
+    def due_after(self, start: datetime, seconds: float, *, fallback: int = 0) -> datetime:
+        """A clock's due time: `seconds` of counted time after `start`, moved into shared working hours."""
+        return self.within_hours(self.add_working_seconds(start, seconds), fallback=fallback)
+
+
+@cache
+def region_holidays(region: str, year: int) -> frozenset[date]:
+    """The public holidays of `region` (`GB-ENG`, `US-NY`, `FR`) in `year`, from the holidays package."""
+    country, _, subdivision = region.partition("-")
+    return frozenset(holidays.country_holidays(country, subdiv=subdivision or None, years=year))
+
+
+def parse_region(text: str, *, field: str) -> str:
+    """A region the holidays package knows, as `GB-ENG`, `US-NY` or `FR` (empty: none)."""
+    clean = text.strip().upper()
+    if not clean:
+        return ""
+    country, _, subdivision = clean.partition("-")
+    known = holidays.list_supported_countries()
+    if country not in known:
+        raise InputError(f"`{text[:20]}` is not a country Accord knows public holidays of: use a code like GB-ENG, "
+                         "US-NY or FR.", field=field)
+    if subdivision and subdivision not in known[country]:
+        raise InputError(f"`{text[:20]}`: {country} has no region `{subdivision}` (for example "
+                         f"{', '.join(f'{country}-{s}' for s in known[country][:3])}).", field=field)
+    return clean
+
+
+def parse_hours(text: str, *, field: str) -> tuple[time, time]:
+    """Working hours such as `09:00-17:30` (the start before the end, within one day; `24:00` ends it)."""
+    match = _HOURS.match(text.strip())
+    if match:
+        try:
+            start = time(int(match["h1"]), int(match["m1"]))
+            end = time.max if (match["h2"], match["m2"]) == ("24", "00") else time(int(match["h2"]), int(match["m2"]))
+        except ValueError:
+            start = end = time(0)
+        if start < end:
+            return start, end
+    raise InputError(f"`{text[:20]}` is not working hours like 09:00-17:30 (start before end).", field=field)
+
+
+def format_hours(start: time, end: time) -> str:
+    """`09:00-17:30` (`24:00` for the end of the day)."""
+    return f"{start:%H:%M}-{'24:00' if end == time.max else f'{end:%H:%M}'}"

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from commands import reminders
 from commands.checkins import rounds
+from commands.consent import decisions, proposals
 from commands.disputes import ladder, lifecycle
 from commands.reviews import runs
 from storage.models import WorkItem
@@ -24,4 +25,5 @@ HANDLERS: Mapping[str, WorkHandler] = {
     ladder.WARN_KIND: lifecycle.warn,
     ladder.ESCALATE_KIND: lifecycle.escalate_on_timer,
     runs.KIND: runs.run_scheduled,
+    proposals.LAPSE_KIND: decisions.lapse,
 }

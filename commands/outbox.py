@@ -59,8 +59,9 @@ def post_message(
     now: datetime,
     thread_of: str | None = None,
     thread_ts: str | None = None,
+    not_before: datetime | None = None,
 ) -> OutboxMessage:
-    """Queue a channel message rendered by `view`.
+    """Queue a channel message rendered by `view` (not sent before `not_before`, if given).
 
     A reply goes in a thread: `thread_of` names the key of a root Accord queued itself,
     `thread_ts` the ts of any other message.
@@ -69,7 +70,7 @@ def post_message(
         db,
         OutboxMessage(
             idempotency_key=key, method="chat.postMessage", channel=channel, view=view, data=data,
-            thread_of=thread_of, thread_ts=thread_ts, next_attempt_at=now, created_at=now,
+            thread_of=thread_of, thread_ts=thread_ts, next_attempt_at=now, created_at=now, not_before=not_before,
         ),
     )
 
@@ -129,13 +130,14 @@ class DirectMessage:
     fallback_channel: str
     view: str
     data: dict[str, Any]
+    not_before: datetime | None = None
 
 
 def direct_messages(db: Session, messages: Sequence[DirectMessage], *, now: datetime) -> None:
     """`direct_message` for many people at once (a round's prompts): the same rows, written in one batch."""
     _enqueue_many(db, [
         {"idempotency_key": m.key, "method": "dm", "user": m.user, "channel": m.fallback_channel, "view": m.view,
-         "data": m.data, "next_attempt_at": now, "created_at": now}
+         "data": m.data, "next_attempt_at": now, "created_at": now, "not_before": m.not_before}
         for m in messages])
 
 

@@ -59,6 +59,8 @@ class OutboxMessage(SQLModel, table=True):
     status: str = Field(default=PENDING, max_length=16)
     attempts: int = 0
     next_attempt_at: datetime = Field(sa_type=UtcDateTime)
+    # a message addressed to people waits until then (the start of their working hours); data["quiet"] names them
+    not_before: datetime | None = Field(default=None, sa_type=UtcDateTime)
     claimed_by: str | None = Field(default=None, max_length=128)
     claimed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     last_error: str | None = Field(default=None, max_length=2000)

@@ -25,7 +25,8 @@ DEFAULT_STATEMENTS = (
 
 
 class Relationship(SQLModel, table=True):
-    """The partnership run in one Slack channel, with its calendar, cadences and ladder."""
+    """The partnership run in one Slack channel, with its cadences, ladder and check-in settings (each party
+    keeps its own calendar)."""
 
     __tablename__ = "relationship"
 
@@ -33,9 +34,7 @@ class Relationship(SQLModel, table=True):
     channel_id: str = Field(max_length=64, unique=True, index=True)
     name: str = Field(max_length=150)
     mode: str = Field(default=CONNECT, max_length=16)
-    timezone: str = Field(default="UTC", max_length=64)
-    working_days: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4], sa_column=Column(JSON, nullable=False))
-    holidays: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    timezone: str = Field(default="UTC", max_length=64)  # the channel's: cadences and the shared posts' dates
     checkin_cadence: str = Field(default="every 2 weeks on monday at 09:30", max_length=200)
     review_cadence: str = Field(default="quarterly on the first working day at 10:00", max_length=200)
     ladder: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -53,7 +52,8 @@ class Relationship(SQLModel, table=True):
 
 
 class Party(SQLModel, table=True):
-    """One of the two organisations; `slot` is 1 or 2, `team_id` its Slack team in Slack Connect."""
+    """One of the two organisations; `slot` is 1 or 2, `team_id` its Slack team in Slack Connect; and its own
+    calendar: timezone, working days (0 = Monday), working hours, listed holidays and a region's."""
 
     __tablename__ = "party"
     __table_args__ = (UniqueConstraint("relationship_id", "slot"),)
@@ -63,6 +63,11 @@ class Party(SQLModel, table=True):
     slot: int
     name: str = Field(max_length=80)
     team_id: str | None = Field(default=None, max_length=64)
+    timezone: str = Field(default="UTC", max_length=64)
+    working_days: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4], sa_column=Column(JSON, nullable=False))
+    working_hours: str = Field(default="09:00-17:30", max_length=16)
+    holidays: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    holiday_region: str = Field(default="", max_length=16)
 
 
 class Person(SQLModel, table=True):
@@ -199,3 +204,33 @@ class Change(SQLModel, table=True):
     verb: str = Field(max_length=24)
     before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+PROPOSAL_OPEN = "open"
+
+
+class Proposal(SQLModel, table=True):
+    """A change of what both parties share, made by one party and waiting for the other's decision.
+
+    `subject` is what it changes (`relationship`, `checkins`, `objective:3`, `exit_trigger:new`): one open
+    proposal per subject. `values` is what takes effect when approved; `changes` says it in words."""
+
+    __tablename__ = "proposal"
+    __table_args__ = (UniqueConstraint("relationship_id", "number"), Index("ix_proposal_open", "relationship_id",
+                                                                         "status", "subject"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    relationship_id: int = Field(foreign_key="relationship.id", index=True)
+    number: int
+    subject: str = Field(max_length=64)
+    values: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    changes: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    proposed_by: str = Field(max_length=64)
+    proposing_slot: int
+    status: str = Field(default=PROPOSAL_OPEN, max_length=16)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    lapses_at: datetime = Field(sa_type=UtcDateTime)
+    decided_by: str | None = Field(default=None, max_length=64)
+    decided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    reason: str = Field(default="", max_length=1000)
+    version: int = 0  # raised on every decision: the message's updates are keyed by it

@@ -112,12 +112,12 @@ class Harness:
             # clock that never really waits
             wait_clock = SteppedClock()
             client = make_web_client(settings, wait_clock=wait_clock)
+            clock = Clock()  # the app's; the sender judges people's working hours by it too
             sender = OutboxSender(engine=engine, client=client, worker="test-sender", wait_clock=wait_clock,
-                                  tokens=token_source(settings, engine, client))
+                                  as_of=clock, tokens=token_source(settings, engine, client))
             identity = BotIdentity(token=settings.bot_token)
             if not oauth:  # with OAuth, requests are authorised from the stored installations
                 identity.learn(client)
-            clock = Clock()
             app = create_app(settings, client, engine=engine, identity=identity, clock=clock)
             server = HttpServer(make_wsgi(app, engine), host="127.0.0.1", port=0, threads=4)
             server.start()
@@ -136,8 +136,13 @@ class Harness:
         return f"http://127.0.0.1:{self.server.port}"
 
     def tick(self, now: datetime) -> tuple[TickReport, DrainReport]:
-        """Run due work as at `now` in this process, then drain the outbox."""
-        return run_tick(self.engine, now=now, worker="test-tick"), self.sender.drain(max_seconds=30)
+        """Run due work as at `now` in this process, then drain the outbox (people's hours judged as at `now`)."""
+        work = run_tick(self.engine, now=now, worker="test-tick")
+        self.sender.as_of = lambda: now
+        try:
+            return work, self.sender.drain(max_seconds=30)
+        finally:
+            self.sender.as_of = self.clock
 
     def env(self) -> dict[str, str]:
         """The environment for `accord` subprocesses against this harness."""

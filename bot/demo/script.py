@@ -18,14 +18,18 @@ from bot.demo.world import CHANNEL, World
 from commands.rmp import export
 from storage.engine import transaction
 
-START = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)  # Monday 4 January 2027, 09:00 in London
+# Monday 4 January 2027, 10:30 in London: after the quarter's first review time (10:00 on its first working
+# day, 1 January being a holiday), so that the first review falls due in April
+START = datetime(2027, 1, 4, 10, 30, tzinfo=UTC)
 NORTH = ("alice", "erin", "hank")
 SOUTH = ("bob", "carol", "joe")
-# Rounds open every 4 weeks on Monday (18 Jan, 15 Feb, 15 Mar): each side's ratings of the six statements
-# (the last is trust), and what Southwind reports for the two KPIs Northwind owns.
+# Rounds open every 4 weeks on Monday, on the next day both parties work: 18 January and 15 February are
+# public holidays in New York (Martin Luther King Day, Washington's Birthday), so those rounds open on the
+# Tuesday. Each side's ratings of the six statements (the last is trust), and what Southwind reports for the
+# two KPIs Northwind owns.
 ROUNDS = (
-    ("2027-01-18", [4, 4, 4, 4, 4, 4], [3, 3, 4, 3, 3, 3], {"1": "97", "2": "96"}),
-    ("2027-02-15", [4, 4, 4, 3, 4, 4], [3, 2, 2, 3, 3, 2], {"1": "93", "2": "91"}),
+    ("2027-01-19", [4, 4, 4, 4, 4, 4], [3, 3, 4, 3, 3, 3], {"1": "97", "2": "96"}),
+    ("2027-02-16", [4, 4, 4, 3, 4, 4], [3, 2, 2, 3, 3, 2], {"1": "93", "2": "91"}),
     ("2027-03-15", [5, 4, 4, 4, 4, 4], [3, 3, 3, 3, 3, 2], {"1": "88", "2": "94"}),
 )
 
@@ -75,7 +79,9 @@ class Demo:
         self.step("Alice (Northwind's SER) sets Accord up in the shared Slack Connect channel.")
         w.form("alice", "setup", {
             "name": "Northwind–Southwind cold chain", "party_1": "Northwind Logistics", "party_2": "Southwind Foods",
-            "mode": "connect", "timezone": "Europe/London", "holidays": "2027-04-02\n2027-04-05",
+            "mode": "connect", "timezone": "Europe/London",
+            "timezone_1": "Europe/London", "holiday_region_1": "GB-ENG",
+            "timezone_2": "America/New_York", "holiday_region_2": "US-NY", "working_hours_2": "08:30-17:00",
             "checkin_cadence": "every 4 weeks on monday at 09:30",
             "review_cadence": "quarterly on the first working day at 10:00",
         })
@@ -87,7 +93,11 @@ class Demo:
         w.slash("alice", "role <@U0ERIN> manager")
         w.mention("bob", "role <@U0BOB> ser")
         w.mention("bob", "role <@U0CAROL> manager")
+        self.step("Both parties now have managers: what they share changes only with both. Alice proposes the "
+                  "check-in settings; Bob approves them for Southwind with the button on the proposal.")
         w.form("alice", "checkin settings", {"min_respondents": "2"})
+        w.clock.now = at("2027-01-04", "15:00")  # 10:00 in New York: Bob's working hours
+        w.click("bob", "Approve (Southwind Foods)")
 
     def plan(self) -> None:
         w = self.world
@@ -99,6 +109,9 @@ class Demo:
                                "amber": "92", "red": "85", "owner_slot": "1", "reporter_slot": "2"})
         w.form("erin", "objective", {"whose": "ours", "title": "Zero spoiled shipments by June",
                                      "benefit_1": "Fewer claims", "benefit_2": "Less waste"})
+        self.step("A joint objective is both parties': Carol approves it for Southwind.")
+        w.clock.now = at("2027-01-05", "15:00")
+        w.click("carol", "Approve (Southwind Foods)")
         w.form("erin", "objective", {"whose": "1", "title": "Win the Nordic routes", "benefit_1": "Growth"})
         w.form("erin", "risk", {"description": "Reefer trucks fail in a heatwave", "likelihood": "2", "impact": "5",
                                 "owner": "U0HANK", "mitigation": "Spare units on standby"})
@@ -108,6 +121,7 @@ class Demo:
                                   "due_on": "2027-03-31"})
         w.form("erin", "exit", {"kind": "kpi_red", "description": "Deliveries at temperature red 3 rounds running",
                                 "kpi": "1", "periods": "3"})
+        w.click("bob", "Approve (Southwind Foods)")  # the exit strategy is joint too
         w.slash("erin", "exit reviewed")
         self.step("Carol (Southwind) adds an action from the status message's button.")
         w.mention("carol", "status")

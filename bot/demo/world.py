@@ -108,7 +108,8 @@ class World:
             server.start()
             driver = SlackDriver(app_url=f"http://127.0.0.1:{server.port}/slack/events", signing_secret=SECRET,
                                  fake=fake)
-            sender = OutboxSender(engine=engine, client=client, worker="demo", pace_seconds=0.0, clock=clock)
+            sender = OutboxSender(engine=engine, client=client, worker="demo", pace_seconds=0.0, clock=clock,
+                                  as_of=clock)
             transcript.names = {p.user_id: p.handle for p in people.values()} | {BOT: "Accord"}
             try:
                 yield cls(fake, driver, sender, engine, clock, transcript, people)

@@ -10,7 +10,7 @@ from slack_bolt import Ack, App
 from bot.deps import Deps, answer_errors
 from bot.ids import Act, Callback
 from bot.listeners import plan
-from bot.listeners.forms import Save, form_listener
+from bot.listeners.forms import Save, form_listener, proposed
 from bot.listeners.plan import Request, open_modal
 from bot.views import checkins as views
 from bot.views.rmp import saved
@@ -55,8 +55,11 @@ def _save_settings(deps: Deps, actor: Actor, values: dict[str, Any], meta: dict[
     form = settings.SettingsInput(**{name: str(values.get(name, "")) for name in (
         "statements", "scale", "window_days", "min_respondents", "gap_threshold", "reminders")})
     with deps.unit_of_work() as db:
-        settings.save_settings(db, actor=actor, form=form, now=deps.clock())
-    return "Check-in settings saved; they apply from the next round."
+        saved = settings.save_settings(db, actor=actor, form=form, now=deps.clock())
+        number = saved.proposal.number if saved.proposal else None
+    if number is not None:
+        return proposed(number)
+    return "Check-in settings saved; they apply from the next round." if saved.changed else "Nothing changed."
 
 
 SAVES: dict[str, Save] = {Callback.CHECKIN_ANSWER.value: _save_answer,

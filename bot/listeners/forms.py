@@ -16,6 +16,7 @@ from commands.actor import Actor
 from commands.errors import InputError, Refused
 from commands.numbers import whole_number
 from commands.rmp import actions, editing, setup
+from storage.rmp import Proposal
 
 log = logging.getLogger(__name__)
 
@@ -40,26 +41,45 @@ def _errors(view: dict[str, Any], field: str | None, message: str) -> dict[str, 
     return {"response_action": "errors", "errors": {key: message[:300]}}
 
 
+def _calendar(values: dict[str, Any], slot: int) -> setup.CalendarInput:
+    return setup.CalendarInput(
+        timezone=values.get(f"timezone_{slot}", ""),
+        working_days=tuple(day for day in (whole_number(str(d)) for d in values.get(f"working_days_{slot}") or [])
+                           if day is not None),
+        working_hours=values.get(f"working_hours_{slot}", ""), holidays=values.get(f"holidays_{slot}", ""),
+        holiday_region=values.get(f"holiday_region_{slot}", ""))
+
+
 def _save_setup(deps: Deps, actor: Actor, values: dict[str, Any], meta: dict[str, Any]) -> str:
     form = setup.SetupInput(
         name=values.get("name", ""), party_1=values.get("party_1", ""), party_2=values.get("party_2", ""),
         mode=values.get("mode", ""), timezone=values.get("timezone", ""),
-        working_days=tuple(day for day in (whole_number(str(d)) for d in values.get("working_days") or [])
-                           if day is not None),
-        holidays=values.get("holidays", ""), checkin_cadence=values.get("checkin_cadence", ""),
-        review_cadence=values.get("review_cadence", ""), ladder=values.get("ladder", ""),
+        checkin_cadence=values.get("checkin_cadence", ""), review_cadence=values.get("review_cadence", ""),
+        ladder=values.get("ladder", ""), calendars=(_calendar(values, 1), _calendar(values, 2)),
     )
     with deps.unit_of_work() as db:
         result = setup.configure(db, actor=actor, form=form, now=deps.clock())
-        version = result.relationship.version
-    verb = "is set up" if result.created else "is updated"
-    return f"*{result.relationship.name}* {verb} (plan version {version})."
+        name, version, proposal = result.relationship.name, result.relationship.version, result.proposal
+        number = proposal.number if proposal else None
+    if result.created:
+        return f"*{name}* is set up (plan version {version})."
+    if number is not None:
+        return proposed(number)
+    return f"*{name}* is updated (plan version {version})." if result.changed else "Nothing changed."
+
+
+def proposed(number: int) -> str:
+    """The confirmation of a change that waits for the partner."""
+    return (f"Proposed as #{number}: it is posted in the channel and takes effect when the other party "
+            "approves it.")
 
 
 def _save_plan_form(deps: Deps, actor: Actor, values: dict[str, Any], meta: dict[str, Any]) -> str:
     name, number = str(meta.get("form")), meta.get("number")
     with deps.unit_of_work() as db:
         item: Any = editing.save_form(db, actor=actor, name=name, values=values, number=number, now=deps.clock())
+        if isinstance(item, Proposal):
+            return proposed(item.number)
         label = editing.form_kind(name).label
         title = getattr(item, "name", None) or getattr(item, "title", None) or getattr(item, "description", "")
     return f"Saved {label} #{item.number}: {title}"

@@ -58,9 +58,8 @@ def open_modal(request: Request, view: dict[str, Any]) -> dict[str, Any]:
 
 def _setup(request: Request) -> dict[str, Any]:
     with request.deps.reading() as db:
-        form, editing_now = setup.current_form(db, request.actor)
-    return open_modal(request, form_views.setup_modal(form, channel=request.actor.channel_id or "",
-                                                      editing=editing_now))
+        form = setup.current_form(db, request.actor)
+    return open_modal(request, form_views.setup_modal(form, channel=request.actor.channel_id or ""))
 
 
 def _join(request: Request) -> dict[str, Any]:

@@ -25,6 +25,10 @@ def _mentions(users: list[str]) -> str:
     return " ".join(f"<@{u}>" for u in users)
 
 
+def _people(users: list[str]) -> str:
+    return f"{len(users)} {'person' if len(users) == 1 else 'people'}" if users else "_nobody_"
+
+
 def _evidence(data: dict[str, Any]) -> str:
     if not data.get("evidence_channel") or not data.get("evidence_ts"):
         return ""
@@ -34,8 +38,10 @@ def _evidence(data: dict[str, Any]) -> str:
 
 def root(data: dict[str, Any]) -> dict[str, Any]:
     """The dispute's root message: its state, and what each side can do."""
-    holders = " · ".join(f"{escape(party)}: {_mentions(users) or '_nobody_'}"
-                         for party, users in data["holders"].items())
+    # a new post names the holders without mentioning them (its thread mentions each in their working hours);
+    # the updates in place, which notify nobody, show who they are
+    show = _mentions if data.get("mentions", True) else _people
+    holders = " · ".join(f"{escape(party)}: {show(users) or '_nobody_'}" for party, users in data["holders"].items())
     if data["status"] == "resolved":
         clock = "resolved"
     elif data["status"] == "paused":

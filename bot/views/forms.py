@@ -19,33 +19,61 @@ from bot.views.inputs import (
 from commands.calendar import CADENCE_HELP, WEEKDAYS
 from commands.rmp.editing import FormContext
 from commands.rmp.exits import KIND_LABELS
-from commands.rmp.setup import SetupInput
+from commands.rmp.setup import CalendarInput, SetupForm
 from storage.rmp import CONNECT, SINGLE
 
 
-def setup_modal(form: SetupInput, *, channel: str, editing: bool) -> dict[str, Any]:
-    """The setup form, filled with the relationship's values (or the defaults)."""
-    blocks = [
-        text_input("name", "Relationship name", initial=form.name, max_length=150),
-        text_input("party_1", "Your organisation", initial=form.party_1, max_length=80),
-        text_input("party_2", "Partner organisation", initial=form.party_2, max_length=80),
-        radios("mode", "How are the parties told apart?", [
+def setup_modal(form: SetupForm, *, channel: str) -> dict[str, Any]:
+    """The setup form, filled with the relationship's values (or the defaults), from the viewer's side: their
+    own party first, called theirs, then the partner's."""
+    values = form.values
+    mine = form.viewer_slot or 1
+    names = {1: values.party_1, 2: values.party_2}
+
+    def whose(slot: int) -> str:
+        if not form.editing:
+            return "Your organisation" if slot == mine else "Partner organisation"
+        return f"{names[slot]} (yours)" if slot == mine else f"{names[slot]} (partner)"
+
+    order = (mine, 3 - mine)
+    blocks = [text_input("name", "Relationship name", initial=values.name, max_length=150)]
+    blocks += [text_input(f"party_{slot}", f"{whose(slot)}: name", initial=names[slot], max_length=80)
+               for slot in order]
+    if not form.editing:  # fixed once the relationship exists: not offered when editing
+        blocks.append(radios("mode", "How are the parties told apart?", [
             option(CONNECT, "Slack Connect: each party is its own Slack organisation"),
             option(SINGLE, "One workspace: managers put people in a party"),
-        ], initial=form.mode),
-        text_input("timezone", "Timezone", initial=form.timezone, max_length=64, hint="An IANA name: Europe/London"),
-        checkboxes("working_days", "Working days",
-                   [option(str(i), day.title()) for i, day in enumerate(WEEKDAYS)],
-                   initial=[str(d) for d in form.working_days]),
-        text_input("holidays", "Holidays", initial=form.holidays, multiline=True, optional=True,
-                   hint="One date per line: 2026-12-25"),
-        text_input("checkin_cadence", "Check-in cadence", initial=form.checkin_cadence, hint=CADENCE_HELP),
-        text_input("review_cadence", "Review cadence", initial=form.review_cadence, hint=CADENCE_HELP),
-        text_input("ladder", "Escalation ladder", initial=form.ladder, multiline=True,
-                   hint="One level per line, `name | working days`; the last level may have no timer."),
+        ], initial=values.mode))
+    blocks.append(text_input("timezone", "Channel timezone", initial=values.timezone, max_length=64,
+                             hint="An IANA name such as Europe/London: cadences run, and shared posts give dates, "
+                                  "in it. Each party's own calendar follows."))
+    for slot in order:
+        blocks += _calendar_blocks(slot, whose(slot), values.calendar(slot))
+    blocks += [
+        text_input("checkin_cadence", "Check-in cadence", initial=values.checkin_cadence, hint=CADENCE_HELP),
+        text_input("review_cadence", "Review cadence", initial=values.review_cadence, hint=CADENCE_HELP),
+        text_input("ladder", "Escalation ladder", initial=values.ladder, multiline=True,
+                   hint="One level per line, `name | working days`; the last level may have no timer. Clocks "
+                        "count the days that are working days of both parties."),
     ]
-    return modal(Callback.SETUP, "Edit relationship" if editing else "Set up Accord", blocks,
-                 metadata={"channel": channel})
+    title = "Edit relationship" if form.editing else "Set up Accord"
+    return modal(Callback.SETUP, title, blocks, metadata={"channel": channel})
+
+
+def _calendar_blocks(slot: int, whose: str, calendar: CalendarInput) -> list[dict[str, Any]]:
+    return [
+        text_input(f"timezone_{slot}", f"{whose}: timezone", initial=calendar.timezone, max_length=64,
+                   hint="An IANA name: Europe/London, America/New_York"),
+        checkboxes(f"working_days_{slot}", f"{whose}: working days",
+                   [option(str(i), day.title()) for i, day in enumerate(WEEKDAYS)],
+                   initial=[str(d) for d in calendar.working_days]),
+        text_input(f"working_hours_{slot}", f"{whose}: working hours", initial=calendar.working_hours,
+                   max_length=16, hint="Nobody is messaged outside them: 09:00-17:30"),
+        text_input(f"holidays_{slot}", f"{whose}: holidays", initial=calendar.holidays, multiline=True,
+                   optional=True, hint="One date per line: 2026-12-25"),
+        text_input(f"holiday_region_{slot}", f"{whose}: public holidays of", initial=calendar.holiday_region,
+                   optional=True, max_length=16, hint="A country or region: GB-ENG, US-NY, FR"),
+    ]
 
 
 def _party_options(context: FormContext) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot import charts
 from bot.charts import FileContent
-from bot.views import checkins, disputes, help, reminders, reviews, rmp
+from bot.views import checkins, disputes, help, notices, proposals, reminders, reviews, rmp
 
 Rendered = dict[str, Any]
 
@@ -26,6 +26,10 @@ VIEWS: Mapping[str, Callable[[dict[str, Any]], Rendered]] = {
     "review_summary": reviews.summary,
     "review_part": reviews.part,
     "review_signed": reviews.signed,
+    "proposal": proposals.proposal,
+    "proposal_lapsed": proposals.lapsed,
+    "mention_later": notices.mention_later,
+    "plan_digest": notices.plan_digest,
     "raw": dict,  # already rendered by a listener (ephemeral answers, App Home views)
 }
 

@@ -57,7 +57,7 @@ def welcome(data: dict[str, Any]) -> dict[str, Any]:
         "text": f"Accord is set up for {escape(data['name'])}: {one} and {two}.",
         "blocks": [
             section(f":handshake: *{escape(data['name'])}* is now run with Accord: *{one}* and *{two}*.\n{how}"),
-            context(f"Set up by <@{data['by']}> · working days {', '.join(data['weekdays'])}"),
+            context(f"Set up by <@{data['by']}> · " + " · ".join(escape(c) for c in data.get("calendars", []))),
             actions_block([button("Join", Act.JOIN, {"channel": data["channel"]}, style="primary"),
                            button("Status", Act.STATUS, {"channel": data["channel"]})]),
         ],
@@ -140,7 +140,8 @@ def people_message(people: PeopleList) -> dict[str, Any]:
     return {"response_type": "ephemeral", "text": "\n".join(lines), "blocks": sections(lines)}
 
 
-def _change_line(change: Any) -> str:
+def change_line(change: Any) -> str:
+    """A change of the plan in one line: version, when, who, what, before → after."""
     subject = f"{change.entity.replace('_', ' ')} #{change.entity_id}" if change.entity_id else \
         change.entity.replace("_", " ")
     detail = ", ".join(f"{k}: {_short(change.before.get(k) if change.before else None)} → {_short(v)}"
@@ -157,7 +158,7 @@ def _short(value: Any) -> str:
 def history_message(history: History) -> dict[str, Any]:
     """The latest changes, newest first."""
     lines = [f"*{escape(history.name)}*: plan version {history.version}, latest changes"]
-    lines += [_change_line(change) for change in history.changes] or ["_No changes yet._"]
+    lines += [change_line(change) for change in history.changes] or ["_No changes yet._"]
     return {"response_type": "ephemeral", "text": lines[0], "blocks": sections(lines)}
 
 

@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from commands import outbox, work
-from commands.calendar import calendar_of, next_occurrence, parse_cadence, zone
+from commands import outbox, quiet, work
+from commands.calendar import DAY_SECONDS, JointCalendar, next_occurrence, parse_cadence, zone
+from commands.rmp import calendars
 from storage.checkins import CLOSED, OPEN, Answer, Prompt, Round
 from storage.models import WorkItem
 from storage.rmp import Party, Person, Relationship
@@ -27,7 +28,7 @@ def schedule_next_round(db: Session, relationship: Relationship, *, after: datet
     """Queue the opening of the relationship's next round after `after`; returns its date."""
     tz = zone(relationship.timezone)
     moment = next_occurrence(parse_cadence(relationship.checkin_cadence, field="checkin_cadence"), after, tz,
-                             calendar_of(relationship.working_days, relationship.holidays))
+                             calendars.joint(db, relationship))
     period = moment.astimezone(tz).date()
     due = datetime.combine(period, time(0, 0), ZoneInfo("UTC")) - EARLIEST_OFFSET
     work.schedule(db, kind=OPEN_KIND, key=_open_key(relationship.id or 0, period), due_at=due, now=now,
@@ -60,8 +61,15 @@ def open_round(db: Session, item: WorkItem, now: datetime) -> None:
     tz = zone(relationship.timezone)
     cadence = parse_cadence(relationship.checkin_cadence, field="checkin_cadence")
     opens_at = datetime.combine(period, cadence.at, tz)
-    calendar = calendar_of(relationship.working_days, relationship.holidays)
-    closes_at = calendar.add_working_days(opens_at, relationship.checkin_window_days, tz)
+    calendar = calendars.joint(db, relationship)
+    # everyone is prompted at the cadence's time in their own zone, inside their working hours
+    people = participants(db, relationship)
+    hours = {person.user_id: calendars.person_hours(person, party) for person, party in people}
+    zones = {person.user_id: person.tz or party.timezone for person, party in people}
+    due = {user: quiet.next_allowed(hours, [user], datetime.combine(period, cadence.at, ZoneInfo(zones[user])))
+           for user in hours}
+    # the window counts joint working days from the last prompt, and closes inside shared working hours
+    closes_at = calendar.due_after(max(due.values(), default=opens_at), relationship.checkin_window_days * DAY_SECONDS)
     number = int(db.exec(select(func.max(Round.number)).where(Round.relationship_id == relationship.id)).one()
                  or 0) + 1
     round_ = Round(relationship_id=relationship.id or 0, number=number, period=period, opens_at=opens_at,
@@ -72,30 +80,51 @@ def open_round(db: Session, item: WorkItem, now: datetime) -> None:
     db.flush()
     # one prompt item per moment: everyone whose local time reaches the cadence's time together is prompted
     # by one transaction (a tick then queues a round's prompts at once rather than one item per person)
-    due_together: dict[datetime, list[str]] = {}
-    for person, party in participants(db, relationship):
-        zone_name = person.tz or relationship.timezone
-        due = datetime.combine(period, cadence.at, ZoneInfo(zone_name))
-        db.add(Prompt(round_id=round_.id or 0, user_id=person.user_id, party_slot=party.slot, due_at=due,
-                      tz=zone_name))
-        due_together.setdefault(due.astimezone(UTC), []).append(person.user_id)
-    for due, users in sorted(due_together.items()):
-        work.schedule(db, kind=PROMPT_KIND, key=f"{PROMPT_KIND}:{round_.id}:{due.isoformat()}", due_at=due, now=now,
+    for person, party in people:
+        db.add(Prompt(round_id=round_.id or 0, user_id=person.user_id, party_slot=party.slot,
+                      due_at=due[person.user_id], tz=zones[person.user_id]))
+    for at, users in _together(due).items():
+        work.schedule(db, kind=PROMPT_KIND, key=f"{PROMPT_KIND}:{round_.id}:{at.isoformat()}", due_at=at, now=now,
                       payload={"round_id": round_.id, "user_ids": users})
-    window = closes_at - opens_at
     for index in range(1, relationship.checkin_reminders + 1):
-        work.schedule(db, kind=REMIND_KIND, key=f"{REMIND_KIND}:{round_.id}:{index}", now=now,
-                      due_at=opens_at + window * index / (relationship.checkin_reminders + 1),
-                      payload={"round_id": round_.id, "index": index})
+        # on a later joint working day of the window, at the cadence's time in each person's zone
+        day = _working_day_after(calendar, period, max(1, round(relationship.checkin_window_days * index /
+                                                                 (relationship.checkin_reminders + 1))))
+        reminders = {user: quiet.next_allowed(hours, [user], datetime.combine(day, cadence.at, ZoneInfo(zones[user])))
+                     for user in hours}
+        for at, users in _together({u: t for u, t in reminders.items() if t < closes_at}).items():
+            work.schedule(db, kind=REMIND_KIND, key=f"{REMIND_KIND}:{round_.id}:{index}:{at.isoformat()}", now=now,
+                          due_at=at, payload={"round_id": round_.id, "index": index, "user_ids": users})
     work.schedule(db, kind=CLOSE_KIND, key=f"{CLOSE_KIND}:{round_.id}", due_at=closes_at, now=now,
                   payload={"round_id": round_.id})
     schedule_next_round(db, relationship, after=opens_at, now=now)
 
 
-def _prompt_data(round_: Round, relationship: Relationship, user_id: str, *, reminder: bool) -> dict[str, object]:
+def _together(due: dict[str, datetime]) -> dict[datetime, list[str]]:
+    """People by the moment they are due, earliest first."""
+    groups: dict[datetime, list[str]] = {}
+    for user, at in sorted(due.items(), key=lambda pair: (pair[1], pair[0])):
+        groups.setdefault(at.astimezone(UTC), []).append(user)
+    return groups
+
+
+def _working_day_after(calendar: JointCalendar, day: date, count: int) -> date:
+    """The `count`-th joint working day after `day`."""
+    for _ in range(count):
+        day = calendar.first_working_day_from(day + timedelta(days=1))
+    return day
+
+
+def _prompt_data(round_: Round, relationship: Relationship, user_id: str, zones: dict[str, str], *,
+                 reminder: bool) -> dict[str, object]:
     return {"round_id": round_.id, "number": round_.number, "channel": relationship.channel_id,
             "relationship": relationship.name, "closes_at": round_.closes_at.isoformat(),
-            "timezone": relationship.timezone, "user": user_id, "reminder": reminder}
+            "timezone": zones.get(user_id, relationship.timezone), "user": user_id, "reminder": reminder}
+
+
+def _zones(db: Session, round_: Round) -> dict[str, str]:
+    """Each prompted person's timezone, to tell them times in."""
+    return dict(db.exec(select(Prompt.user_id, Prompt.tz).where(Prompt.round_id == round_.id)).all())
 
 
 def send_prompt(db: Session, item: WorkItem, now: datetime) -> None:
@@ -108,28 +137,31 @@ def send_prompt(db: Session, item: WorkItem, now: datetime) -> None:
     answered = set(db.exec(select(Answer.user_id).where(Answer.round_id == round_.id)))
     relationship = db.get(Relationship, round_.relationship_id)
     assert relationship is not None
-    outbox.direct_messages(db, [
+    zones = _zones(db, round_)
+    quiet.direct_messages(db, relationship.id or 0, [
         outbox.DirectMessage(key=f"checkin:{round_.id}:{user_id}:prompt", user=user_id,
                              fallback_channel=relationship.channel_id, view="checkin_prompt",
-                             data=_prompt_data(round_, relationship, user_id, reminder=False))
+                             data=_prompt_data(round_, relationship, user_id, zones, reminder=False))
         for user_id in users if user_id not in answered], now=now)
 
 
 def send_reminders(db: Session, item: WorkItem, now: datetime) -> None:
-    """Due work: remind the participants who were prompted and have not answered; nobody else."""
+    """Due work: remind the participants due at this moment (`user_ids`; all who were prompted, in items
+    queued by earlier versions) who have not answered; nobody else."""
     round_ = db.get(Round, item.payload["round_id"])
     if round_ is None or round_.status != OPEN:
         return
     relationship = db.get(Relationship, round_.relationship_id)
     assert relationship is not None
     answered = set(db.exec(select(Answer.user_id).where(Answer.round_id == round_.id)))
-    prompts = db.exec(select(Prompt).where(Prompt.round_id == round_.id, Prompt.due_at <= now)
-                      .order_by(col(Prompt.user_id)))
-    outbox.direct_messages(db, [
-        outbox.DirectMessage(key=f"checkin:{round_.id}:{prompt.user_id}:remind:{item.payload['index']}",
-                             user=prompt.user_id, fallback_channel=relationship.channel_id, view="checkin_prompt",
-                             data=_prompt_data(round_, relationship, prompt.user_id, reminder=True))
-        for prompt in prompts if prompt.user_id not in answered], now=now)
+    prompted = set(db.exec(select(Prompt.user_id).where(Prompt.round_id == round_.id, Prompt.due_at <= now)))
+    users = item.payload.get("user_ids") or sorted(prompted)
+    zones = _zones(db, round_)
+    quiet.direct_messages(db, relationship.id or 0, [
+        outbox.DirectMessage(key=f"checkin:{round_.id}:{user}:remind:{item.payload['index']}",
+                             user=user, fallback_channel=relationship.channel_id, view="checkin_prompt",
+                             data=_prompt_data(round_, relationship, user, zones, reminder=True))
+        for user in users if user in prompted and user not in answered], now=now)
 
 
 def close_round(db: Session, item: WorkItem, now: datetime) -> None:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 
 from commands.actor import Actor
+from commands.consent import proposals
 from commands.errors import InputError
 from commands.rmp import access, audit
 from commands.rmp.forms import number, whole
-from storage.rmp import Relationship
+from storage.rmp import Proposal, Relationship
 
 
 @dataclass(frozen=True)
@@ -34,8 +36,23 @@ def current(db: Session, *, actor: Actor) -> SettingsInput:
                          f"{relationship.gap_threshold:g}", str(relationship.checkin_reminders))
 
 
-def save_settings(db: Session, *, actor: Actor, form: SettingsInput, now: datetime) -> Relationship:
-    """Change the settings (from the next round on; an open round keeps what it opened with)."""
+LABELS = {"checkin_statements": "statements", "checkin_scale": "scale", "checkin_window_days": "window (working days)",
+          "checkin_min_respondents": "fewest answers shown", "gap_threshold": "gap flagged at",
+          "checkin_reminders": "reminders"}
+
+
+@dataclass(frozen=True)
+class SettingsSaved:
+    """The outcome of the settings form: changed now, waiting as a proposal, or nothing to change."""
+
+    relationship: Relationship
+    proposal: Proposal | None = None
+    changed: bool = True
+
+
+def save_settings(db: Session, *, actor: Actor, form: SettingsInput, now: datetime) -> SettingsSaved:
+    """Change the settings (from the next round on; an open round keeps what it opened with). They are both
+    parties': once the partner has an SER or a manager, the change waits for their approval."""
     by = access.editor(db, actor)
     statements = [line.strip() for line in form.statements.splitlines() if line.strip()]
     if not 1 <= len(statements) <= 12:
@@ -56,11 +73,29 @@ def save_settings(db: Session, *, actor: Actor, form: SettingsInput, now: dateti
         "checkin_reminders": whole(form.reminders, field="reminders", label="Reminders", low=0, high=3),
     }
     relationship = by.relationship
+    changes = [proposals.Change(LABELS[key], _words(getattr(relationship, key)), _words(value))
+               for key, value in values.items() if getattr(relationship, key) != value]
+    if not changes:
+        return SettingsSaved(relationship, changed=False)
+    if proposals.partner_can_decide(db, by):
+        return SettingsSaved(relationship, proposals.propose(db, by, subject="checkins", values=values,
+                                                             changes=changes, now=now))
+    apply_settings(db, by, values, now=now)
+    return SettingsSaved(relationship)
+
+
+def _words(value: object) -> str:
+    return " / ".join(str(line) for line in value) if isinstance(value, list) else f"{value:g}" \
+        if isinstance(value, float) else str(value)
+
+
+def apply_settings(db: Session, by: access.Member, values: dict[str, Any], *, now: datetime) -> None:
+    """Make the check-in settings `values` take effect (from the next round on), recording the change."""
+    relationship = by.relationship
     before = audit.snapshot(relationship)
     for key, value in values.items():
         setattr(relationship, key, value)
     old, new = audit.changed_fields(before, audit.snapshot(relationship))
     if new:
-        audit.record(db, relationship, by=by, user_id=actor.user_id, entity="checkin_settings", entity_id=None,
+        audit.record(db, relationship, by=by, user_id=by.person.user_id, entity="checkin_settings", entity_id=None,
                      verb="update", before=old, after=new, now=now)
-    return relationship

@@ -82,7 +82,7 @@ def raise_dispute(db: Session, *, actor: Actor, form: RaiseInput, now: datetime)
     db.flush()
     ladder.arm(db, dispute, relationship, start=now, seconds=None, now=now)
     outbox.post_message(db, key=ladder.root_key(dispute), channel=relationship.channel_id, view="dispute_root",
-                        data=ladder.state(db, dispute, relationship, now), now=now)
+                        data={**ladder.state(db, dispute, relationship, now), "mentions": False}, now=now)
     if form.evidence_channel and form.evidence_ts:
         outbox.post_message(db, key=f"dispute:{dispute.id}:evidence", channel=form.evidence_channel,
                             thread_ts=form.evidence_ts, view="dispute_linked", now=now,
@@ -131,7 +131,7 @@ def pause(db: Session, *, actor: Actor, number: int, reason: str, now: datetime)
     if dispute.status == PAUSED:
         raise Refused(f"Dispute #{number} is already paused.")
     reason = text(reason, field="reason", label="The reason", limit=1000)
-    dispute.paused_remaining = ladder.paused_seconds(dispute, me.relationship, now)
+    dispute.paused_remaining = ladder.paused_seconds(db, dispute, me.relationship, now)
     dispute.status = PAUSED
     ladder.disarm(dispute)
     ladder.log_and_tell(db, dispute, me.relationship, user_id=actor.user_id, party=me.party.name, kind="paused",
@@ -272,4 +272,4 @@ def list_open(db: Session, *, actor: Actor, now: datetime) -> list[OpenDispute]:
     disputes = db.exec(select(Dispute).where(Dispute.relationship_id == me.relationship.id,
                                              col(Dispute.status).in_([OPEN, PAUSED])).order_by(col(Dispute.number)))
     return [OpenDispute(d.number, d.title, ladder_name(d), d.status,
-                        ladder.working_days_left(d, me.relationship, now)) for d in disputes]
+                        ladder.working_days_left(db, d, me.relationship, now)) for d in disputes]

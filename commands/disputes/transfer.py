@@ -7,9 +7,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from commands import outbox, work
-from commands.calendar import add_working_seconds, calendar_of, working_seconds_between, zone
+from commands import outbox
+from commands.calendar import DAY_SECONDS
 from commands.disputes import ladder
+from commands.rmp import calendars
 from storage.disputes import OPEN, RESOLVED, Dispute, DisputeEvent
 from storage.rmp import Relationship
 
@@ -43,7 +44,8 @@ def import_disputes(db: Session, relationship: Relationship, rows: list[dict[str
         db.add_all(DisputeEvent(dispute_id=dispute.id or 0, **event) for event in row["log"])
         if dispute.status != RESOLVED:  # its thread starts again here: a new root message in the channel
             outbox.post_message(db, key=ladder.root_key(dispute), channel=relationship.channel_id,
-                                view="dispute_root", data=ladder.state(db, dispute, relationship, now), now=now)
+                                view="dispute_root", now=now,
+                                data={**ladder.state(db, dispute, relationship, now), "mentions": False})
         if dispute.status == OPEN and dispute.level_due_at is not None:
             _rearm(db, dispute, relationship, now=now)
 
@@ -51,16 +53,10 @@ def import_disputes(db: Session, relationship: Relationship, rows: list[dict[str
 def _rearm(db: Session, dispute: Dispute, relationship: Relationship, *, now: datetime) -> None:
     """Queue the escalation at the recorded deadline, and the warning if it is still to come."""
     dispute.timer_epoch += 1
-    tz, calendar = zone(relationship.timezone), calendar_of(relationship.working_days, relationship.holidays)
     due = dispute.level_due_at
     assert due is not None
-    payload = {"dispute_id": dispute.id, "epoch": dispute.timer_epoch}
-    total = (dispute.ladder[dispute.level].get("days") or 0) * 86_400
-    left = working_seconds_between(now, due, tz, calendar)
-    if left > total * (1 - ladder.WARN_AT):
-        warn_at = add_working_seconds(now, left - total * (1 - ladder.WARN_AT), tz, calendar)
-        work.schedule(db, kind=ladder.WARN_KIND, key=f"{ladder.WARN_KIND}:{dispute.id}:{dispute.timer_epoch}",
-                      due_at=warn_at, payload=payload, now=now)
-    work.schedule(db, kind=ladder.ESCALATE_KIND, key=f"{ladder.ESCALATE_KIND}:{dispute.id}:{dispute.timer_epoch}",
-                  due_at=due, payload=payload, now=now)
+    calendar = calendars.joint(db, relationship)
+    total = (dispute.ladder[dispute.level].get("days") or 0) * DAY_SECONDS
+    ladder.queue_timers(db, dispute, calendar, start=now, left=calendar.working_seconds_between(now, due),
+                        total=total, now=now)
     db.add(dispute)

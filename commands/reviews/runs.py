@@ -14,10 +14,10 @@ from sqlmodel import Session, col, select
 
 from commands import outbox, work
 from commands.actor import Actor
-from commands.calendar import calendar_of, next_occurrence, parse_cadence, zone
+from commands.calendar import next_occurrence, parse_cadence, zone
 from commands.errors import InputError
 from commands.reviews import figures, rules
-from commands.rmp import access, audit
+from commands.rmp import access, audit, calendars
 from storage.models import WorkItem
 from storage.reviews import Review, ReviewSignature
 from storage.rmp import Relationship
@@ -29,7 +29,7 @@ SECTIONS = ("performance", "trust", "disputes", "actions", "risks", "objectives"
 def schedule_next_review(db: Session, relationship: Relationship, *, after: datetime, now: datetime) -> datetime:
     """Queue the relationship's next scheduled review after `after`; returns when it is due."""
     moment = next_occurrence(parse_cadence(relationship.review_cadence, field="review_cadence"), after,
-                             zone(relationship.timezone), calendar_of(relationship.working_days, relationship.holidays))
+                             zone(relationship.timezone), calendars.joint(db, relationship))
     work.schedule(db, kind=KIND, key=f"{KIND}:{relationship.id}:{moment.isoformat()}", due_at=moment, now=now,
                   payload={"relationship_id": relationship.id, "due": moment.isoformat()})
     return moment

@@ -87,6 +87,12 @@ def editor(db: Session, actor: Actor) -> Member:
     return found
 
 
+def owner_slot(db: Session, relationship: Relationship, user_id: str) -> int | None:
+    """The party slot of the person `user_id` (None when they are no longer in the relationship)."""
+    found = find_member(db, relationship, user_id)
+    return found.party.slot if found else None
+
+
 def article(role: str) -> str:
     """`an` before a vowel sound."""
     return "an" if role[0] in "aeiou" or role == "ser" else "a"

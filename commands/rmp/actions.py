@@ -13,7 +13,7 @@ from commands.calendar import zone
 from commands.errors import Refused
 from commands.rmp import access, audit, items
 from commands.rmp.forms import iso_date, text, user_id
-from storage.rmp import Action, Person, Relationship
+from storage.rmp import Action, Person, Proposal, Relationship
 
 OPEN, DONE, CANNOT = "open", "done", "cannot_complete"
 
@@ -37,11 +37,13 @@ def is_overdue(action: Action, today: date) -> bool:
     return action.status == OPEN and action.due_on < today
 
 
-def save_action(db: Session, *, actor: Actor, form: ActionInput, number: int | None, now: datetime) -> Action:
-    """Add (number None) or edit an action; editors only; due today or later."""
+def save_action(db: Session, *, actor: Actor, form: ActionInput, number: int | None,
+                now: datetime) -> Action | Proposal:
+    """Add (number None) or edit an action; editors only; due today or later. A party changes the actions its
+    people own; an action for the partner's people is proposed to the partner."""
     by = access.editor(db, actor)
     owner = user_id(form.owner, field="owner", label="The owner")
-    access.require_person(db, by.relationship, owner, field="owner")
+    owning = access.require_person(db, by.relationship, owner, field="owner").party.slot
     due_on = iso_date(form.due_on, field="due_on", label="The due date")
     unchanged = number is not None and items.find(db, Action, by.relationship.id or 0, number,
                                                   label="action").due_on == due_on
@@ -52,8 +54,10 @@ def save_action(db: Session, *, actor: Actor, form: ActionInput, number: int | N
         "owner_user_id": owner,
         "due_on": due_on,
     }
-    return items.save(db, by, entity="action", values=values, model=Action, number=number,
-                      user_id=actor.user_id, now=now)
+    before = items.find(db, Action, by.relationship.id or 0, number, label="action") if number else None
+    return items.save_or_propose(db, by, entity="action", values=values, number=number, user_id=actor.user_id,
+                                 owners={owning, *([access.owner_slot(db, by.relationship, before.owner_user_id)]
+                                                   if before else [])}, now=now)
 
 
 def updatable(db: Session, *, actor: Actor, number: int) -> Action:
@@ -64,8 +68,10 @@ def updatable(db: Session, *, actor: Actor, number: int) -> Action:
 def _own_or_edit(db: Session, actor: Actor, number: int) -> tuple[access.Member, Action]:
     me = access.member(db, actor, lock=True)
     action = items.find(db, Action, me.relationship.id or 0, number, label="action")
-    if action.owner_user_id != actor.user_id and not me.can_edit:
-        raise Refused(f"Action #{number} is <@{action.owner_user_id}>'s: only they, SERs and managers update it.")
+    owner = access.find_member(db, me.relationship, action.owner_user_id)
+    if action.owner_user_id != actor.user_id and not (me.can_edit and (owner is None or owner.party.id == me.party.id)):
+        managers = f"{owner.party.name}'s SERs and managers" if owner else "SERs and managers"
+        raise Refused(f"Action #{number} is <@{action.owner_user_id}>'s: only they and {managers} update it.")
     if me.role == "observer":
         raise Refused("Observers read the plan but do not update it.")
     if action.status != OPEN:

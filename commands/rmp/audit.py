@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel
 
+from commands.rmp import digest
 from commands.rmp.access import Member
 from storage.rmp import Change, Relationship
 
@@ -45,6 +46,8 @@ def record(
     )
     db.add(change)
     db.flush()
+    if digest.announced(change):
+        digest.announce(db, relationship, now=now)
     return change
 
 

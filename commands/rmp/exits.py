@@ -12,7 +12,7 @@ from commands.errors import InputError
 from commands.rmp import access, audit, forms, items, kpis
 from commands.rmp.actions import local_today
 from commands.rmp.forms import choice, iso_date, text, whole
-from storage.rmp import ExitTrigger, Kpi
+from storage.rmp import ExitTrigger, Kpi, Proposal
 
 KINDS = ("kpi_red", "trust_below", "dispute_last_level", "date", "manual")
 KIND_LABELS = {
@@ -36,8 +36,10 @@ class ExitInput:
     status: str = "clear"
 
 
-def save_trigger(db: Session, *, actor: Actor, form: ExitInput, number: int | None, now: datetime) -> ExitTrigger:
-    """Add (number None) or edit an exit trigger; editors only."""
+def save_trigger(db: Session, *, actor: Actor, form: ExitInput, number: int | None,
+                 now: datetime) -> ExitTrigger | Proposal:
+    """Add (number None) or edit an exit trigger; editors only; the exit strategy is joint: a change waits for
+    the partner's approval once they have an SER or a manager."""
     by = access.editor(db, actor)
     kind = choice(form.kind, KINDS, field="kind", label="The kind of trigger")
     values: dict[str, object] = {
@@ -61,8 +63,8 @@ def save_trigger(db: Session, *, actor: Actor, form: ExitInput, number: int | No
     elif kind == "date":
         values["on_date"] = iso_date(form.on_date, field="on_date", label="The date",
                                      not_before=local_today(by.relationship, now))
-    return items.save(db, by, entity="exit_trigger", values=values, model=ExitTrigger, number=number,
-                      user_id=actor.user_id, now=now)
+    return items.save_or_propose(db, by, entity="exit_trigger", values=values, number=number,
+                                 user_id=actor.user_id, owners={None}, now=now)
 
 
 def mark_reviewed(db: Session, *, actor: Actor, now: datetime) -> date:

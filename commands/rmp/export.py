@@ -21,15 +21,15 @@ from commands.rmp import items
 from storage.clock import as_utc
 from storage.rmp import Action, Change, ExitTrigger, Kpi, KpiValue, Objective, Party, Person, Relationship, Risk
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: each party has its own calendar (format 1 kept one on the relationship)
 FORMATS = ("yaml", "json")
 
 RELATIONSHIP_FIELDS = (
-    "channel_id", "name", "mode", "timezone", "working_days", "holidays", "checkin_cadence", "review_cadence",
+    "channel_id", "name", "mode", "timezone", "checkin_cadence", "review_cadence",
     "ladder", "exit_reviewed_on", "checkin_statements", "checkin_scale", "checkin_window_days",
     "checkin_min_respondents", "checkin_reminders", "gap_threshold", "version", "created_at", "updated_at",
 )
-PARTY_FIELDS = ("slot", "name", "team_id")
+PARTY_FIELDS = ("slot", "name", "team_id", "timezone", "working_days", "working_hours", "holidays", "holiday_region")
 PERSON_FIELDS = ("user_id", "party", "role", "tz")
 OBJECTIVE_FIELDS = ("number", "party_slot", "title", "benefit_1", "benefit_2", "status")
 KPI_FIELDS = ("number", "name", "unit", "direction", "target", "amber", "red", "owner_slot", "reporter_slot",

@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 from sqlmodel import Session, select
 
-from commands.calendar import parse_cadence, zone
+from commands.calendar import parse_cadence, parse_hours, parse_region, zone
 from commands.checkins import rounds
 from commands.disputes import lifecycle, transfer
 from commands.errors import InputError
@@ -182,9 +182,9 @@ def _records(readers: dict[str, Reader]) -> Reader:
     return lambda value, path: _list(value, path, lambda item, where: _record(item, where, readers))
 
 
-def _checked(limit: int, check: Callable[[str], object]) -> Reader:
+def _checked(limit: int, check: Callable[[str], object], *, required: bool = True) -> Reader:
     def read(value: Any, path: str) -> str:
-        checked: str = text(limit)(value, path)
+        checked: str = text(limit, required=required)(value, path)
         try:
             check(checked)
         except InputError as exc:  # the use cases' own rule, with its reason
@@ -217,14 +217,18 @@ VALUE_READERS: dict[str, Reader] = {"period": day, "value": number, "reported_by
 READERS: dict[str, dict[str, Reader]] = {
     "relationship": {
         "channel_id": text(64), "name": text(150), "mode": choice((CONNECT, SINGLE)), "timezone": _checked(64, zone),
-        "working_days": _working_days, "holidays": lambda v, p: [d.isoformat() for d in _list(v, p, day)],
         "checkin_cadence": CADENCE, "review_cadence": CADENCE, "ladder": _ladder,
         "exit_reviewed_on": nullable(day), "checkin_statements": lambda v, p: _list(v, p, text(150)),
         "checkin_scale": whole(3, 10), "checkin_window_days": whole(1, 20), "checkin_min_respondents": whole(1, 50),
         "checkin_reminders": whole(0, 3), "gap_threshold": number,
         "version": whole(0, MAX_INT), "created_at": instant, "updated_at": instant,
     },
-    "parties": {"slot": SLOT, "name": text(80), "team_id": nullable(text(64))},
+    "parties": {
+        "slot": SLOT, "name": text(80), "team_id": nullable(text(64)), "timezone": _checked(64, zone),
+        "working_days": _working_days, "working_hours": _checked(16, lambda v: parse_hours(v, field="working_hours")),
+        "holidays": lambda v, p: [d.isoformat() for d in _list(v, p, day)],
+        "holiday_region": _checked(16, lambda v: parse_region(v, field="holiday_region"), required=False),
+    },
     "people": {"user_id": text(64), "party": SLOT, "role": choice(ROLES), "tz": nullable(_checked(64, zone))},
     "objectives": {
         "number": NUMBER, "party_slot": nullable(SLOT), "title": text(150), "benefit_1": text(1000, required=False),
@@ -284,9 +288,11 @@ def read_plan(data: Any) -> dict[str, Any]:
                             f"got {shown(data)}")
     if "accord_export" not in data:
         _problem("accord_export", "missing: this is not a file written by `accord export`")
-    if data["accord_export"] != FORMAT_VERSION or isinstance(data["accord_export"], bool):
+    if data["accord_export"] not in (1, FORMAT_VERSION) or isinstance(data["accord_export"], bool):
         _problem("accord_export", f"unsupported format {shown(data['accord_export'])}: "
-                                  f"this Accord reads format {FORMAT_VERSION}")
+                                  f"this Accord reads formats 1 and {FORMAT_VERSION}")
+    if data["accord_export"] == 1:
+        data = _from_format_1(data)
     for key in data:
         if key != "accord_export" and key not in SECTIONS:
             _problem(str(key), "unknown section")
@@ -299,6 +305,19 @@ def read_plan(data: Any) -> dict[str, Any]:
             _records(readers)(value, section)
     _consistent(plan)
     return plan
+
+
+def _from_format_1(data: dict[str, Any]) -> dict[str, Any]:
+    """A format 1 document as format 2: each party takes the calendar the relationship had."""
+    relationship = data.get("relationship")
+    if not isinstance(relationship, dict) or not isinstance(data.get("parties"), list):
+        return data
+    relationship = dict(relationship)
+    calendar = {"timezone": relationship.get("timezone", "UTC"),
+                "working_days": relationship.pop("working_days", [0, 1, 2, 3, 4]),
+                "working_hours": "09:00-17:30", "holidays": relationship.pop("holidays", []), "holiday_region": ""}
+    parties = [{**party, **calendar} if isinstance(party, dict) else party for party in data["parties"]]
+    return {**data, "relationship": relationship, "parties": parties}
 
 
 def _consistent(plan: dict[str, Any]) -> None:

@@ -11,7 +11,7 @@ from commands.actor import Actor
 from commands.errors import InputError
 from commands.rmp import access, items
 from commands.rmp.forms import choice, number, text
-from storage.rmp import Kpi, KpiValue
+from storage.rmp import Kpi, KpiValue, Proposal
 
 GREEN, AMBER, RED = "green", "amber", "red"
 
@@ -69,15 +69,17 @@ def _checked(form: KpiInput) -> dict[str, object]:
     }
 
 
-def save_kpi(db: Session, *, actor: Actor, form: KpiInput, kpi_number: int | None, now: datetime) -> Kpi:
-    """Add (kpi_number None) or edit a KPI; editors only; names are unique in a relationship."""
+def save_kpi(db: Session, *, actor: Actor, form: KpiInput, kpi_number: int | None, now: datetime) -> Kpi | Proposal:
+    """Add (kpi_number None) or edit a KPI; editors only; names are unique in a relationship. The owning party
+    changes its KPIs alone; a change of the partner's KPI, or of who owns it, is proposed to the partner."""
     by = access.editor(db, actor)
     values = _checked(form)
     for other in items.all_of(db, Kpi, by.relationship.id or 0):
         if other.name.casefold() == str(values["name"]).casefold() and other.number != kpi_number:
             raise InputError(f"KPI #{other.number} is already called {other.name}.", field="name")
-    return items.save(db, by, entity="kpi", values=values, model=Kpi, number=kpi_number,
-                      user_id=actor.user_id, now=now)
+    before = items.find(db, Kpi, by.relationship.id or 0, kpi_number, label="KPI") if kpi_number else None
+    return items.save_or_propose(db, by, entity="kpi", values=values, number=kpi_number, user_id=actor.user_id,
+                                 owners={values["owner_slot"], *([before.owner_slot] if before else [])}, now=now)
 
 
 def latest_values(db: Session, kpi: Kpi, *, limit: int = 6) -> list[KpiValue]:

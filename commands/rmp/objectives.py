@@ -11,7 +11,7 @@ from commands.actor import Actor
 from commands.errors import InputError
 from commands.rmp import access, items
 from commands.rmp.forms import choice, text
-from storage.rmp import Objective
+from storage.rmp import Objective, Proposal
 
 STATUSES = ("open", "met", "dropped")
 
@@ -36,8 +36,10 @@ def kind_for(objective: Objective, viewer_slot: int | None) -> str:
     return "mine" if objective.party_slot == viewer_slot else "yours"
 
 
-def save_objective(db: Session, *, actor: Actor, form: ObjectiveInput, number: int | None, now: datetime) -> Objective:
-    """Add (number None) or edit an objective; editors only."""
+def save_objective(db: Session, *, actor: Actor, form: ObjectiveInput, number: int | None,
+                   now: datetime) -> Objective | Proposal:
+    """Add (number None) or edit an objective; editors only. A party's own objective is its own to change;
+    a joint one, or the partner's, changes by proposal."""
     by = access.editor(db, actor)
     whose = choice(form.whose, ("ours", "1", "2"), field="whose", label="Whose objective")
     values = {
@@ -49,5 +51,6 @@ def save_objective(db: Session, *, actor: Actor, form: ObjectiveInput, number: i
     }
     if not values["benefit_1"] and not values["benefit_2"]:
         raise InputError("Say what this brings at least one of the parties.", field="benefit_1")
-    return items.save(db, by, entity="objective", values=values, model=Objective, number=number,
-                      user_id=actor.user_id, now=now)
+    before = items.find(db, Objective, by.relationship.id or 0, number, label="objective") if number else None
+    return items.save_or_propose(db, by, entity="objective", values=values, number=number, user_id=actor.user_id,
+                                 owners={values["party_slot"], *([before.party_slot] if before else [])}, now=now)

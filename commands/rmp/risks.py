@@ -10,7 +10,7 @@ from sqlmodel import Session
 from commands.actor import Actor
 from commands.rmp import access, items
 from commands.rmp.forms import choice, text, user_id, whole
-from storage.rmp import Risk
+from storage.rmp import Proposal, Risk
 
 STATUSES = ("open", "mitigated", "closed")
 
@@ -37,11 +37,12 @@ def by_score(risks: list[Risk]) -> list[Risk]:
     return sorted(risks, key=lambda risk: (-score(risk), risk.number))
 
 
-def save_risk(db: Session, *, actor: Actor, form: RiskInput, number: int | None, now: datetime) -> Risk:
-    """Add (number None) or edit a risk; editors only; the owner must be in the relationship."""
+def save_risk(db: Session, *, actor: Actor, form: RiskInput, number: int | None, now: datetime) -> Risk | Proposal:
+    """Add (number None) or edit a risk; editors only; the owner must be in the relationship. A party changes
+    the risks its people own; a risk of the partner's people is changed by proposal."""
     by = access.editor(db, actor)
     owner = user_id(form.owner, field="owner", label="The owner")
-    access.require_person(db, by.relationship, owner, field="owner")
+    owning = access.require_person(db, by.relationship, owner, field="owner").party.slot
     values = {
         "description": text(form.description, field="description", label="The risk", limit=500),
         "likelihood": whole(form.likelihood, field="likelihood", label="Likelihood", low=1, high=5),
@@ -50,5 +51,7 @@ def save_risk(db: Session, *, actor: Actor, form: RiskInput, number: int | None,
         "mitigation": text(form.mitigation, field="mitigation", label="The mitigation", limit=1000, required=False),
         "status": choice(form.status, STATUSES, field="status", label="The status"),
     }
-    return items.save(db, by, entity="risk", values=values, model=Risk, number=number,
-                      user_id=actor.user_id, now=now)
+    before = items.find(db, Risk, by.relationship.id or 0, number, label="risk") if number else None
+    return items.save_or_propose(db, by, entity="risk", values=values, number=number, user_id=actor.user_id,
+                                 owners={owning, *([access.owner_slot(db, by.relationship, before.owner_user_id)]
+                                                   if before else [])}, now=now)

@@ -7,18 +7,30 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from commands import outbox
 from commands.actor import Actor
-from commands.calendar import WEEKDAYS, parse_cadence, zone
+from commands.calendar import (
+    DEFAULT_END,
+    DEFAULT_START,
+    WEEKDAYS,
+    format_hours,
+    parse_cadence,
+    parse_hours,
+    parse_region,
+    zone,
+)
 from commands.checkins import rounds
+from commands.consent import proposals
+from commands.disputes import ladder
 from commands.errors import InputError, Refused
 from commands.numbers import whole_number
 from commands.reviews import runs
-from commands.rmp import access, audit, people
+from commands.rmp import access, audit, calendars, people
 from commands.rmp.forms import text
-from storage.rmp import CONNECT, SINGLE, Party, Person, Relationship
+from storage.disputes import OPEN, Dispute
+from storage.rmp import CONNECT, SINGLE, Party, Person, Proposal, Relationship
 
 DEFAULT_LADDER = (
     {"name": "Working level", "days": 5},
@@ -30,8 +42,22 @@ _LADDER_LINE = re.compile(r"^(?P<name>[^|]+?)\s*(?:\|\s*(?P<days>\S+))?$")
 
 
 @dataclass(frozen=True)
+class CalendarInput:
+    """One party's calendar as typed."""
+
+    timezone: str = "UTC"
+    working_days: tuple[int, ...] = (0, 1, 2, 3, 4)
+    working_hours: str = format_hours(DEFAULT_START, DEFAULT_END)
+    holidays: str = ""
+    holiday_region: str = ""
+
+
+@dataclass(frozen=True)
 class SetupInput:
-    """The setup form as typed: text as given, parsed and checked by `configure`."""
+    """The setup form as typed: text as given, parsed and checked by `configure`.
+
+    `timezone` is the channel's (cadences, and the dates of shared posts). `calendars` holds each party's
+    calendar; without it both parties start from `timezone`, `working_days` and `holidays`."""
 
     name: str
     party_1: str
@@ -40,18 +66,41 @@ class SetupInput:
     timezone: str = "UTC"
     working_days: tuple[int, ...] = (0, 1, 2, 3, 4)
     holidays: str = ""
+    working_hours: str = format_hours(DEFAULT_START, DEFAULT_END)
     checkin_cadence: str = "every 2 weeks on monday at 09:30"
     review_cadence: str = "quarterly on the first working day at 10:00"
     ladder: str = field(default_factory=lambda: ladder_text(DEFAULT_LADDER))
+    calendars: tuple[CalendarInput, CalendarInput] | None = None
+
+    def calendar(self, slot: int) -> CalendarInput:
+        """The calendar typed for party `slot` (1 or 2)."""
+        if self.calendars is not None:
+            return self.calendars[slot - 1]
+        return CalendarInput(self.timezone, self.working_days, self.working_hours, holidays=self.holidays)
+
+
+@dataclass(frozen=True)
+class SetupForm:
+    """What the setup form shows: its values, whether it edits, and the viewer's party (None: creating)."""
+
+    values: SetupInput
+    editing: bool
+    viewer_slot: int | None = None
 
 
 @dataclass(frozen=True)
 class SetupResult:
-    """The relationship after setup, and whether it was created now."""
+    """The relationship after setup, whether it was created now, and the proposal a change waits in."""
 
     relationship: Relationship
     parties: list[Party]
     created: bool
+    proposal: Proposal | None = None
+    changed: bool = True
+
+
+PARTY_CALENDAR = ("timezone", "working_days", "working_hours", "holidays", "holiday_region")
+RELATIONSHIP_SETTINGS = ("name", "timezone", "checkin_cadence", "review_cadence", "ladder")
 
 
 def ladder_text(levels: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> str:
@@ -60,19 +109,23 @@ def ladder_text(levels: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> st
                      for level in levels)
 
 
-def current_form(db: Session, actor: Actor) -> tuple[SetupInput, bool]:
+def current_form(db: Session, actor: Actor) -> SetupForm:
     """The form's values: the channel's relationship if it has one (editors only), else defaults."""
     existing = db.exec(select(Relationship).where(Relationship.channel_id == (actor.channel_id or ""))).first()
     if existing is None:
-        return SetupInput(name="", party_1="", party_2=""), False
-    access.editor(db, actor)
+        return SetupForm(SetupInput(name="", party_1="", party_2=""), editing=False)
+    me = access.editor(db, actor)
     one, two = access.parties(db, existing)
-    return SetupInput(
+    return SetupForm(SetupInput(
         name=existing.name, party_1=one.name, party_2=two.name, mode=existing.mode, timezone=existing.timezone,
-        working_days=tuple(existing.working_days), holidays="\n".join(existing.holidays),
         checkin_cadence=existing.checkin_cadence, review_cadence=existing.review_cadence,
-        ladder=ladder_text(existing.ladder),
-    ), True
+        ladder=ladder_text(existing.ladder), calendars=(_calendar_input(one), _calendar_input(two)),
+    ), editing=True, viewer_slot=me.party.slot)
+
+
+def _calendar_input(party: Party) -> CalendarInput:
+    return CalendarInput(party.timezone, tuple(party.working_days), party.working_hours, "\n".join(party.holidays),
+                         party.holiday_region)
 
 
 def parse_ladder(value: str) -> list[dict[str, Any]]:
@@ -113,66 +166,164 @@ def parse_holidays(value: str) -> list[str]:
     return [day.isoformat() for day in sorted(days)]
 
 
-def _validated(form: SetupInput) -> dict[str, Any]:
+def _validated_calendar(form: CalendarInput, slot: int) -> dict[str, Any]:
+    tz = form.timezone.strip()
+    try:
+        zone(tz)
+    except InputError as exc:
+        raise InputError(exc.message, field=f"timezone_{slot}") from None
+    if not form.working_days or any(day not in range(7) for day in form.working_days):
+        raise InputError("Pick at least one working day.", field=f"working_days_{slot}")
+    try:
+        hours = format_hours(*parse_hours(form.working_hours, field=f"working_hours_{slot}"))
+        holidays = parse_holidays(form.holidays)
+        region = parse_region(form.holiday_region, field=f"holiday_region_{slot}")
+    except InputError as exc:
+        raise InputError(exc.message, field=exc.field if exc.field != "holidays" else f"holidays_{slot}") from None
+    return {"timezone": tz, "working_days": sorted(set(form.working_days)), "working_hours": hours,
+            "holidays": holidays, "holiday_region": region}
+
+
+def _validated(form: SetupInput, *, editing: Relationship | None) -> dict[str, Any]:
+    """The settings as stored (JSON): the relationship's, and each party's name and calendar."""
     name = text(form.name, field="name", label="The relationship's name", limit=150)
-    party_1 = text(form.party_1, field="party_1", label="Your organisation's name", limit=80)
-    party_2 = text(form.party_2, field="party_2", label="The partner's name", limit=80)
+    party_1 = text(form.party_1, field="party_1", label="The first party's name", limit=80)
+    party_2 = text(form.party_2, field="party_2", label="The second party's name", limit=80)
     if party_1.casefold() == party_2.casefold():
         raise InputError("The two parties need different names.", field="party_2")
-    if form.mode not in (CONNECT, SINGLE):
+    mode = form.mode or (editing.mode if editing else "")
+    if mode not in (CONNECT, SINGLE):
         raise InputError("Choose how the parties are told apart.", field="mode")
-    zone(form.timezone.strip())
-    if not form.working_days or any(day not in range(7) for day in form.working_days):
-        raise InputError("Pick at least one working day.", field="working_days")
+    if editing is not None and mode != editing.mode:
+        raise InputError("How the parties are told apart is fixed once the relationship exists.", field="mode")
+    try:
+        zone(form.timezone.strip())
+    except InputError as exc:
+        raise InputError(exc.message, field="timezone") from None
+    parties = []
+    for slot, party_name in ((1, party_1), (2, party_2)):
+        try:
+            calendar = _validated_calendar(form.calendar(slot), slot)
+        except InputError as exc:  # a form without per-party calendars names the shared fields
+            field_name = exc.field if form.calendars is not None else (exc.field or "").rsplit("_", 1)[0]
+            raise InputError(exc.message, field=field_name) from None
+        parties.append({"name": party_name, **calendar})
     return {
-        "name": name, "mode": form.mode, "timezone": form.timezone.strip(),
-        "working_days": sorted(set(form.working_days)), "holidays": parse_holidays(form.holidays),
+        "name": name, "mode": mode, "timezone": form.timezone.strip(),
         "checkin_cadence": parse_cadence(form.checkin_cadence, field="checkin_cadence").text,
         "review_cadence": parse_cadence(form.review_cadence, field="review_cadence").text,
-        "ladder": parse_ladder(form.ladder), "parties": (party_1, party_2),
+        "ladder": parse_ladder(form.ladder), "parties": parties,
     }
 
 
 def configure(db: Session, *, actor: Actor, form: SetupInput, now: datetime) -> SetupResult:
-    """Create the channel's relationship (the actor becomes a manager of party 1) or edit it (editors)."""
+    """Create the channel's relationship (the actor becomes a manager of party 1) or change it (editors).
+
+    A change is the two parties' to make: once the partner has an SER or a manager it waits as a proposal
+    until they approve it; until then it takes effect at once (the day's digest announces it)."""
     if not actor.channel_id:
         raise Refused("Run `/accord setup` in the shared channel of the partnership.")
-    values = _validated(form)
-    names = values.pop("parties")
     existing = db.exec(select(Relationship).where(Relationship.channel_id == actor.channel_id)).first()
     if existing is None:
-        return _create(db, actor=actor, values=values, names=names, now=now)
+        return _create(db, actor=actor, values=_validated(form, editing=None), now=now)
     by = access.editor(db, actor)
-    if values["mode"] != existing.mode:
-        raise InputError("How the parties are told apart is fixed once the relationship exists.", field="mode")
-    before = audit.snapshot(existing)
-    for key, value in values.items():
-        setattr(existing, key, value)
-    old, new = audit.changed_fields(before, audit.snapshot(existing))
-    if old or new:
-        audit.record(db, existing, by=by, user_id=actor.user_id, entity="relationship", entity_id=None,
-                     verb="update", before=old, after=new, now=now)
-    if {"checkin_cadence", "timezone", "working_days", "holidays"} & set(new):
-        rounds.reschedule(db, existing, now=now)
-    if {"review_cadence", "timezone", "working_days", "holidays"} & set(new):
-        runs.reschedule(db, existing, now=now)
-    for party, name in zip(access.parties(db, existing), names, strict=True):
-        if party.name != name:
-            audit.record(db, existing, by=by, user_id=actor.user_id, entity="party", entity_id=party.slot,
-                         verb="update", before={"name": party.name}, after={"name": name}, now=now)
-            party.name = name
-            db.add(party)
-    db.flush()
+    values = _validated(form, editing=existing)
+    values.pop("mode")
+    parties = access.parties(db, existing)
+    changes = describe(existing, parties, values)
+    if not changes:
+        return SetupResult(existing, parties, created=False, changed=False)
+    if proposals.partner_can_decide(db, by):
+        proposal = proposals.propose(db, by, subject="relationship", values=values, changes=changes, now=now)
+        return SetupResult(existing, parties, created=False, proposal=proposal)
+    apply_settings(db, by, values, now=now)
     return SetupResult(existing, access.parties(db, existing), created=False)
 
 
-def _create(db: Session, *, actor: Actor, values: dict[str, Any], names: tuple[str, str], now: datetime) -> SetupResult:
+def describe(relationship: Relationship, parties: list[Party], values: dict[str, Any]) -> list[proposals.Change]:
+    """The changes `values` would make, in words, before → after."""
+    changes = [proposals.Change(SETTING_LABELS[key], _words(key, getattr(relationship, key)), _words(key, values[key]))
+               for key in RELATIONSHIP_SETTINGS if getattr(relationship, key) != values[key]]
+    for party, wanted in zip(parties, values["parties"], strict=True):
+        if party.name != wanted["name"]:
+            changes.append(proposals.Change(f"{party.name}: name", party.name, wanted["name"]))
+        changes += [proposals.Change(f"{party.name}: {SETTING_LABELS[key]}", _words(key, getattr(party, key)),
+                                     _words(key, wanted[key]))
+                    for key in PARTY_CALENDAR if getattr(party, key) != wanted[key]]
+    return changes
+
+
+SETTING_LABELS = {
+    "name": "name", "timezone": "timezone", "checkin_cadence": "check-in cadence",
+    "review_cadence": "review cadence", "ladder": "escalation ladder", "working_days": "working days",
+    "working_hours": "working hours", "holidays": "holidays", "holiday_region": "public holidays of",
+}
+
+
+def _words(key: str, value: Any) -> str:
+    if key == "ladder":
+        return "; ".join(level["name"] if level["days"] is None else f"{level['name']} {level['days']} days"
+                         for level in value)
+    if key == "working_days":
+        return ", ".join(WEEKDAYS[day].title()[:3] for day in value)
+    if key == "holidays":
+        return ", ".join(value[:8]) + (f" and {len(value) - 8} more" if len(value) > 8 else "") if value else "none"
+    if key == "holiday_region":
+        return value or "none"
+    return str(value)
+
+
+def apply_settings(db: Session, by: access.Member, values: dict[str, Any], *, now: datetime) -> None:
+    """Make the relationship's settings `values` (as `_validated` gives them) take effect; record each change,
+    and move what depends on them: the next round and review, and the clocks of open disputes."""
+    relationship = by.relationship
+    parties = access.parties(db, relationship)
+    clocks = _dispute_clocks(db, relationship, now)
+    before = audit.snapshot(relationship)
+    for key in RELATIONSHIP_SETTINGS:
+        setattr(relationship, key, values[key])
+    old, new = audit.changed_fields(before, audit.snapshot(relationship))
+    if new:
+        audit.record(db, relationship, by=by, user_id=by.person.user_id, entity="relationship", entity_id=None,
+                     verb="update", before=old, after=new, now=now)
+    calendars_changed = False
+    for party, wanted in zip(parties, values["parties"], strict=True):
+        old = {key: getattr(party, key) for key in ("name", *PARTY_CALENDAR) if getattr(party, key) != wanted[key]}
+        if not old:
+            continue
+        calendars_changed = calendars_changed or bool(set(old) - {"name"})
+        audit.record(db, relationship, by=by, user_id=by.person.user_id, entity="party", entity_id=party.slot,
+                     verb="update", before=old, after={key: wanted[key] for key in old}, now=now)
+        for key in old:
+            setattr(party, key, wanted[key])
+        db.add(party)
+    db.flush()
+    if calendars_changed or {"checkin_cadence", "timezone"} & set(new):
+        rounds.reschedule(db, relationship, now=now)
+    if calendars_changed or {"review_cadence", "timezone"} & set(new):
+        runs.reschedule(db, relationship, now=now)
+    if calendars_changed:  # each open dispute keeps the working time it had left, counted on the new calendars
+        for dispute, left in clocks:
+            ladder.arm(db, dispute, relationship, start=now, seconds=left, now=now)
+            db.add(dispute)
+
+
+def _dispute_clocks(db: Session, relationship: Relationship, now: datetime) -> list[tuple[Dispute, float]]:
+    """The open disputes with a running clock, each with the working time it has left."""
+    running = db.exec(select(Dispute).where(Dispute.relationship_id == relationship.id, Dispute.status == OPEN,
+                                            col(Dispute.level_due_at).is_not(None)))
+    calendar = calendars.joint(db, relationship)
+    return [(d, calendar.working_seconds_between(now, d.level_due_at)) for d in running if d.level_due_at]
+
+
+def _create(db: Session, *, actor: Actor, values: dict[str, Any], now: datetime) -> SetupResult:
+    party_values = values.pop("parties")
     relationship = Relationship(channel_id=actor.channel_id or "", created_at=now, updated_at=now, **values)
     db.add(relationship)
     db.flush()
     home_team = actor.team_id if relationship.mode == CONNECT else None
-    one = Party(relationship_id=relationship.id or 0, slot=1, name=names[0], team_id=home_team)
-    two = Party(relationship_id=relationship.id or 0, slot=2, name=names[1])
+    one = Party(relationship_id=relationship.id or 0, slot=1, team_id=home_team, **party_values[0])
+    two = Party(relationship_id=relationship.id or 0, slot=2, **party_values[1])
     db.add_all([one, two])
     db.flush()
     founder = Person(relationship_id=relationship.id or 0, party_id=one.id or 0, user_id=actor.user_id, role="manager")
@@ -184,14 +335,15 @@ def _create(db: Session, *, actor: Actor, values: dict[str, Any], names: tuple[s
                  verb="create", before=None,
                  after={**audit.snapshot(relationship, exclude=("id", "version", "created_at", "updated_at",
                                                                  "exit_reviewed_on")),
-                        "parties": list(names)}, now=now)
+                        "parties": party_values}, now=now)
     rounds.schedule_next_round(db, relationship, after=now, now=now)
     runs.schedule_next_review(db, relationship, after=now, now=now)
     outbox.post_message(
         db, key=f"rel:{relationship.id}:welcome", channel=relationship.channel_id, view="rmp_welcome",
-        data={"name": relationship.name, "parties": list(names), "by": actor.user_id, "mode": relationship.mode,
-              "channel": relationship.channel_id,
-              "weekdays": [WEEKDAYS[d].title()[:3] for d in relationship.working_days]},
+        data={"name": relationship.name, "parties": [one.name, two.name], "by": actor.user_id,
+              "mode": relationship.mode, "channel": relationship.channel_id,
+              "calendars": [f"{party['name']}: {_words('working_days', party['working_days'])} "
+                            f"{party['working_hours']} ({party['timezone']})" for party in party_values]},
         now=now,
     )
     return SetupResult(relationship, [one, two], created=True)

@@ -8,9 +8,9 @@ from datetime import date, datetime
 from sqlmodel import Session, col, select
 
 from commands.actor import Actor
-from commands.calendar import calendar_of, next_occurrence, parse_cadence, zone
-from commands.rmp import access, exits, items, kpis, objectives, risks
-from commands.rmp.actions import OPEN, is_overdue, local_today
+from commands.calendar import next_occurrence, parse_cadence, zone
+from commands.rmp import access, calendars, exits, items, kpis, objectives, risks
+from commands.rmp.actions import OPEN, is_overdue
 from storage.reviews import Review, ReviewSignature
 from storage.rmp import Action, ExitTrigger, Kpi, Objective, Party, Person, Relationship, Risk
 
@@ -57,17 +57,21 @@ class Status:
 def relationship_status(db: Session, *, actor: Actor, now: datetime) -> Status:
     """The actor's channel's relationship (anyone in it may look)."""
     me = access.member(db, actor)
-    return status_of(db, me.relationship, viewer_slot=me.party.slot, now=now)
+    return status_of(db, me.relationship, viewer_slot=me.party.slot, now=now,
+                     viewer_zone=calendars.local_zone_name(me.person, me.party))
 
 
-def status_of(db: Session, relationship: Relationship, *, viewer_slot: int | None, now: datetime) -> Status:
-    """The status of `relationship` as the party in `viewer_slot` sees it."""
+def status_of(db: Session, relationship: Relationship, *, viewer_slot: int | None, now: datetime,
+              viewer_zone: str | None = None) -> Status:
+    """The status of `relationship` as the party in `viewer_slot` sees it, with times and today in the viewer's
+    timezone (`viewer_zone`; the channel's when None)."""
     rid = relationship.id or 0
-    today = local_today(relationship, now)
+    timezone = viewer_zone or relationship.timezone
+    today = now.astimezone(zone(timezone)).date()
     status = Status(
         relationship_id=rid, channel_id=relationship.channel_id, name=relationship.name,
         version=relationship.version, parties=[party.name for party in access.parties(db, relationship)],
-        viewer_slot=viewer_slot, today=today, timezone=relationship.timezone,
+        viewer_slot=viewer_slot, today=today, timezone=timezone,
         exit_reviewed_on=relationship.exit_reviewed_on,
     )
     status.actions = sorted((a for a in items.all_of(db, Action, rid) if a.status == OPEN),
@@ -78,9 +82,10 @@ def status_of(db: Session, relationship: Relationship, *, viewer_slot: int | Non
     status.objectives = [(o, objectives.kind_for(o, viewer_slot)) for o in items.all_of(db, Objective, rid)]
     status.exits = [(t, exits.current_status(db, t, relationship_id=rid, today=today))
                     for t in items.all_of(db, ExitTrigger, rid)]
-    tz, calendar = zone(relationship.timezone), calendar_of(relationship.working_days, relationship.holidays)
-    status.next_checkin = next_occurrence(parse_cadence(relationship.checkin_cadence, field="checkin_cadence"),
-                                          now, tz, calendar)
+    tz, calendar = zone(relationship.timezone), calendars.joint(db, relationship)
+    cadence = parse_cadence(relationship.checkin_cadence, field="checkin_cadence")
+    opens = next_occurrence(cadence, now, tz, calendar)  # the viewer is asked at the cadence's time in their zone
+    status.next_checkin = datetime.combine(opens.astimezone(tz).date(), cadence.at, zone(timezone))
     status.next_review = next_occurrence(parse_cadence(relationship.review_cadence, field="review_cadence"),
                                          now, tz, calendar)
     status.last_review = _last_review(db, rid)
@@ -114,5 +119,6 @@ def statuses_for_user(db: Session, *, user_id: str, now: datetime) -> list[Statu
         relationship = db.get(Relationship, person.relationship_id)
         party = db.get(Party, person.party_id)
         if relationship is not None and party is not None:
-            result.append(status_of(db, relationship, viewer_slot=party.slot, now=now))
+            result.append(status_of(db, relationship, viewer_slot=party.slot, now=now,
+                                    viewer_zone=calendars.local_zone_name(person, party)))
     return result

@@ -79,7 +79,8 @@ def build(engine: Engine, count: int, *, people: int = 1, now: datetime, start: 
                 [{**columns, "channel_id": channel_of(n), "name": f"Bench {n}"} for n in numbers])
         ids = dict(db.exec(select(Relationship.channel_id, Relationship.id)).all())  # type: ignore[call-overload]
         copies = [ids[channel_of(n)] for n in numbers]
-        _insert(db, Party.__table__, [{"relationship_id": rid, "slot": p.slot, "name": p.name, "team_id": p.team_id}
+        _insert(db, Party.__table__, [{"relationship_id": rid, "slot": p.slot, "name": p.name, "team_id": p.team_id,
+                                       **{key: getattr(p, key) for key in setup.PARTY_CALENDAR}}
                                       for rid in copies for p in parties])
         party_ids = {(rid, slot): pid for pid, rid, slot in db.exec(select(Party.id, Party.relationship_id,
                                                                            Party.slot))}

@@ -13,7 +13,7 @@ from commands.rmp.access import relationship_in
 from commands.rmp.items import find
 from commands.rmp.kpis import KpiInput
 from storage.engine import transaction
-from storage.rmp import Kpi
+from storage.rmp import Kpi, Proposal
 
 NOW = datetime(2026, 11, 25, 9, 30, 15, 123456, tzinfo=UTC)  # microseconds survive the round trip
 CHANNEL = "C0EXPORT"
@@ -54,17 +54,27 @@ def build_plan(engine: Engine, *, channel: str = CHANNEL, now: datetime = NOW) -
         _risks_and_actions(db, alice, bob, clock)
         _exit(db, alice, bob, clock)
         # an edit of the relationship itself: a new name for the partner and another review cadence
-        setup.configure(db, actor=alice, now=clock(), form=setup.SetupInput(
+        _agree(db, setup.configure(db, actor=alice, now=clock(), form=setup.SetupInput(
             name=NAME, party_1="Acme Ünïcode", party_2="北 Partner Company", timezone="Europe/London",
             holidays="2026-12-25, 2026-12-26", checkin_cadence="weekly on tuesday at 10:00",
             review_cadence="monthly on the first working day at 11:00",
-        ))
+        )).proposal, bob, clock)
         _checkins_and_disputes(db, alice, bob, clock)
         _values_and_reviews(db, alice, bob, clock)
         # KPI values come after the reviews: commands/reviews/figures.py _kpis fails (TypeError) on values from
         # before a review's period; move this back into _kpis once that is fixed
         _kpi_values(db, alice, clock)
     return channel
+
+
+def _agree(db: Session, result: object, partner: Actor, clock: Clock) -> None:
+    """A change that waits as a proposal (the partner has managers) approved by `partner` at once."""
+    from commands.consent import decisions
+
+    if isinstance(result, Proposal):
+        decisions.approve(db, actor=partner, number=result.number, now=clock())
+    elif hasattr(result, "proposal") and isinstance(result.proposal, Proposal):
+        decisions.approve(db, actor=partner, number=result.proposal.number, now=clock())
 
 
 def _values_and_reviews(db: Session, alice: Actor, bob: Actor, clock: Clock) -> None:
@@ -90,8 +100,8 @@ def _checkins_and_disputes(db: Session, alice: Actor, bob: Actor, clock: Clock) 
     from commands.checkins import settings
     from commands.disputes import lifecycle
 
-    settings.save_settings(db, actor=alice, now=clock(), form=settings.SettingsInput(
-        "We deliver on time\nWe trust the partner — 信頼", "7", "4", "2", "1.5", "2"))
+    _agree(db, settings.save_settings(db, actor=alice, now=clock(), form=settings.SettingsInput(
+        "We deliver on time\nWe trust the partner — 信頼", "7", "4", "2", "1.5", "2")), bob, clock)
     people.record_timezone(db, user_id=BOB, tz="America/New_York")
     raise_form = lifecycle.RaiseInput
     lifecycle.raise_dispute(db, actor=bob, now=clock(), form=raise_form(
@@ -107,24 +117,24 @@ def _checkins_and_disputes(db: Session, alice: Actor, bob: Actor, clock: Clock) 
 
 def _objectives(db: Session, alice: Actor, bob: Actor, clock: Clock) -> None:
     form = objectives.ObjectiveInput
-    objectives.save_objective(db, actor=alice, number=None, now=clock(), form=form(
-        "ours", "Grow the joint pipeline", benefit_1="More leads", benefit_2="Más clientes — 更多"))
-    objectives.save_objective(db, actor=alice, number=None, now=clock(), form=form(
-        "1", "Certify the integration", benefit_1="A badge", benefit_2="Fewer tickets"))
-    objectives.save_objective(db, actor=bob, number=None, now=clock(), form=form(
-        "2", "Enter the Nordic market", benefit_2="Reach"))
-    objectives.save_objective(db, actor=bob, number=1, now=clock(), form=form(
+    _agree(db, objectives.save_objective(db, actor=alice, number=None, now=clock(), form=form(
+        "ours", "Grow the joint pipeline", benefit_1="More leads", benefit_2="Más clientes — 更多")), bob, clock)
+    _agree(db, objectives.save_objective(db, actor=alice, number=None, now=clock(), form=form(
+        "1", "Certify the integration", benefit_1="A badge", benefit_2="Fewer tickets")), bob, clock)
+    _agree(db, objectives.save_objective(db, actor=bob, number=None, now=clock(), form=form(
+        "2", "Enter the Nordic market", benefit_2="Reach")), alice, clock)
+    _agree(db, objectives.save_objective(db, actor=bob, number=1, now=clock(), form=form(
         "ours", "Grow the joint pipeline by 20%", benefit_1="More leads", benefit_2="Más clientes — 更多",
-        status="met"))
+        status="met")), alice, clock)
 
 
 def _kpis(db: Session, alice: Actor, bob: Actor, clock: Clock) -> None:
-    kpis.save_kpi(db, actor=alice, kpi_number=None, now=clock(), form=KpiInput(
-        "Qualified leads", "leads", "higher", "40", "30", "20.5", "1", "2"))
-    kpis.save_kpi(db, actor=bob, kpi_number=None, now=clock(), form=KpiInput(
-        "Response time", "hours", "lower", "4", "8", "24", "2", "1", cadence="monthly"))
-    kpis.save_kpi(db, actor=alice, kpi_number=1, now=clock(), form=KpiInput(
-        "Qualified leads", "leads", "higher", "45", "30", "20.5", "1", "2"))
+    _agree(db, kpis.save_kpi(db, actor=alice, kpi_number=None, now=clock(), form=KpiInput(
+        "Qualified leads", "leads", "higher", "40", "30", "20.5", "1", "2")), bob, clock)
+    _agree(db, kpis.save_kpi(db, actor=bob, kpi_number=None, now=clock(), form=KpiInput(
+        "Response time", "hours", "lower", "4", "8", "24", "2", "1", cadence="monthly")), alice, clock)
+    _agree(db, kpis.save_kpi(db, actor=alice, kpi_number=1, now=clock(), form=KpiInput(
+        "Qualified leads", "leads", "higher", "45", "30", "20.5", "1", "2")), bob, clock)
 
 
 def _kpi_values(db: Session, alice: Actor, clock: Clock) -> None:
@@ -140,32 +150,34 @@ def _relationship_id(db: Session, actor: Actor) -> int:
 
 
 def _risks_and_actions(db: Session, alice: Actor, bob: Actor, clock: Clock) -> None:
-    risks.save_risk(db, actor=alice, number=None, now=clock(), form=risks.RiskInput(
-        "Key engineer leaves", "3", "4", f"<@{DAVE}>", mitigation="Pair on the integration"))
-    risks.save_risk(db, actor=bob, number=None, now=clock(), form=risks.RiskInput(
-        "Budget cut — 預算", "2", "5", BOB))
-    risks.save_risk(db, actor=bob, number=2, now=clock(), form=risks.RiskInput(
-        "Budget cut — 預算", "2", "5", BOB, mitigation="Agree the budget for the year", status="mitigated"))
+    _agree(db, risks.save_risk(db, actor=alice, number=None, now=clock(), form=risks.RiskInput(
+        "Key engineer leaves", "3", "4", f"<@{DAVE}>", mitigation="Pair on the integration")), bob, clock)
+    _agree(db, risks.save_risk(db, actor=bob, number=None, now=clock(), form=risks.RiskInput(
+        "Budget cut — 預算", "2", "5", BOB)), alice, clock)
+    _agree(db, risks.save_risk(db, actor=bob, number=2, now=clock(), form=risks.RiskInput(
+        "Budget cut — 預算", "2", "5", BOB, mitigation="Agree the budget for the year", status="mitigated")),
+        alice, clock)
     for description, owner, due in (("Send the price list", ALICE, "2026-12-01"),
                                     ("Book the kick-off — Zürich", BOB, "2026-12-15"),
                                     ("Draft the joint case study", DAVE, "2027-01-20")):
-        actions.save_action(db, actor=alice, number=None, now=clock(),
-                            form=actions.ActionInput(description, owner, due))
+        _agree(db, actions.save_action(db, actor=alice, number=None, now=clock(),
+                            form=actions.ActionInput(description, owner, due)), bob, clock)
     actions.complete_action(db, actor=alice, number=1, now=clock())
     actions.cannot_complete_action(db, actor=bob, number=2, reason="The venue is closed — fermé", now=clock())
 
 
 def _exit(db: Session, alice: Actor, bob: Actor, clock: Clock) -> None:
     form = exits.ExitInput
-    exits.save_trigger(db, actor=alice, number=None, now=clock(), form=form(
-        "kpi_red", "Leads red three periods running", kpi="1", periods="3"))
-    exits.save_trigger(db, actor=bob, number=None, now=clock(), form=form(
-        "trust_below", "Trust falls below 2.5", threshold="2.5"))
-    exits.save_trigger(db, actor=alice, number=None, now=clock(), form=form(
-        "date", "The pilot ends", on_date="2027-06-30"))
-    exits.save_trigger(db, actor=alice, number=None, now=clock(), form=form(
-        "dispute_last_level", "A dispute reaches mediation"))
-    exits.save_trigger(db, actor=bob, number=None, now=clock(), form=form("manual", "Either party decides"))
-    exits.save_trigger(db, actor=bob, number=4, now=clock(), form=form(
-        "dispute_last_level", "A dispute reaches mediation", status="triggered"))
+    _agree(db, exits.save_trigger(db, actor=alice, number=None, now=clock(), form=form(
+        "kpi_red", "Leads red three periods running", kpi="1", periods="3")), bob, clock)
+    _agree(db, exits.save_trigger(db, actor=bob, number=None, now=clock(), form=form(
+        "trust_below", "Trust falls below 2.5", threshold="2.5")), alice, clock)
+    _agree(db, exits.save_trigger(db, actor=alice, number=None, now=clock(), form=form(
+        "date", "The pilot ends", on_date="2027-06-30")), bob, clock)
+    _agree(db, exits.save_trigger(db, actor=alice, number=None, now=clock(), form=form(
+        "dispute_last_level", "A dispute reaches mediation")), bob, clock)
+    _agree(db, exits.save_trigger(db, actor=bob, number=None, now=clock(), form=form(
+        "manual", "Either party decides")), alice, clock)
+    _agree(db, exits.save_trigger(db, actor=bob, number=4, now=clock(), form=form(
+        "dispute_last_level", "A dispute reaches mediation", status="triggered")), alice, clock)
     exits.mark_reviewed(db, actor=alice, now=clock())

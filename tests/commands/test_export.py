@@ -119,7 +119,7 @@ def test_history_is_included_one_entry_per_change(engine: Engine) -> None:
     assert history[-1]["version"] == document["relationship"]["version"]
     assert {entry["entity"] for entry in history} == {
         "relationship", "person", "party", "objective", "kpi", "risk", "action", "exit_trigger", "exit_strategy",
-        "checkin_settings", "value", "review"}
+        "checkin_settings", "value", "review", "proposal"}
     assert {entry["verb"] for entry in history} >= {"create", "update", "join", "role", "done", "cannot_complete",
                                                      "reviewed"}
     assert all(entry["at"].endswith("+00:00") for entry in history)
@@ -185,16 +185,18 @@ def test_a_malformed_file_is_refused_naming_the_line_or_field_and_nothing_is_wri
 
 
 INCONSISTENT: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
-    "format": (lambda d: d.update(accord_export=2), "accord_export: unsupported format 2"),
+    "format": (lambda d: d.update(accord_export=3), "accord_export: unsupported format 3"),
     "unknown section": (lambda d: d.update(extras=[]), "extras: unknown section"),
     "unknown field": (lambda d: d["risks"][0].update(colour="red"), "risks[0].colour: unknown field"),
     "mode": (lambda d: d["relationship"].update(mode="merged"), "relationship.mode: expected one of connect, single"),
     "timezone": (lambda d: d["relationship"].update(timezone="Mars/Base"), "relationship.timezone:"),
     "cadence": (lambda d: d["relationship"].update(checkin_cadence="often"), "relationship.checkin_cadence:"),
-    "holiday": (lambda d: d["relationship"]["holidays"].append("2026-02-30"), "relationship.holidays[2]: expected a"),
+    "holiday": (lambda d: d["parties"][0]["holidays"].append("2026-02-30"), "parties[0].holidays[2]: expected a"),
+    "hours": (lambda d: d["parties"][1].update(working_hours="17:30-09:00"), "parties[1].working_hours: `17:30-09:00`"),
+    "region": (lambda d: d["parties"][1].update(holiday_region="XX-YY"), "parties[1].holiday_region: `XX-YY` is not"),
     "ladder": (lambda d: d["relationship"]["ladder"][0].update(days=None), "relationship.ladder[0].days: only the"),
     "version": (lambda d: d["relationship"].update(version=-1), "relationship.version: expected a whole number"),
-    "three parties": (lambda d: d["parties"].append({"slot": 2, "name": "X", "team_id": None}), "parties: expected "
+    "three parties": (lambda d: d["parties"].append({**d["parties"][1], "name": "X"}), "parties: expected "
                                                                                                "exactly two"),
     "same slot": (lambda d: d["parties"][1].update(slot=1), "parties[1].slot: 1 is already used by parties[0]"),
     "party of person": (lambda d: d["people"][0].update(party=3), "people[0].party: expected a party slot, 1 or 2"),

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from commands.actor import Actor
-from commands.calendar import calendar_of, next_occurrence, parse_cadence, zone
+from commands.calendar import JointCalendar, PartyCalendar, next_occurrence, parse_cadence, zone
 from commands.errors import InputError
 from commands.rmp import exits, kpis, setup
 from commands.rmp.kpis import KpiInput
@@ -17,6 +17,13 @@ from storage.rmp import ExitTrigger, Kpi
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 ALICE = Actor("UALICE", "T0HOME", "C0SHARED")
+
+
+def calendar_of(working_days: list[int], holidays: list[str]) -> JointCalendar:
+    """Both parties on one calendar."""
+    one = PartyCalendar(zone("UTC"), frozenset(working_days), holidays=frozenset(date.fromisoformat(d)
+                                                                                  for d in holidays))
+    return JointCalendar((one, one))
 
 
 def _kpi(direction: str, target: float, amber: float, red: float) -> Kpi:

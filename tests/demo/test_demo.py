@@ -97,13 +97,14 @@ def test_the_demo_plays_a_quarter_and_leaves_a_transcript_a_chart_and_a_plan(tmp
 CONSOLE_INPUT = "\n".join([
     "help",
     "/accord setup",  # as Alice: the form, field by field
-    "Northwind–Southwind trial", "Northwind Logistics", "Southwind Foods", "", "Europe/London", "", "", "", "", "",
+    # the channel's timezone, then each party's calendar (5 fields each) and the cadences and ladder: defaults
+    "Northwind–Southwind trial", "Northwind Logistics", "Southwind Foods", "", "Europe/London", *[""] * 13,
     "as bob",
     "buttons",
     "click Join",
     "@accord status",
     "/accord kpi",  # Bob is only a manager... of Southwind: the form opens; a bad amber first
-    "On time", "%", "1", "95", "99", "85", "1", "2", "",
+    "On time", "%", "1", "95", "99", "85", "2", "2", "",  # owned by Southwind: Bob's party adds it alone
     "90",  # asked again for the refused field only
     "tick +14d",
     "as nobody",
@@ -125,5 +126,5 @@ def test_the_console_takes_piped_input(tmp_path: Path) -> None:
     assert "Accord (in bob@southwind's form): amber: " in out
     assert "Accord (only bob@southwind sees): Saved KPI #1: On time" in out
     assert "Time for check-in round 1 of *Northwind–Southwind trial*" in out  # the clock moved on
-    assert "It is now Mon 18 Jan 2027 09:00 UTC." in out
+    assert "It is now Mon 18 Jan 2027 10:30 UTC." in out
     assert "! nobody is called nobody" in out and "! no button 99" in out

@@ -147,7 +147,7 @@ def _populate(engine: Engine, fake: FakeSlack, *, now: datetime) -> None:
     set_up_at = opens_at - timedelta(hours=1)
     review_day = now + timedelta(days=1)  # the first review is after the test, whatever today is
     form = {
-        "timezone": "UTC", "working_days": tuple(range(7)), "ladder": LADDER,
+        "timezone": "UTC", "working_days": tuple(range(7)), "working_hours": "00:00-24:00", "ladder": LADDER,
         "checkin_cadence": f"weekly on {WEEKDAYS[opens_at.weekday()]} at {opens_at:%H:%M}",
         "review_cadence": f"weekly on {WEEKDAYS[review_day.weekday()]} at 12:00",
     }
@@ -280,7 +280,10 @@ def test_three_replicas_share_a_fan_out_and_survive_one_killed_mid_way(
     assert [item for item in items if item.attempts != 1] == []
     kinds = Counter(item.kind for item in items)
     participants = RELATIONSHIPS * (HOME_PEOPLE + PARTNER_PEOPLE)
-    assert kinds[rounds.OPEN_KIND] == kinds[rounds.REMIND_KIND] == kinds[rounds.CLOSE_KIND] == RELATIONSHIPS
+    assert kinds[rounds.OPEN_KIND] == kinds[rounds.CLOSE_KIND] == RELATIONSHIPS
+    # a round's reminder is due at the prompts' time in each person's zone: one item per moment, each person once
+    reminded = [user for item in items if item.kind == rounds.REMIND_KIND for user in item.payload["user_ids"]]
+    assert len(reminded) == len(set(reminded)) == RELATIONSHIPS * (HOME_PEOPLE + PARTNER_PEOPLE)
     assert kinds[rounds.PROMPT_KIND] == len({(p.round_id, p.due_at) for p in prompts})  # one per moment
     assert kinds[reminders.KIND] == RELATIONSHIPS * REMINDERS
     assert kinds[ladder.ESCALATE_KIND] == RELATIONSHIPS * ESCALATIONS

@@ -17,7 +17,7 @@ def cast(harness: Harness) -> None:
     """Northwind: Alice SER, Erin manager, Hank member. Southwind: Bob SER, Carol manager, Joe member.
     The calendar: Monday to Friday, with Monday 8 March 2027 a holiday. Today: Wednesday 3 March, 12:00."""
     harness.clock.now = parse_instant("2027-03-03T12:00:00Z")
-    assert set_up(harness, {"holidays": "2027-03-08"}).status_code == 200
+    assert set_up(harness, {"holidays_1": "2027-03-08", "holidays_2": "2027-03-08"}).status_code == 200
     for user in ("UERIN", "UHANK", "UBOB", "UCAROL", "UJOE"):
         join(harness, user)
     for actor, text in [("UALICE", "role <@UALICE> ser"), ("UALICE", "role <@UERIN> manager"),

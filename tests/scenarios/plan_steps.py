@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import httpx
 
 from bot.fakeslack.forms import fill
-from bot.ids import Act
-from tests.harness import CHANNEL, Harness
+from bot.ids import Act, ProposalAct
+from tests.harness import CHANNEL, HOME_PEOPLE, Harness
 
+CALENDAR = {"timezone": "Europe/London", "working_days": ["0", "1", "2", "3", "4"], "working_hours": "09:00-17:30",
+            "holidays": "2026-12-25\n2026-12-28", "holiday_region": ""}
 SETUP = {
     "name": "Northwind–Southwind alliance", "party_1": "Northwind", "party_2": "Southwind", "mode": "connect",
-    "timezone": "Europe/London", "working_days": ["0", "1", "2", "3", "4"], "holidays": "2026-12-25\n2026-12-28",
+    "timezone": "Europe/London", **{f"{key}_{slot}": value for slot in (1, 2) for key, value in CALENDAR.items()},
     "checkin_cadence": "every 2 weeks on monday at 09:30",
     "review_cadence": "quarterly on the first working day at 10:00",
     "ladder": "Working level | 5\nRelationship managers | 10\nSERs | 15\nMediation",
@@ -48,15 +51,39 @@ def click(harness: Harness, user: str, action_id: str, value: dict[str, Any], ch
     return harness.driver.block_action(user, channel, action_id, value=json.dumps(value), message_ts=message_ts)
 
 
+def agreed(harness: Harness, proposer: str, response: httpx.Response) -> httpx.Response:
+    """After `proposer` submitted a form: if the change waits as a proposal, the other party's SER approves it
+    at once with the button on its message (Bob for Northwind's proposals, Alice for Southwind's)."""
+    told = ephemeral_texts(harness, proposer)
+    proposal = re.match(r"Proposed as #(\d+)", told[-1]) if told else None
+    if proposal:
+        approver = "UBOB" if proposer in HOME_PEOPLE else "UALICE"
+        click(harness, approver, ProposalAct.APPROVE, {"channel": CHANNEL, "number": int(proposal[1])})
+        assert ephemeral_texts(harness, approver)[-1].startswith("You approved"), ephemeral_texts(harness, approver)
+    return response
+
+
+def command_form_agreed(harness: Harness, user: str, text: str, answers: dict[str, Any]) -> httpx.Response:
+    """`command_form`, the change approved by the other party if it waits as a proposal."""
+    return agreed(harness, user, command_form(harness, user, text, answers))
+
+
 def ephemeral_texts(harness: Harness, user: str, channel: str = CHANNEL) -> list[str]:
     """What `user` was told privately (after the outbox has run)."""
     harness.sender.drain()
     return [e["text"] for e in harness.fake.ephemerals(channel) if e["user"] == user]
 
 
-def set_up(harness: Harness, answers: dict[str, Any] | None = None, channel: str = CHANNEL) -> httpx.Response:
-    """Alice (Northwind) sets up the channel's relationship."""
-    return command_form(harness, "UALICE", "setup", {**SETUP, **(answers or {})}, channel=channel)
+def set_up(harness: Harness, answers: dict[str, Any] | None = None, channel: str = CHANNEL,
+           user: str = "UALICE") -> httpx.Response:
+    """Alice (Northwind) sets up the channel's relationship, or edits it (the form then offers no `mode`)."""
+    before = harness.fake.views_opened
+    ack = harness.driver.slash(user, channel, "setup")
+    assert ack.status_code == 200 and harness.fake.views_opened == before + 1, f"no modal opened: {ack.text}"
+    view = latest_view(harness)
+    fields = {block.get("block_id") for block in view["blocks"]}
+    wanted = {**{k: v for k, v in SETUP.items() if k in fields}, **(answers or {})}
+    return submit(harness, user, view, wanted)
 
 
 def join(harness: Harness, user: str, channel: str = CHANNEL) -> None:

@@ -9,7 +9,15 @@ from storage.clock import parse_instant
 from tests.harness import CHANNEL, Harness
 from tests.scenarios.checkin_steps import answer
 from tests.scenarios.dispute_steps import press, raise_by_slash
-from tests.scenarios.plan_steps import click, command_form, full_cast, latest_view, submit
+from tests.scenarios.plan_steps import (
+    click,
+    command_form,
+    command_form_agreed,
+    ephemeral_texts,
+    full_cast,
+    latest_view,
+    submit,
+)
 
 NORTH = ("UALICE", "UERIN", "UHANK")
 SOUTH = ("UBOB", "UCAROL", "UJOE")
@@ -34,10 +42,8 @@ def month_of_partnership(harness: Harness) -> None:
     """
     at(harness, "2027-01-04T12:00:00Z")
     full_cast(harness)
-    assert command_form(harness, "UALICE", "checkin settings", {"min_respondents": "2"}).text == ""
-    setup = harness.driver.slash("UALICE", CHANNEL, "setup")
-    assert setup.status_code == 200
-    edited = submit(harness, "UALICE", latest_view(harness), {"checkin_cadence": "weekly on monday at 09:30"})
+    assert command_form_agreed(harness, "UALICE", "checkin settings", {"min_respondents": "2"}).text == ""
+    edited = command_form_agreed(harness, "UALICE", "setup", {"checkin_cadence": "weekly on monday at 09:30"})
     assert edited.text == "", edited.text
     forms: list[tuple[str, dict[str, Any]]] = [
         ("kpi", {"name": "On-time delivery", "unit": "%", "direction": "higher", "target": "95", "amber": "90",
@@ -51,7 +57,7 @@ def month_of_partnership(harness: Harness) -> None:
         ("action", {"description": "Draft the case study", "owner": "UHANK", "due_on": "2027-03-01"}),
     ]
     for name, values in forms:
-        response = command_form(harness, "UERIN", name, values)
+        response = command_form_agreed(harness, "UERIN", name, values)
         assert response.text == "", (name, response.text)
     for week, (south_trust, kpi) in enumerate(((2, "85"), (3, "78"))):
         opens = f"2027-01-{11 + 7 * week}"
@@ -78,7 +84,8 @@ def month_of_partnership(harness: Harness) -> None:
     for text in ("action done 1",):
         assert "is done" in harness.driver.slash("UERIN", CHANNEL, text).json()["text"]
     assert command_form(harness, "UJOE", "action cannot 3", {"reason": "The office is closed"}).text == ""
-    assert command_form(harness, "UALICE", "objective edit 1", {"status": "met"}).text == ""
+    assert command_form_agreed(harness, "UALICE", "objective edit 1", {"status": "met"}).text == ""
+    print("DEBUG", ephemeral_texts(harness, "UALICE")[-3:], ephemeral_texts(harness, "UBOB")[-2:])
     for user, values in (("UALICE", {"party_slot": "1", "kind": "benefit", "amount": "30000",
                                      "description": "New customers"}),
                          ("UBOB", {"party_slot": "2", "kind": "benefit", "amount": "10000"}),

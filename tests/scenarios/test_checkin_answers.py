@@ -14,7 +14,7 @@ from storage.checkins import Answer
 from storage.rmp import Change, ExitTrigger, KpiValue
 from tests.harness import CHANNEL, Harness
 from tests.scenarios.checkin_steps import answer, channel_texts, prompts, tick
-from tests.scenarios.plan_steps import command_form, join, set_up
+from tests.scenarios.plan_steps import command_form, command_form_agreed, join, set_up
 
 NORTH = ("UALICE", "UERIN", "UHANK")
 SOUTH = ("UBOB", "UCAROL", "UJOE")
@@ -30,14 +30,14 @@ def _plan(harness: Harness) -> None:
     for actor, text in [("UALICE", "role <@UALICE> ser"), ("UBOB", "role <@UBOB> ser"),
                         ("UBOB", "role <@UKIM> observer")]:
         assert "is now" in harness.driver.slash(actor, CHANNEL, text).json()["text"]
-    settings = command_form(harness, "UALICE", "checkin settings", {"min_respondents": "2"})
+    settings = command_form_agreed(harness, "UALICE", "checkin settings", {"min_respondents": "2"})
     assert settings.text == "", settings.text
-    command_form(harness, "UALICE", "kpi", {"name": "On-time delivery", "unit": "%", "direction": "higher",
+    command_form_agreed(harness, "UALICE", "kpi", {"name": "On-time delivery", "unit": "%", "direction": "higher",
                                             "target": "95", "amber": "90", "red": "80", "owner_slot": "2",
                                             "reporter_slot": "2"})
-    command_form(harness, "UALICE", "exit", {"kind": "kpi_red", "description": "Deliveries red two periods",
+    command_form_agreed(harness, "UALICE", "exit", {"kind": "kpi_red", "description": "Deliveries red two periods",
                                              "kpi": "1", "periods": "2"})
-    command_form(harness, "UALICE", "exit", {"kind": "trust_below", "description": "Trust breaks down",
+    command_form_agreed(harness, "UALICE", "exit", {"kind": "trust_below", "description": "Trust breaks down",
                                              "threshold": "3"})
     harness.sender.drain()
 
@@ -73,15 +73,19 @@ def test_a_quarter_of_check_ins(harness: Harness, caplog: pytest.LogCaptureFixtu
     told = [e["text"] for e in harness.fake.ephemerals(CHANNEL) if e["user"] == "UALICE"]
     assert any("round 1 is recorded" in t for t in told) and any("round 1 is updated" in t for t in told)
 
-    # half-way through the window (Tuesday 21:30): reminders go to those who have not answered, only
+    # half-way through the window, not at night (Tuesday 21:30) but at the prompts' time of the window's second
+    # working day, in each person's own timezone: Wednesday 09:30 London for Carol and Joe (Bob answered)
     tick(harness, "2027-03-09T21:31:00Z")
+    assert not [u for u in (*NORTH, *SOUTH, "UKIM") if prompts(harness, u, 1, reminder=True)]
+    tick(harness, "2027-03-10T09:31:00Z")
     reminded = {u for u in (*NORTH, *SOUTH, "UKIM") if prompts(harness, u, 1, reminder=True)}
     assert reminded == {"UCAROL", "UJOE"}
 
-    # Thursday 11 March 09:30 London: the window closes; a late answer is refused and changes nothing
-    tick(harness, "2027-03-11T09:31:00Z")
-    late = answer(harness, "UCAROL", "2027-03-11T10:00:00Z", [3] * 6).json()
-    assert "closed on Thu 11 Mar 09:30" in late["text"]
+    # three working days after the last prompt (Bob's, 09:30 in New York): Thursday 11 March 14:30 London, the
+    # window closes; a late answer is refused and changes nothing
+    tick(harness, "2027-03-11T14:31:00Z")
+    late = answer(harness, "UCAROL", "2027-03-11T15:00:00Z", [3] * 6).json()
+    assert "closed on Thu 11 Mar 14:30" in late["text"]
     summary = _summary(harness, 1)
     assert "Northwind 3 of 3 · Southwind 1 of 3" in summary
     assert "Southwind's scores are withheld: fewer than 2 answered" in summary
@@ -96,7 +100,7 @@ def test_a_quarter_of_check_ins(harness: Harness, caplog: pytest.LogCaptureFixtu
     answer(harness, "UERIN", "2027-03-15T15:00:00Z", [4, 4, 4, 4, 4, 4])
     answer(harness, "UBOB", "2027-03-15T15:00:00Z", [2, 4, 3, 4, 4, 2], kpis={1: "79"})
     answer(harness, "UCAROL", "2027-03-15T15:00:00Z", [3, 4, 3, 4, 4, 3])
-    tick(harness, "2027-03-18T09:31:00Z")
+    tick(harness, "2027-03-18T13:31:00Z")  # New York is on summer time: Bob's 09:30 is 13:30Z
     summary = _summary(harness, 2)
     assert "Northwind 2 of 3 · Southwind 2 of 3" in summary and "withheld" not in summary
     assert "Communication is open and timely: 4.00 / 2.50 :warning: *gap 1.50*" in summary
@@ -136,8 +140,8 @@ def test_check_in_settings_are_validated_and_editors_only(harness: Harness) -> N
     assert bad["response_action"] == "errors" and "statements" in bad["errors"]
     bad = command_form(harness, "UALICE", "checkin settings", {"gap_threshold": "9"}).json()
     assert "between 0.1 and 4" in bad["errors"]["gap_threshold"]
-    good = command_form(harness, "UALICE", "checkin settings", {"statements": "We deliver\nWe trust them",
-                                                                "scale": "7"})
+    good = command_form_agreed(harness, "UALICE", "checkin settings", {"statements": "We deliver\nWe trust them",
+                                                                       "scale": "7"})
     assert good.text == ""
     member = harness.driver.slash("UCAROL", CHANNEL, "checkin settings").json()
     assert "Only SERs and managers" in member["text"]

@@ -12,7 +12,7 @@ from storage.disputes import Dispute, DisputeEvent
 from tests.harness import CHANNEL, Harness
 from tests.scenarios.checkin_steps import racing_ticks, tick
 from tests.scenarios.dispute_steps import RAISE, cast, press, raise_by_slash, thread
-from tests.scenarios.plan_steps import click, latest_view, submit
+from tests.scenarios.plan_steps import agreed, click, latest_view, submit
 
 
 def _dispute(harness: Harness) -> Dispute:
@@ -58,16 +58,16 @@ def test_timers_count_working_days_warn_at_75_percent_and_escalate_exactly_once(
     cast(harness)
     raise_by_slash(harness)  # Wednesday 3 March 12:00 London, at L1 (5 working days)
     # working time: Wed 12h, Thu, Fri, (weekend), (Mon 8 holiday), Tue, Wed, Thu 12h: due Thu 11 March 12:00;
-    # 75% of it (90 h) is gone on Wednesday 10 March at 06:00
+    # 75% of it (90 h) is gone on Wednesday 10 March at 06:00, outside working hours: the warning waits for 09:00
     dispute = _dispute(harness)
     assert dispute.level_due_at.isoformat() == "2027-03-11T12:00:00+00:00"
     root, _ = thread(harness)
     assert "5 working days left (escalates Thu 11 Mar 12:00 (Europe/London))" in str(root["blocks"])
 
-    tick(harness, "2027-03-10T05:59:00Z")
+    tick(harness, "2027-03-10T06:01:00Z")
     assert not [r for r in thread(harness)[1] if "75% of the time" in r]
-    racing_ticks(harness, "2027-03-10T06:01:00Z")
-    tick(harness, "2027-03-10T06:01:00Z")  # a restart: nothing fires twice
+    racing_ticks(harness, "2027-03-10T09:01:00Z")
+    tick(harness, "2027-03-10T09:01:00Z")  # a restart: nothing fires twice
     warnings = [r for r in thread(harness)[1] if "75% of the time at L1 Working level has gone" in r]
     assert len(warnings) == 1 and "<@UHANK>" in warnings[0] and "<@UJOE>" in warnings[0]
 
@@ -145,7 +145,8 @@ def test_the_ladder_in_force_when_a_dispute_opens_is_frozen_for_it(harness: Harn
     cast(harness)
     raise_by_slash(harness)
     harness.driver.slash("UALICE", CHANNEL, "setup")
-    assert submit(harness, "UALICE", latest_view(harness), {"ladder": "Desk | 1\nBoard"}).text == ""
+    assert agreed(harness, "UALICE", submit(harness, "UALICE", latest_view(harness),
+                                            {"ladder": "Desk | 1\nBoard"})).text == ""
     raise_by_slash(harness, user="UJOE")
     with Session(harness.engine) as db:
         first, second = db.exec(select(Dispute).order_by(Dispute.number)).all()
@@ -179,7 +180,8 @@ def test_an_accept_button_accepts_only_the_proposal_it_was_posted_with(harness: 
 def test_the_last_level_has_no_clock_even_if_the_ladder_gives_it_one(harness: Harness) -> None:
     cast(harness)
     harness.driver.slash("UALICE", CHANNEL, "setup")
-    assert submit(harness, "UALICE", latest_view(harness), {"ladder": "Desk | 1\nBoard | 1"}).text == ""
+    assert agreed(harness, "UALICE", submit(harness, "UALICE", latest_view(harness),
+                                            {"ladder": "Desk | 1\nBoard | 1"})).text == ""
     raise_by_slash(harness)
     assert press(harness, "UBOB", DisputeAct.ESCALATE, answer={"reason": "Now"}) == ""
     dispute = _dispute(harness)

@@ -39,14 +39,23 @@ def test_url_verification_is_answered(harness: Harness) -> None:
 def test_every_command_works_as_a_mention_for_people_without_the_slash_command(harness: Harness) -> None:
     """Southwind's people have no /accord (the app is installed in Northwind only): mentions do it all."""
     from bot.ids import Act
-    from tests.scenarios.plan_steps import click, command_form, ephemeral_texts, join, latest_view, set_up, submit
+    from tests.scenarios.plan_steps import (
+        click,
+        command_form_agreed,
+        ephemeral_texts,
+        join,
+        latest_view,
+        set_up,
+        submit,
+    )
 
     assert set_up(harness).status_code == 200
     join(harness, "UBOB")  # the first of Southwind to join becomes its manager
     harness.driver.app_mention("UBOB", CHANNEL, "<@UACCORD> role <@UBOB> ser")
     assert ephemeral_texts(harness, "UBOB")[-1] == "<@UBOB> is now SER."
-    assert command_form(harness, "UALICE", "action", {"description": "Send the price list", "owner": "UBOB",
-                                                      "due_on": "2099-01-01"}).text == ""
+    # an action for Southwind's Bob is Southwind's to agree: Bob approves it with the button on the proposal
+    assert command_form_agreed(harness, "UALICE", "action", {"description": "Send the price list", "owner": "UBOB",
+                                                             "due_on": "2099-01-01"}).text == ""
     harness.driver.app_mention("UBOB", CHANNEL, "<@UACCORD> action done 1")
     assert ephemeral_texts(harness, "UBOB")[-1] == "Action #1 is done: Send the price list"
 
@@ -60,7 +69,7 @@ def test_every_command_works_as_a_mention_for_people_without_the_slash_command(h
     click(harness, "UBOB", Act.CONTINUE, json.loads(button["value"]))
     assert harness.fake.views_opened == before + 1
     assert submit(harness, "UBOB", latest_view(harness), {"min_respondents": "2"}).text == ""
-    assert "settings saved" in ephemeral_texts(harness, "UBOB")[-1]
+    assert ephemeral_texts(harness, "UBOB")[-1].startswith("Proposed as #")  # shared: Northwind decides
     harness.driver.app_mention("UJOE", CHANNEL, "<@UACCORD> checkin settings")  # not in the relationship
     harness.sender.drain()
     [told] = [e for e in harness.fake.ephemerals(CHANNEL) if e["user"] == "UJOE"][-1:]

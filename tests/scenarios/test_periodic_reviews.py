@@ -129,7 +129,7 @@ def test_sign_off_by_each_partys_ser_only_and_the_record_never_changes(harness: 
     assert "last review #1 of 2027-01-25, signed off by both parties" in str(status["blocks"])
 
     # later changes to the plan do not change what the review recorded
-    assert "is done" in harness.driver.slash("UERIN", CHANNEL, "action done 2").json()["text"]
+    assert "is done" in harness.driver.slash("UCAROL", CHANNEL, "action done 2").json()["text"]
     assert _review(harness).figures == recorded
     shown = harness.driver.slash("UJOE", CHANNEL, "reviews 1").json()
     assert "1 done, 1 overdue of 2 open" in str(shown["blocks"])

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from storage.clock import utcnow
 from storage.rmp import Action, Change, ExitTrigger, Kpi, Objective, Relationship, Risk
 from tests.harness import CHANNEL, Harness
-from tests.scenarios.plan_steps import command_form, join, set_up
+from tests.scenarios.plan_steps import command_form, command_form_agreed, ephemeral_texts, join, set_up
 
 TOMORROW = (utcnow() + timedelta(days=2)).date().isoformat()
 YESTERDAY = (utcnow() - timedelta(days=2)).date().isoformat()
@@ -29,7 +29,7 @@ def _plan(harness: Harness) -> None:
 
 
 def _kpi(harness: Harness) -> None:
-    response = command_form(harness, "UALICE", "kpi", {
+    response = command_form_agreed(harness, "UALICE", "kpi", {
         "name": "On-time delivery", "unit": "%", "direction": "higher", "target": "95", "amber": "90", "red": "80",
         "owner_slot": "2", "reporter_slot": "2"})
     assert response.text == ""
@@ -73,18 +73,20 @@ def test_form_valid_then_invalid(harness: Harness, command: str, valid: dict[str
     with Session(harness.engine) as db:
         assert db.exec(select(table)).all() == []
 
-    good = command_form(harness, "UALICE", command, valid)
+    good = command_form_agreed(harness, "UALICE", command, valid)  # Bob approves what is not Northwind's alone
     assert good.status_code == 200 and good.text == ""
-    assert _version(harness) == before + 1
+    assert _version(harness) > before
+    entity = {"exit": "exit_trigger"}.get(command, command)
     with Session(harness.engine) as db:
         [item] = db.exec(select(table)).all()
-        change = db.exec(select(Change).order_by(Change.version.desc())).first()  # type: ignore[attr-defined]
+        change = db.exec(select(Change).where(Change.entity == entity)
+                         .order_by(Change.version.desc())).first()  # type: ignore[attr-defined]
     assert item.number == 1
-    assert change.entity == {"exit": "exit_trigger"}.get(command, command) and change.verb == "create"
+    assert change.verb == "create"
     assert change.user_id == "UALICE" and change.party == "Northwind" and change.before is None
-    harness.sender.drain()
-    confirmations = [e["text"] for e in harness.fake.ephemerals(CHANNEL) if e["user"] == "UALICE"]
-    assert any(text.startswith("Saved") and "#1" in text for text in confirmations)
+    confirmations = ephemeral_texts(harness, "UALICE")
+    assert any(text.startswith("Saved") and "#1" in text or text.startswith("Proposed as #")
+               for text in confirmations)
 
 
 def test_setup_form_rejects_a_bad_timezone_a_bad_ladder_and_same_names(harness: Harness) -> None:
@@ -94,8 +96,11 @@ def test_setup_form_rejects_a_bad_timezone_a_bad_ladder_and_same_names(harness: 
         ({"ladder": "A\nB | 5"}, "ladder", "needs a timer"),
         ({"party_2": "northwind"}, "party_2", "different names"),
         ({"checkin_cadence": "whenever"}, "checkin_cadence", "could not read the cadence"),
-        ({"holidays": "25/12/2026"}, "holidays", "is not a date"),
-        ({"working_days": []}, "working_days", "at least one working day"),
+        ({"holidays_1": "25/12/2026"}, "holidays_1", "is not a date"),
+        ({"working_days_2": []}, "working_days_2", "at least one working day"),
+        ({"working_hours_1": "18:00-09:00"}, "working_hours_1", "is not working hours"),
+        ({"holiday_region_2": "ZZ"}, "holiday_region_2", "is not a country"),
+        ({"timezone_2": "Mars/Olympus"}, "timezone_2", "not a timezone"),
     ]:
         body = set_up(harness, answers).json()
         assert body["response_action"] == "errors" and message in body["errors"][field], (answers, body)
@@ -106,11 +111,12 @@ def test_setup_form_rejects_a_bad_timezone_a_bad_ladder_and_same_names(harness: 
 def test_editing_an_item_records_before_and_after(harness: Harness) -> None:
     _plan(harness)
     _kpi(harness)
-    response = command_form(harness, "UALICE", "kpi edit 1", {"target": "97", "amber": "92"})
+    response = command_form_agreed(harness, "UALICE", "kpi edit 1", {"target": "97", "amber": "92"})
     assert response.text == ""
     with Session(harness.engine) as db:
         kpi = db.exec(select(Kpi)).one()
-        change = db.exec(select(Change).order_by(Change.version.desc())).first()  # type: ignore[attr-defined]
+        change = db.exec(select(Change).where(Change.entity == "kpi")
+                         .order_by(Change.version.desc())).first()  # type: ignore[attr-defined]
     assert (kpi.target, kpi.amber, kpi.red) == (97, 92, 80)
     assert change.verb == "update" and change.before == {"target": 95.0, "amber": 90.0}
     assert change.after == {"target": 97.0, "amber": 92.0}

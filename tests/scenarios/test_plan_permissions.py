@@ -7,19 +7,21 @@ do not meet."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 from sqlmodel import Session, select
 
-from bot.ids import Act
+from bot.ids import Act, ProposalAct
 from storage.clock import utcnow
 from storage.rmp import Action, Kpi, Person, Relationship
 from tests.harness import CHANNEL, Harness
 from tests.scenarios.plan_steps import (
     click,
     command_form,
+    command_form_agreed,
     ephemeral_texts,
     full_cast,
     latest_view,
@@ -62,17 +64,31 @@ def _button(action_id: str, value: dict) -> Callable[[Harness, str, int], str]:
 
 
 def _submit_kpi(harness: Harness, user: str, n: int) -> str:
-    answers = {"name": f"KPI by {user}", "target": "10", "amber": "8", "red": "5"}
+    """A KPI of the submitter's own party: theirs to add alone."""
+    own = "2" if user in SOUTHWIND else "1"
+    answers = {"name": f"KPI by {user}", "target": "10", "amber": "8", "red": "5", "owner_slot": own,
+               "reporter_slot": own}
     return submit(harness, user, harness.kpi_view, answers).text or "saved"  # type: ignore[attr-defined]
 
 
 def _submit_setup(harness: Harness, user: str, n: int) -> str:
+    """The relationship's settings are both parties': an editor's change is proposed (then withdrawn, so that
+    the next one may propose)."""
     answers = {"name": f"Renamed by {user}"}
-    return submit(harness, user, harness.setup_view, answers).text or "saved"  # type: ignore[attr-defined]
+    outcome = submit(harness, user, harness.setup_view, answers).text  # type: ignore[attr-defined]
+    told = ephemeral_texts(harness, user)
+    proposal = re.match(r"Proposed as #(\d+)", told[-1]) if told else None
+    if outcome or not proposal:
+        return outcome or (told[-1] if told else "")
+    click(harness, user, ProposalAct.WITHDRAW, {"channel": CHANNEL, "number": int(proposal[1])})
+    assert ephemeral_texts(harness, user)[-1].startswith("You withdrew"), ephemeral_texts(harness, user)
+    return "proposed"
 
 
 ONLY_EDITORS = "Only SERs and managers"
-NOT_YOURS = "only they, SERs and managers"
+NOT_YOURS = "only they and Southwind's SERs and managers"
+SOUTHWIND = {"UBOB", "UCAROL", "UJOE", "UKIM"}
+JOES_PARTY = {"UBOB", "UCAROL", "UJOE"}  # Joe, and Southwind's SER and manager: Joe's actions are theirs
 ACTORS = EVERYONE_IN = {"UALICE", "UERIN", "UHANK", "UBOB", "UCAROL", "UJOE"}  # all but observers
 SERS = {"UALICE", "UBOB"}
 # (name, how, what success looks like, who may, the refusal's words for people in the relationship)
@@ -82,17 +98,16 @@ MATRIX = [
     ("submit kpi form", _submit_kpi, "saved", EDITORS, ONLY_EDITORS),
     ("slash setup edit", _slash("setup"), "opened", EDITORS, ONLY_EDITORS),
     ("button setup edit", _button(Act.OPEN_FORM, {"form": "setup"}), "opened", EDITORS, ONLY_EDITORS),
-    ("submit setup form", _submit_setup, "saved", EDITORS, ONLY_EDITORS),
+    ("submit setup form", _submit_setup, "proposed", EDITORS, ONLY_EDITORS),
     ("slash exit reviewed", _slash("exit reviewed"), "recorded as reviewed", EDITORS, ONLY_EDITORS),
     ("slash risk form", _slash("risk"), "opened", EDITORS, ONLY_EDITORS),
     ("slash action form", _slash("action edit {n}"), "opened", EDITORS, ONLY_EDITORS),
     ("slash objective form", _slash("objective edit 1"), "opened", EDITORS, ONLY_EDITORS),
-    ("slash action done (Joe's)", _slash("action done {n}"), "is done", EDITORS | {"UJOE"}, NOT_YOURS),
-    ("button action done (Joe's)", _button(Act.ACTION_DONE, {"number": "{n}"}), "is done", EDITORS | {"UJOE"},
+    ("slash action done (Joe's)", _slash("action done {n}"), "is done", JOES_PARTY, NOT_YOURS),
+    ("button action done (Joe's)", _button(Act.ACTION_DONE, {"number": "{n}"}), "is done", JOES_PARTY, NOT_YOURS),
+    ("slash cannot complete (Joe's)", _slash("action cannot {n}"), "opened", JOES_PARTY, NOT_YOURS),
+    ("button cannot complete (Joe's)", _button(Act.ACTION_CANNOT, {"number": "{n}"}), "opened", JOES_PARTY,
      NOT_YOURS),
-    ("slash cannot complete (Joe's)", _slash("action cannot {n}"), "opened", EDITORS | {"UJOE"}, NOT_YOURS),
-    ("button cannot complete (Joe's)", _button(Act.ACTION_CANNOT, {"number": "{n}"}), "opened",
-     EDITORS | {"UJOE"}, NOT_YOURS),
     ("slash check-in settings", _slash("checkin settings"), "opened", EDITORS, ONLY_EDITORS),
     ("slash review now", _slash("review now"), "is posted", EDITORS, ONLY_EDITORS),
     ("button sign off review", _button(Act.REVIEW_SIGN, {"number": 1}), "You signed review #1 off", SERS,
@@ -112,9 +127,10 @@ DONE_ROWS = [m[0] for m in MATRIX if "action done" in m[0]]
 def _set_up(harness: Harness) -> None:
     """Everything the rows act on."""
     full_cast(harness)
-    command_form(harness, "UALICE", "objective", {"whose": "ours", "title": "Grow together", "benefit_1": "Yes"})
+    command_form_agreed(harness, "UALICE", "objective", {"whose": "ours", "title": "Grow together",
+                                                         "benefit_1": "Yes"})
     for _ in range((1 + len(DONE_ROWS)) * len(EVERYONE)):  # one action of Joe's for each person to try
-        command_form(harness, "UALICE", "action", {"description": "Joe's task", "owner": "UJOE", "due_on": DUE})
+        command_form(harness, "UBOB", "action", {"description": "Joe's task", "owner": "UJOE", "due_on": DUE})
     assert "is posted" in harness.driver.slash("UALICE", CHANNEL, "review now").json()["text"]
     command_form(harness, "UHANK", "dispute", {"title": "Late", "description": "Late again", "severity": "low"})
     harness.driver.slash("UALICE", CHANNEL, "kpi")
@@ -142,7 +158,7 @@ def _row(harness: Harness, name: str, how: Callable[[Harness, str, int], str], s
     if name == "submit kpi form":
         assert kpi_names == {f"KPI by {u}" for u in EDITORS}
     if name in DONE_ROWS:
-        assert done == {EVERYONE.index(u) + 1 for u in EDITORS | {"UJOE"}}
+        assert done == {EVERYONE.index(u) + 1 for u in JOES_PARTY}
 
 
 def test_permission_matrix(harness: Harness, subtests: pytest.Subtests) -> None:

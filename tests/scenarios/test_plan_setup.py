@@ -25,7 +25,8 @@ def test_setup_in_a_slack_connect_channel_with_two_organisations(harness: Harnes
                                    "Senior executives (SERs) | 15", "Mediation"]
     response = submit(harness, "UALICE", view, {
         "name": "Northwind–Southwind", "party_1": "Northwind", "party_2": "Southwind",
-        "timezone": "Europe/London", "holidays": "2026-12-25",
+        "timezone": "Europe/London", "timezone_1": "Europe/London", "holidays_1": "2026-12-25",
+        "timezone_2": "America/New_York", "holiday_region_2": "US-NY",
     })
     assert response.status_code == 200 and response.text == ""  # the modal closes
     harness.sender.drain()

@@ -14,7 +14,15 @@ from storage.clock import utcnow
 from storage.engine import transaction
 from storage.rmp import Kpi, Relationship
 from tests.harness import CHANNEL, OTHER_CHANNEL, Harness
-from tests.scenarios.plan_steps import click, command_form, ephemeral_texts, join, latest_view, set_up
+from tests.scenarios.plan_steps import (
+    click,
+    command_form,
+    command_form_agreed,
+    ephemeral_texts,
+    join,
+    latest_view,
+    set_up,
+)
 
 DUE = (utcnow() + timedelta(days=3)).date().isoformat()
 
@@ -22,15 +30,15 @@ DUE = (utcnow() + timedelta(days=3)).date().isoformat()
 def _plan_with_items(harness: Harness) -> None:
     assert set_up(harness).status_code == 200
     join(harness, "UBOB")
-    command_form(harness, "UALICE", "kpi", {"name": "On-time delivery", "unit": "%", "direction": "higher",
+    command_form_agreed(harness, "UALICE", "kpi", {"name": "On-time delivery", "unit": "%", "direction": "higher",
                                             "target": "95", "amber": "90", "red": "80", "owner_slot": "2",
                                             "reporter_slot": "2"})
-    command_form(harness, "UALICE", "risk", {"description": "Port strike", "likelihood": "2", "impact": "5",
+    command_form_agreed(harness, "UALICE", "risk", {"description": "Port strike", "likelihood": "2", "impact": "5",
                                              "owner": "UBOB"})
     command_form(harness, "UALICE", "risk", {"description": "Currency swing", "likelihood": "4", "impact": "4",
                                              "owner": "UALICE"})
-    command_form(harness, "UALICE", "action", {"description": "Agree the SLA", "owner": "UBOB", "due_on": DUE})
-    command_form(harness, "UALICE", "objective", {"whose": "2", "title": "Enter the Nordic market",
+    command_form_agreed(harness, "UALICE", "action", {"description": "Agree the SLA", "owner": "UBOB", "due_on": DUE})
+    command_form_agreed(harness, "UALICE", "objective", {"whose": "2", "title": "Enter the Nordic market",
                                                   "benefit_1": "New volume", "benefit_2": "Market entry"})
     with transaction(harness.engine) as db:
         kpi = db.exec(select(Kpi)).one()
@@ -96,7 +104,10 @@ def test_history_lists_the_latest_changes(harness: Harness) -> None:
     _plan_with_items(harness)
     body = harness.driver.slash("UBOB", CHANNEL, "history").json()
     text = body["text"] + _all_text(body["blocks"])
-    assert "plan version 7" in text  # create, Bob joined, KPI, two risks, action, objective
+    # create, Bob joined, Alice's own risk; the KPI, Bob's risk, Bob's action and Southwind's objective are
+    # Southwind's to agree: each proposed, created and approved
+    assert "plan version 15" in text
+    assert "proposal #1 propose" in text and "proposal #1 approve" in text
     assert "objective #1 create" in text and "<@UALICE> (Northwind)" in text and "<@UBOB> (Southwind)" in text
 
 

@@ -12,7 +12,7 @@ from storage.rmp import ExitTrigger, Person
 from tests.harness import CHANNEL, Harness
 from tests.scenarios.checkin_steps import dm_channels
 from tests.scenarios.dispute_steps import cast, press, raise_by_slash
-from tests.scenarios.plan_steps import command_form, join, latest_view, set_up
+from tests.scenarios.plan_steps import command_form, command_form_agreed, join, latest_view, set_up
 
 
 def test_the_button_in_a_direct_message_opens_the_check_in(harness: Harness) -> None:
@@ -53,11 +53,8 @@ def test_party_add_respects_the_other_partys_people(harness: Harness) -> None:
     with Session(harness.engine) as db:
         roles = {p.user_id: p.role for p in db.exec(select(Person))}
     assert roles == {"UALICE": "manager", "UBOB": "manager"}
-    harness.driver.slash("UALICE", CHANNEL, "setup")
-    from tests.scenarios.plan_steps import submit
-
-    body = submit(harness, "UALICE", latest_view(harness), {"mode": "connect"}).json()
-    assert "fixed once the relationship exists" in body["errors"]["mode"]
+    harness.driver.slash("UALICE", CHANNEL, "setup")  # fixed once the relationship exists: not offered
+    assert "mode" not in {block.get("block_id") for block in latest_view(harness)["blocks"]}
 
 
 def test_an_overdue_action_can_be_edited_without_moving_its_date(harness: Harness) -> None:
@@ -73,7 +70,7 @@ def test_an_overdue_action_can_be_edited_without_moving_its_date(harness: Harnes
 
 def test_a_dispute_at_the_last_level_fires_its_exit_trigger(harness: Harness) -> None:
     cast(harness)
-    command_form(harness, "UALICE", "exit", {"kind": "dispute_last_level", "description": "Mediation needed"})
+    command_form_agreed(harness, "UALICE", "exit", {"kind": "dispute_last_level", "description": "Mediation needed"})
     raise_by_slash(harness)
     for reason in ("one", "two", "three"):
         assert press(harness, "UBOB", DisputeAct.ESCALATE, answer={"reason": reason}) == ""

@@ -1,0 +1,61 @@
+"""The day's plan changes, announced in the channel: one top-level post a day, updated as changes add up."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from commands import outbox
+from commands.calendar import zone
+from storage.models import PENDING, OutboxMessage
+from storage.rmp import Change, Relationship
+
+SHOWN = 40  # the latest changes listed; the post counts the others
+# changes that have a message of their own (or that would say who answered a check-in): not in the digest
+OWN_MESSAGE = {("kpi", "reported"), ("exit_trigger", "fired")}
+OWN_ENTITIES = {"review", "proposal"}
+
+
+def announced(change: Change) -> bool:
+    """Whether the digest lists this change."""
+    return change.entity not in OWN_ENTITIES and (change.entity, change.verb) not in OWN_MESSAGE
+
+
+def announce(db: Session, relationship: Relationship, *, now: datetime) -> None:
+    """Post today's digest (the channel's day) or update it in place with the changes so far.
+
+    A burst of changes makes one message: while the post, or its latest update, still waits in the outbox it
+    takes the newer list instead of another call to Slack."""
+    tz = zone(relationship.timezone)
+    day = now.astimezone(tz).date()
+    since = datetime.combine(day, time(0), tz)
+    today = select(Change).where(Change.relationship_id == relationship.id, col(Change.at) >= since,
+                                 col(Change.entity).not_in(OWN_ENTITIES))
+    latest = [change for change in db.exec(today.order_by(col(Change.version).desc()).limit(SHOWN * 2))
+              if announced(change)][:SHOWN]
+    if not latest:
+        return
+    count = sum(1 for change in db.exec(today) if announced(change)) if len(latest) == SHOWN else len(latest)
+    data: dict[str, Any] = {"relationship": relationship.name, "day": day.isoformat(), "count": count,
+                            "changes": [_entry(change) for change in reversed(latest)]}
+    root = f"rel:{relationship.id}:digest:{day.isoformat()}"
+    waiting = db.exec(select(OutboxMessage).where(
+        col(OutboxMessage.idempotency_key).in_([root]) | col(OutboxMessage.idempotency_key).like(f"{root}:v%"),
+        OutboxMessage.status == PENDING, OutboxMessage.attempts == 0)
+        .order_by(col(OutboxMessage.id).desc()).with_for_update()).first()  # not while a sender claims it
+    if waiting is not None:
+        waiting.data = data
+        db.add(waiting)
+    elif db.exec(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == root)).first() is None:
+        outbox.post_message(db, key=root, channel=relationship.channel_id, view="plan_digest", data=data, now=now)
+    else:
+        outbox.update_message(db, key=f"{root}:v{relationship.version}", updates=root, view="plan_digest",
+                              data=data, now=now)
+
+
+def _entry(change: Change) -> dict[str, Any]:
+    return {"version": change.version, "at": change.at.isoformat(), "user_id": change.user_id,
+            "party": change.party, "entity": change.entity, "entity_id": change.entity_id, "verb": change.verb,
+            "before": change.before, "after": change.after}

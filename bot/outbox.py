@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -417,6 +419,7 @@ class OutboxSender:
             raise Permanent(f"cannot render view {row.view!r}: {exc}") from None
         message.pop("response_type", None)
         if row.method == "chat.postMessage":
+            message = self._named_outside_hours(row, message)
             if _may_be_in_slack(row) and (found := self._find_posted(row, client=client)) is not None:
                 return found  # an earlier attempt reached Slack before this sender could record it
             self._renew(row)
@@ -440,6 +443,19 @@ class OutboxSender:
             client.views_publish(user_id=row.user or "", view=message["view"])
             return {"ts": None, "channel": None}
         raise Permanent(f"unknown outbox method {row.method!r}")
+
+    def _named_outside_hours(self, row: OutboxMessage, message: dict[str, Any]) -> dict[str, Any]:
+        """`message` with each person it mentions who is outside their working hours named instead (a
+        mention would notify them); the mentions that ask someone to act are held for their hours anyway."""
+        shown = json.dumps(message, ensure_ascii=False)
+        if "<@" not in shown or not row.channel:
+            return message
+        with reading(self.engine) as db:
+            names = quiet.unmentioned(db, row.channel, shown, self.as_of())
+        for user, name in names.items():
+            named = json.dumps(name, ensure_ascii=False)[1:-1]  # as it reads inside the JSON text
+            shown = re.sub(rf"<@{user}(?:\|[^>]*)?>", lambda _, named=named: named, shown)
+        return json.loads(shown) if names else message
 
     def _upload(self, row: OutboxMessage, client: WebClient) -> dict[str, Any]:
         try:

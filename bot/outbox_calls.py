@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from bot.charts import FileContent
 from bot.ids import Event
-from commands.rmp.people import record_timezone
+from commands.rmp.people import record_user
 from storage.models import OutboxMessage
 
 log = logging.getLogger("bot.outbox")
@@ -139,15 +139,18 @@ def upload_file(client: WebClient, row: OutboxMessage, file: FileContent, *, fin
 
 
 def lookup_user(client: WebClient, row: OutboxMessage) -> dict[str, Any]:
-    """users.info for `row.user`: what the outbox records, and the timezone (None when Slack gives none)."""
+    """users.info for `row.user`: what the outbox records, the timezone (None when Slack gives none) and the
+    name people know them by."""
     response = client.users_info(user=row.user or "")
     user = response.get("user") or {}
-    return {"ts": None, "channel": None, "tz": user.get("tz") or None}
+    profile = user.get("profile") or {}
+    name = profile.get("display_name") or user.get("real_name") or profile.get("real_name") or user.get("name")
+    return {"ts": None, "channel": None, "tz": user.get("tz") or None, "name": name or None}
 
 
 def record_lookup(db: Session, row: OutboxMessage, result: dict[str, Any]) -> None:
     """Store what users.info said, in the transaction recording the row as sent."""
-    record_timezone(db, user_id=row.user or "", tz=result.get("tz"))
+    record_user(db, user_id=row.user or "", tz=result.get("tz"), name=result.get("name"))
 
 
 # Work done in the same transaction that records a row of this method as sent.

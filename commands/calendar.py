@@ -233,7 +233,7 @@ def region_holidays(region: str, year: int) -> frozenset[date]:
 
 def parse_region(text: str, *, field: str) -> str:
     """A region the holidays package knows, as `GB-ENG`, `US-NY` or `FR` (empty: none)."""
-    clean = text.strip().upper()
+    clean = text.strip().upper().rstrip("-")
     if not clean:
         return ""
     country, _, subdivision = clean.partition("-")

@@ -3,22 +3,25 @@
 A direct message waits for the start of its person's working hours. A channel message that asks people to
 act is posted when it falls due, mentioning those in their hours; each of the others is mentioned by a reply
 in its thread when their hours start. The outbox checks again as it sends (`hold_until`), so a message held
-up (a Slack outage, a stopped sender) still does not arrive at night.
+up (a Slack outage, a stopped sender) still does not arrive at night; and any other channel post names the
+people outside their hours instead of mentioning them (`unmentioned`).
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from commands import outbox
 from commands.calendar import PartyCalendar
 from commands.rmp.calendars import people_hours
 from storage.clock import as_utc
 from storage.models import CANCELLED, PENDING, OutboxMessage
+from storage.rmp import Person, Relationship
 
 ROUNDS = 60  # people whose hours never meet: give up aligning them after this many steps
 
@@ -57,6 +60,27 @@ def when_each(db: Session, relationship_id: int, users: list[str], at: datetime)
     for user in dict.fromkeys(users):
         groups.setdefault(next_allowed(hours, [user], at), []).append(user)
     return groups
+
+
+MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+def unmentioned(db: Session, channel: str, text: str, at: datetime) -> dict[str, str]:
+    """For a channel post about to be sent: the people it mentions who are outside their working hours at
+    `at`, each with the name to show instead of a mention (which would notify them)."""
+    users = sorted(set(MENTION.findall(text)))
+    if not users:
+        return {}
+    relationship = db.exec(select(Relationship.id).where(Relationship.channel_id == channel)).first()
+    if relationship is None:
+        return {}
+    hours = people_hours(db, relationship, users)
+    outside = [user for user in users if user in hours and next_allowed(hours, [user], at) > as_utc(at)]
+    if not outside:
+        return {}
+    names = dict(db.exec(select(Person.user_id, Person.name).where(Person.relationship_id == relationship,
+                                                                  col(Person.user_id).in_(outside))).all())
+    return {user: names.get(user) or "a colleague" for user in outside}
 
 
 def withdraw_mentions(db: Session, key_prefix: str) -> None:

@@ -81,7 +81,8 @@ class Person(SQLModel, table=True):
     party_id: int = Field(foreign_key="party.id")
     user_id: str = Field(max_length=64)
     role: str = Field(max_length=16)
-    tz: str | None = Field(default=None, max_length=64)  # from users.info; None: the relationship's
+    tz: str | None = Field(default=None, max_length=64)  # from users.info; None: their party's
+    name: str | None = Field(default=None, max_length=120)  # from users.info: named without a mention
 
 
 class Objective(SQLModel, table=True):

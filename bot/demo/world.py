@@ -31,7 +31,7 @@ from bot.web import HttpServer, make_wsgi
 from scheduler.tick import run_tick
 from storage.engine import make_engine
 from storage.migrate import upgrade
-from storage.models import PENDING, WorkItem
+from storage.models import PENDING, OutboxMessage, WorkItem
 
 TOKEN, SECRET = "xoxb-accord-demo", "accord-demo-signing-secret"  # noqa: S105 - the fake's, not a real secret
 CHANNEL, CHANNEL_NAME = "C0DEMOSHARED", "northwind-southwind"
@@ -219,11 +219,16 @@ class World:
         self.transcript.catch_up(self.fake, self.clock.now)
 
     def advance(self, to: datetime) -> None:
-        """Let time pass until `to`: each piece of due work runs at the moment it falls due."""
+        """Let time pass until `to`: each piece of due work runs at the moment it falls due, and each message
+        held for someone's working hours goes when they start."""
         while True:
             with Session(self.engine) as db:
-                due = db.exec(select(WorkItem.due_at).where(WorkItem.status == PENDING, WorkItem.due_at <= to)
-                              .order_by(col(WorkItem.due_at)).limit(1)).first()
+                work = db.exec(select(WorkItem.due_at).where(WorkItem.status == PENDING, WorkItem.due_at <= to)
+                               .order_by(col(WorkItem.due_at)).limit(1)).first()
+                held = db.exec(select(OutboxMessage.not_before).where(
+                    OutboxMessage.status == PENDING, col(OutboxMessage.not_before) > self.clock.now,
+                    col(OutboxMessage.not_before) <= to).order_by(col(OutboxMessage.not_before)).limit(1)).first()
+            due = min((at for at in (work, held) if at is not None), default=None)
             if due is None:
                 break
             self.clock.now = max(self.clock.now, due)

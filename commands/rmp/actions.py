@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
-from commands import outbox
+from commands import quiet
 from commands.actor import Actor
 from commands.calendar import zone
 from commands.errors import Refused
@@ -103,10 +103,10 @@ def cannot_complete_action(db: Session, *, actor: Actor, number: int, reason: st
             select(Person).where(Person.relationship_id == me.relationship.id, Person.party_id != me.party.id)
         ) if person.role in access.EDITORS
     ]
-    outbox.post_message(
-        db, key=f"rel:{me.relationship.id}:change:{change.version}", channel=me.relationship.channel_id,
-        view="action_cannot_complete", now=now,
+    quiet.addressed_post(
+        db, relationship_id=me.relationship.id or 0, key=f"rel:{me.relationship.id}:change:{change.version}",
+        channel=me.relationship.channel_id, view="action_cannot_complete", now=now, users=sorted(partner_managers),
+        mention_field="notify", about=f"action #{number} ({action.description[:80]}) cannot be completed: see above.",
         data={"number": number, "description": action.description, "reason": reason, "by": actor.user_id,
-              "party": me.party.name, "owner": action.owner_user_id, "notify": sorted(partner_managers)},
-    )
+              "party": me.party.name, "owner": action.owner_user_id})
     return action

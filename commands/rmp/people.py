@@ -154,21 +154,21 @@ def look_up_timezone(db: Session, *, relationship_id: int, user_id: str, now: da
     outbox.lookup_user(db, key=f"users.info:{relationship_id}:{user_id}", user=user_id, now=now)
 
 
-def record_timezone(db: Session, *, user_id: str, tz: str | None) -> int:
-    """Set the time zone Slack gives for `user_id` on each of their people; returns how many.
+def record_user(db: Session, *, user_id: str, tz: str | None, name: str | None = None) -> int:
+    """Set the time zone and name Slack gives for `user_id` on each of their people; returns how many.
 
-    None (Slack gives none, as for many external users) means the relationship's time zone; so
-    does a zone this Python does not know, which is logged rather than stored.
-    """
+    A time zone of None (Slack gives none, as for many external users) means their party's; so does a
+    zone this Python does not know, which is logged rather than stored."""
     if tz is not None:
         try:
             zone(tz)
         except InputError:
-            log.warning("users.info gave %s the unknown time zone %r: using the relationship's", user_id, tz)
+            log.warning("users.info gave %s the unknown time zone %r: using their party's", user_id, tz)
             tz = None
     people = db.exec(select(Person).where(Person.user_id == user_id)).all()
     for person in people:
         person.tz = tz
+        person.name = (name or "")[:120] or person.name
         db.add(person)
     return len(people)
 

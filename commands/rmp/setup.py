@@ -208,6 +208,10 @@ def _validated(form: SetupInput, *, editing: Relationship | None) -> dict[str, A
             field_name = exc.field if form.calendars is not None else (exc.field or "").rsplit("_", 1)[0]
             raise InputError(exc.message, field=field_name) from None
         parties.append({"name": party_name, **calendar})
+    if not set(parties[0]["working_days"]) & set(parties[1]["working_days"]):
+        raise InputError(f"{party_1} and {party_2} share no working day: dispute clocks and check-in windows "
+                         "count the days both work, so they need at least one in common.",
+                         field="working_days_2" if form.calendars is not None else "working_days")
     return {
         "name": name, "mode": mode, "timezone": form.timezone.strip(),
         "checkin_cadence": parse_cadence(form.checkin_cadence, field="checkin_cadence").text,

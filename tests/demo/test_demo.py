@@ -41,6 +41,10 @@ STAGES = [
     "Accord: :handshake: *Northwind–Southwind cold chain* is now run with Accord",
     "Accord (only bob@southwind sees): You joined *Southwind Foods* as Manager.",
     "bob@southwind: @accord role @bob ser",
+    # a shared setting proposed by one party and approved by the other with the button
+    "@alice (Northwind Logistics) proposes to change the check-in settings:\n      • *fewest answers shown*: 3 → 2",
+    "bob@southwind: clicks [Approve (Southwind Foods)]",
+    "*:white_check_mark: Approved by @bob (Southwind Foods): in effect*",
     # prompts at 09:30 in each person's own timezone (Paris 08:30 London, New York 14:30, Chicago 15:30)
     "08:30 Accord → DM hank@northwind: Time for check-in round 1",
     "14:30 Accord: @bob\n      Time for check-in round 1",
@@ -55,7 +59,9 @@ STAGES = [
     "@carol (Southwind Foods) accepted. Resolved: Credit for the three loads",
     "Dispute #1 *Warm deliveries* is resolved at L2 Relationship managers.",
     # the action that cannot be completed, told to the partner's managers
-    ":warning: @bob @carol: @hank (Northwind Logistics) cannot complete action *#2*",
+    # (at 11:00 in London; Bob in New York is told when his working hours start, 08:30 there)
+    ":warning: Partner managers: @hank (Northwind Logistics) cannot complete action *#2*",
+    "13:30       ↳ Accord: @bob action #2 (Install data loggers in 12 trucks) cannot be completed: see above.",
     # the quarterly review with its recommendations, wins, chart and both signatures
     "Accord: REVIEW #1: NORTHWIND–SOUTHWIND COLD CHAIN",
     "*Recommendations* (2)",

@@ -98,6 +98,7 @@ def test_setup_form_rejects_a_bad_timezone_a_bad_ladder_and_same_names(harness: 
         ({"checkin_cadence": "whenever"}, "checkin_cadence", "could not read the cadence"),
         ({"holidays_1": "25/12/2026"}, "holidays_1", "is not a date"),
         ({"working_days_2": []}, "working_days_2", "at least one working day"),
+        ({"working_days_1": ["0", "1"], "working_days_2": ["3", "4"]}, "working_days_2", "share no working day"),
         ({"working_hours_1": "18:00-09:00"}, "working_hours_1", "is not working hours"),
         ({"holiday_region_2": "ZZ"}, "holiday_region_2", "is not a country"),
         ({"timezone_2": "Mars/Olympus"}, "timezone_2", "not a timezone"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,38 @@ def test_slack_sdks_oauth_tables_are_migrated_and_compared(engine: Engine) -> No
     assert set(slack_oauth.TABLES) <= set(inspect(engine).get_table_names())
     columns = {column["name"] for column in inspect(engine).get_columns(slack_oauth.BOTS)}
     assert {"client_id", "team_id", "enterprise_id", "bot_token", "bot_user_id", "installed_at"} <= columns
+
+
+def test_each_party_takes_the_calendar_its_relationship_had_when_migrated(empty_database_url: str) -> None:
+    """0007 moves the one calendar of a relationship onto each of its two parties (and back on downgrade)."""
+    from alembic import command
+
+    from storage.migrate import alembic_config
+
+    engine = make_engine(empty_database_url)
+    try:
+        upgrade(engine, "0006")
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO relationship (id, channel_id, name, mode, timezone, working_days, holidays, "
+                "checkin_cadence, review_cadence, ladder, checkin_statements, checkin_scale, checkin_window_days, "
+                "checkin_min_respondents, checkin_reminders, gap_threshold, version, created_at, updated_at) VALUES "
+                "(1, 'C1', 'R', 'connect', 'Europe/London', '[0, 1, 2, 3]', '[\"2027-12-27\"]', 'weekly on monday "
+                "at 09:30', 'quarterly on the first working day at 10:00', '[]', '[]', 5, 3, 3, 1, 1.0, 0, "
+                "'2027-01-01 00:00:00+00:00', '2027-01-01 00:00:00+00:00')"))
+            connection.execute(text("INSERT INTO party (id, relationship_id, slot, name) VALUES (1, 1, 1, 'A'), "
+                                    "(2, 1, 2, 'B')"))
+        assert upgrade(engine) == head_revision()
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT slot, timezone, working_days, working_hours, holidays, "
+                                           "holiday_region FROM party ORDER BY slot")).all()
+        assert [(slot, tz, json.loads(days) if isinstance(days, str) else days, hours,
+                 json.loads(off) if isinstance(off, str) else off, region)
+                for slot, tz, days, hours, off, region in rows] == [
+            (slot, "Europe/London", [0, 1, 2, 3], "09:00-17:30", ["2027-12-27"], "") for slot in (1, 2)]
+        command.downgrade(alembic_config(engine), "0006")
+        with engine.connect() as connection:
+            days, = connection.execute(text("SELECT working_days FROM relationship")).one()
+        assert (json.loads(days) if isinstance(days, str) else days) == [0, 1, 2, 3]
+    finally:
+        engine.dispose()

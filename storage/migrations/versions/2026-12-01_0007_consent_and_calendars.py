@@ -23,26 +23,23 @@ party = sa.table('party', sa.column('relationship_id', sa.Integer()), sa.column(
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('party') as batch:
-        batch.add_column(sa.Column('timezone', sa.String(length=64), nullable=False, server_default='UTC'))
-        batch.add_column(sa.Column('working_days', sa.JSON(), nullable=True))
-        batch.add_column(sa.Column('working_hours', sa.String(length=16), nullable=False,
-                                   server_default='09:00-17:30'))
-        batch.add_column(sa.Column('holidays', sa.JSON(), nullable=True))
-        batch.add_column(sa.Column('holiday_region', sa.String(length=16), nullable=False, server_default=''))
+    # plain ALTER TABLE throughout (SQLite 3.35+ drops columns in place): a batch would copy and drop the
+    # tables, which the foreign keys of existing plans refuse
+    op.add_column('party', sa.Column('timezone', sa.String(length=64), nullable=False, server_default='UTC'))
+    op.add_column('party', sa.Column('working_days', sa.JSON(), nullable=False, server_default='[0, 1, 2, 3, 4]'))
+    op.add_column('party', sa.Column('working_hours', sa.String(length=16), nullable=False,
+                                     server_default='09:00-17:30'))
+    op.add_column('party', sa.Column('holidays', sa.JSON(), nullable=False, server_default='[]'))
+    op.add_column('party', sa.Column('holiday_region', sa.String(length=16), nullable=False, server_default=''))
     # each party starts with the calendar the relationship had
     connection = op.get_bind()
     for row in connection.execute(sa.select(relationship)).all():
         connection.execute(party.update().where(party.c.relationship_id == row.id).values(
             timezone=row.timezone, working_days=row.working_days, holidays=row.holidays))
-    with op.batch_alter_table('party') as batch:
-        batch.alter_column('working_days', existing_type=sa.JSON(), nullable=False)
-        batch.alter_column('holidays', existing_type=sa.JSON(), nullable=False)
-    with op.batch_alter_table('relationship') as batch:
-        batch.drop_column('working_days')
-        batch.drop_column('holidays')
-    with op.batch_alter_table('outbox_message') as batch:
-        batch.add_column(sa.Column('not_before', sa.DateTime(timezone=True), nullable=True))
+    op.drop_column('relationship', 'working_days')
+    op.drop_column('relationship', 'holidays')
+    op.add_column('outbox_message', sa.Column('not_before', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('person', sa.Column('name', sa.String(length=120), nullable=True))
     op.create_table('proposal',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('relationship_id', sa.Integer(), nullable=False),
@@ -68,23 +65,19 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('outbox_message') as batch:
-        batch.drop_column('not_before')
+    op.drop_column('person', 'name')
+    op.drop_column('outbox_message', 'not_before')
     op.drop_index('ix_proposal_open', table_name='proposal')
     op.drop_index(op.f('ix_proposal_relationship_id'), table_name='proposal')
     op.drop_table('proposal')
-    with op.batch_alter_table('relationship') as batch:
-        batch.add_column(sa.Column('working_days', sa.JSON(), nullable=True))
-        batch.add_column(sa.Column('holidays', sa.JSON(), nullable=True))
+    op.add_column('relationship', sa.Column('working_days', sa.JSON(), nullable=False,
+                                            server_default='[0, 1, 2, 3, 4]'))
+    op.add_column('relationship', sa.Column('holidays', sa.JSON(), nullable=False, server_default='[]'))
     connection = op.get_bind()
     first = sa.table('party', sa.column('relationship_id', sa.Integer()), sa.column('slot', sa.Integer()),
                      sa.column('working_days', sa.JSON()), sa.column('holidays', sa.JSON()))
     for row in connection.execute(sa.select(first).where(first.c.slot == 1)).all():
         connection.execute(relationship.update().where(relationship.c.id == row.relationship_id).values(
             working_days=row.working_days, holidays=row.holidays))
-    with op.batch_alter_table('relationship') as batch:
-        batch.alter_column('working_days', existing_type=sa.JSON(), nullable=False)
-        batch.alter_column('holidays', existing_type=sa.JSON(), nullable=False)
-    with op.batch_alter_table('party') as batch:
-        for name in ('holiday_region', 'holidays', 'working_hours', 'working_days', 'timezone'):
-            batch.drop_column(name)
+    for name in ('holiday_region', 'holidays', 'working_hours', 'working_days', 'timezone'):
+        op.drop_column('party', name)

@@ -7,7 +7,7 @@ from statistics import mean
 
 from sqlmodel import Session, select
 
-from commands import outbox
+from commands import quiet
 from commands.checkins.summary import Summary
 from commands.rmp import access, audit, exits, items
 from commands.rmp.actions import local_today
@@ -59,10 +59,11 @@ def fire(db: Session, relationship: Relationship, trigger: ExitTrigger, *, reaso
                           after={"status": "triggered", "reason": reason}, now=now)
     sers = sorted(p.user_id for p in db.exec(select(Person).where(Person.relationship_id == rid,
                                                                  Person.role == "ser")))
-    outbox.post_message(db, key=f"rel:{rid}:change:{change.version}", channel=relationship.channel_id,
-                        view="exit_warning", now=now,
-                        data={"number": trigger.number, "description": trigger.description, "reason": reason,
-                              "sers": sers, "parties": [p.name for p in access.parties(db, relationship)]})
+    quiet.addressed_post(db, relationship_id=rid, key=f"rel:{rid}:change:{change.version}",
+                         channel=relationship.channel_id, view="exit_warning", now=now, users=sers,
+                         mention_field="sers", about=f"exit trigger #{trigger.number} fired: see above.",
+                         data={"number": trigger.number, "description": trigger.description, "reason": reason,
+                               "parties": [p.name for p in access.parties(db, relationship)]})
 
 
 def on_last_level(db: Session, relationship: Relationship, *, dispute_number: int, level: str,

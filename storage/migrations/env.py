@@ -17,6 +17,9 @@ with engine.connect() as connection:
         target_metadata=metadata,
         render_as_batch=engine.dialect.name == "sqlite",
         compare_type=True,
+        # SQLite too runs every migration in one transaction (BEGIN IMMEDIATE: see storage/engine.py), so that
+        # replicas migrating at once wait for each other, and the next finds the schema current
+        transactional_ddl=True,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -13,7 +13,6 @@ from tests.scenarios.plan_steps import (
     click,
     command_form,
     command_form_agreed,
-    ephemeral_texts,
     full_cast,
     latest_view,
     submit,
@@ -85,7 +84,6 @@ def month_of_partnership(harness: Harness) -> None:
         assert "is done" in harness.driver.slash("UERIN", CHANNEL, text).json()["text"]
     assert command_form(harness, "UJOE", "action cannot 3", {"reason": "The office is closed"}).text == ""
     assert command_form_agreed(harness, "UALICE", "objective edit 1", {"status": "met"}).text == ""
-    print("DEBUG", ephemeral_texts(harness, "UALICE")[-3:], ephemeral_texts(harness, "UBOB")[-2:])
     for user, values in (("UALICE", {"party_slot": "1", "kind": "benefit", "amount": "30000",
                                      "description": "New customers"}),
                          ("UBOB", {"party_slot": "2", "kind": "benefit", "amount": "10000"}),

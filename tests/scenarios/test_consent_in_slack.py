@@ -57,6 +57,14 @@ def test_a_proposal_is_decided_by_the_other_party_with_its_buttons_and_updated_i
     with Session(harness.engine) as db:
         assert db.exec(select(Relationship)).one().name == "NW–SW"
     assert "already approved" in _click(harness, "UBOB", ProposalAct.REJECT)
+    # the day's plan changes (the set-up, seven people joining, six roles, the new name) in one post
+    digests = [m for m in harness.fake.messages(CHANNEL) if m["text"].endswith("on 2027-03-03")]
+    assert len(digests) == 1 and digests[0]["text"].startswith("15 plan changes") and digests[0].get("edited")
+    # each side reads times in its own timezone
+    bob = json.dumps(harness.driver.slash("UBOB", CHANNEL, "status").json()["blocks"])
+    alice = json.dumps(harness.driver.slash("UALICE", CHANNEL, "status").json()["blocks"])
+    assert "(America/New_York)" in bob and "Europe/London" not in bob
+    assert "(Europe/London)" in alice and "America/New_York" not in alice
 
 
 def test_an_undecided_proposal_lapses_with_a_note_in_its_thread(harness: Harness) -> None:

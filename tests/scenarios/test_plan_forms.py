@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from storage.clock import utcnow
+from storage.clock import parse_instant, utcnow
 from storage.rmp import Action, Change, ExitTrigger, Kpi, Objective, Relationship, Risk
 from tests.harness import CHANNEL, Harness
 from tests.scenarios.plan_steps import command_form, command_form_agreed, ephemeral_texts, join, set_up
@@ -125,6 +125,7 @@ def test_editing_an_item_records_before_and_after(harness: Harness) -> None:
 
 
 def test_cannot_complete_tells_the_partners_managers(harness: Harness) -> None:
+    harness.clock.now = parse_instant("2026-11-25T15:00:00Z")  # a Wednesday, in everyone's working hours
     _plan(harness)
     join(harness, "UCAROL")
     command_form(harness, "UALICE", "action", {"description": "Ship the pilot kit", "owner": "UALICE",

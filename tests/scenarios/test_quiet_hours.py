@@ -221,7 +221,7 @@ def _play(engine: Engine, fake: FakeSlack, drawn: dict[str, Any]) -> None:
 
 
 # no shrinking: a failing example is reported as drawn (each one plays nine days, so shrinking takes minutes)
-@settings(max_examples=8, deadline=None, phases=(Phase.explicit, Phase.reuse, Phase.generate),
+@settings(max_examples=6, deadline=None, phases=(Phase.explicit, Phase.reuse, Phase.generate),
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(drawn=partnerships())
 def test_nobody_is_messaged_outside_their_working_hours_and_nothing_is_lost_or_doubled(

@@ -180,33 +180,42 @@ def _exit() -> PlanChange:
         "manual", "Either party decides"))
 
 
-@pytest.mark.parametrize(("change", "table", "alone"), [
-    (_objective("1"), Objective, True),  # Northwind's own objective
-    (_objective("ours"), Objective, False),  # joint
-    (_objective("2"), Objective, False),  # Southwind's own
-    (_kpi("1"), Kpi, True), (_kpi("2"), Kpi, False),
-    (_risk("UDAVE"), Risk, True), (_risk("UCAROL"), Risk, False),
-    (_action("UDAVE"), Action, True), (_action("UCAROL"), Action, False),
-    (_exit(), ExitTrigger, False),
-], ids=["own objective", "joint objective", "partner's objective", "own KPI", "partner's KPI", "own person's risk",
-        "partner's person's risk", "own person's action", "partner's person's action", "exit trigger"])
-def test_each_party_changes_alone_only_what_it_owns(engine: Engine, change: PlanChange, table: type,
-                                                     alone: bool) -> None:
+OWNERSHIP: list[tuple[str, PlanChange, type, bool]] = [
+    # (what Alice of Northwind changes, how, its table, whether Northwind changes it alone)
+    ("own objective", _objective("1"), Objective, True), ("joint objective", _objective("ours"), Objective, False),
+    ("partner's objective", _objective("2"), Objective, False),
+    ("own KPI", _kpi("1"), Kpi, True), ("partner's KPI", _kpi("2"), Kpi, False),
+    ("own person's risk", _risk("UDAVE"), Risk, True), ("partner's person's risk", _risk("UCAROL"), Risk, False),
+    ("own person's action", _action("UDAVE"), Action, True),
+    ("partner's person's action", _action("UCAROL"), Action, False),
+    ("exit trigger", _exit(), ExitTrigger, False),
+]
+
+
+def test_each_party_changes_alone_only_what_it_owns(engine: Engine, subtests: pytest.Subtests) -> None:
+    """Every kind of plan item, on one relationship: each case adds one item (proposed and approved when it is
+    not Northwind's alone) and checks that it exists, recorded as Alice's."""
     _founded(engine)
-    with transaction(engine) as db:
-        outcome = change(db, ALICE)
-    with Session(engine) as db:
-        made = db.exec(select(table)).all()
-    if alone:
-        assert not isinstance(outcome, Proposal) and len(made) == 1
-        return
-    assert isinstance(outcome, Proposal) and made == []
-    with transaction(engine) as db:
-        decisions.approve(db, actor=BOB, number=outcome.number, now=NOW)
-    with Session(engine) as db:
-        [item] = db.exec(select(table)).all()
-        created = db.exec(select(Change).where(Change.verb == "create", Change.entity != "relationship")).one()
-    assert item.number == 1 and (created.user_id, created.party) == ("UALICE", "Northwind")  # the proposer's
+    for name, change, table, alone in OWNERSHIP:
+        with subtests.test(msg=name):
+            with Session(engine) as db:
+                before = len(db.exec(select(table)).all())
+            with transaction(engine) as db:
+                outcome = change(db, ALICE)
+            with Session(engine) as db:
+                made = len(db.exec(select(table)).all()) - before
+            if alone:
+                assert not isinstance(outcome, Proposal) and made == 1, name
+                continue
+            assert isinstance(outcome, Proposal) and made == 0, name
+            with transaction(engine) as db:
+                decisions.approve(db, actor=BOB, number=outcome.number, now=NOW)
+            with Session(engine) as db:
+                latest = db.exec(select(table).order_by(col(table.number).desc())).first()  # type: ignore[attr-defined]
+                created = db.exec(select(Change).where(Change.verb == "create").order_by(
+                    col(Change.version).desc())).first()
+            assert latest.number == before + 1 and created is not None, name
+            assert (created.user_id, created.party) == ("UALICE", "Northwind"), name  # the proposer's
 
 
 def test_editing_ones_own_item_into_the_partners_is_proposed(engine: Engine) -> None:

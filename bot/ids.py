@@ -19,6 +19,7 @@ class Callback(StrEnum):
     CANNOT_COMPLETE = "rmp.cannot_complete"
     CHECKIN_ANSWER = "checkin.answer"
     CHECKIN_SETTINGS = "checkin.settings"
+    CHECKIN_AWAY = "checkin.away"
     DISPUTE_RAISE = "disputes.raise"
     DISPUTE_TEXT = "disputes.text"
     REVIEW_VALUE = "reviews.value"
@@ -35,6 +36,15 @@ class Act(StrEnum):
     CHECKIN_OPEN = "checkin.open"
     REVIEW_SIGN = "reviews.sign"
     CONTINUE = "mention.continue"  # a mentioned command that needs a form: the click gives Slack's trigger
+
+
+class CheckinAct(StrEnum):
+    """Buttons on a check-in prompt and on a round's message; their value carries the channel and the round."""
+
+    SKIP = "checkin.skip"
+    REMIND_TOMORROW = "checkin.remind_tomorrow"
+    AWAY = "checkin.away"
+    COMMENTS = "checkin.comments"  # a closed round's comments, for the SERs and managers of the clicker's party
 
 
 class ProposalAct(StrEnum):

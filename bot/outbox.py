@@ -56,7 +56,7 @@ PACE_ENTRIES = 1000  # channels remembered for pacing before the ones whose pace
 @dataclass(frozen=True)
 class _ReadyStatements:
     """The statements that find ready messages, built once: their parameters are `now`, `stale`, and the
-    channels `paced`, the channels whose DMs `falls_back` to them, and the lanes `busy` (lists, maybe empty)."""
+    channels `paced` and the lanes `busy` (lists, maybe empty)."""
 
     any_ready: Any  # the id of one ready message, if any
     heads: Any  # the oldest ready message of each of up to `limit` lanes: (id, lane)
@@ -88,9 +88,6 @@ def _ready_clause() -> Any:
         # only posts are paced; ephemeral answers and updates go at once
         or_(col(OutboxMessage.method).not_in(PACED_METHODS), col(OutboxMessage.channel).is_(None),
             col(OutboxMessage.channel).not_in(bindparam("paced", expanding=True))),
-        # a DM to the people of a channel whose DMs went to the channel waits for its pace too
-        or_(col(OutboxMessage.method) != "dm", col(OutboxMessage.channel).is_(None),
-            col(OutboxMessage.channel).not_in(bindparam("falls_back", expanding=True))),
         LANE.not_in(bindparam("busy", expanding=True)),
         or_(col(OutboxMessage.updates).is_(None) & col(OutboxMessage.thread_of).is_(None),
             of_parent.where(col(parent.status).in_([SENT, FAILED])).exists(), ~of_parent.exists()),
@@ -155,7 +152,6 @@ class OutboxSender:
     # guards the pacing state below, shared by the workers; notified when a delivery ends
     _state: threading.Condition = field(default_factory=threading.Condition)
     _in_flight: set[str] = field(default_factory=set)  # lanes with a message being delivered
-    _falls_back: set[str] = field(default_factory=set)  # channels whose last DM was refused (posted there instead)
     _delivered: int = 0  # deliveries ended, so that the dispatcher never misses one
     _rate_limited: set[int] = field(default_factory=set)  # rows put back until Slack's Retry-After (429)
 
@@ -253,11 +249,10 @@ class OutboxSender:
                      if at > now and channel not in self._in_flight]
         return min(waits) if waits else None
 
-    def _ready_parameters(self, now: datetime, *, paced: list[str] = (), falls_back: list[str] = (),  # type: ignore[assignment]
+    def _ready_parameters(self, now: datetime, *, paced: list[str] = (),  # type: ignore[assignment]
                           busy: list[str] = ()) -> dict[str, Any]:  # type: ignore[assignment]
         """The values of the ready statements' parameters (see _ready_clause)."""
-        return {"now": now, "stale": now - self.lease, "paced": list(paced), "falls_back": list(falls_back),
-                "busy": list(busy), "as_of": self.as_of()}
+        return {"now": now, "stale": now - self.lease, "paced": list(paced), "busy": list(busy), "as_of": self.as_of()}
 
     def _has_ready(self, *, ignore_pacing: bool) -> bool:
         with self._state:
@@ -282,14 +277,13 @@ class OutboxSender:
         now = self.clock()
         with self._state:
             paced = self._paced_channels()
-            falls_back = [channel for channel in paced if channel in self._falls_back]
             busy = list(self._in_flight)
         claimed: list[tuple[OutboxMessage, str]] = []
         set_aside = False
         statements = _ready_statements()
         with Session(self.engine, expire_on_commit=False) as db, db.begin():
             heads = dict(db.execute(statements.heads, {  # type: ignore[arg-type]
-                **self._ready_parameters(now, paced=paced, falls_back=falls_back, busy=busy), "limit": limit,
+                **self._ready_parameters(now, paced=paced, busy=busy), "limit": limit,
             }).all())
             if not heads:
                 return [], False
@@ -361,14 +355,13 @@ class OutboxSender:
             error = f"{row.method}: {exc}"
         except (URLError, TimeoutError, OSError) as exc:
             error = f"{row.method}: {type(exc).__name__}: {exc}"
-        # pace the channel posted to: a post's own, a DM's (or its fallback channel) once it is known
-        posted = result.get("channel") if row.method == "dm" else row.channel
+        # pace the channel posted to: a post's own, a DM's once it is known (a DM refused went as a message only
+        # its person sees in the fallback channel: not a post, not paced)
+        posted = None if result.get("ephemeral") else result.get("channel") if row.method == "dm" else row.channel
         with self._state:
             if posted and (row.method in PACED_METHODS or row.method == "dm"):
                 # after a 429 the channel waits as long as Slack said, not only its pace
                 self._next_post[posted] = self.wait_clock.monotonic() + max(self.pace_seconds, retry_after or 0.0)
-            if row.method == "dm" and posted and row.channel:  # where the next DM of this channel will likely go
-                (self._falls_back.add if posted == row.channel else self._falls_back.discard)(row.channel)
             if len(self._next_post) > PACE_ENTRIES:  # forget the channels whose pace has long run out
                 now = self.wait_clock.monotonic()
                 self._next_post = {channel: at for channel, at in self._next_post.items() if at > now}

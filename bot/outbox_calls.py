@@ -44,15 +44,6 @@ def metadata(key: str) -> dict[str, Any]:
     return {"event_type": Event.OUTBOX.value, "event_payload": {"key": key}}
 
 
-def with_mention(user: str, message: dict[str, Any]) -> dict[str, Any]:
-    """The message addressed to `user` in a channel: the mention first in the text and in the blocks."""
-    text = str(message.get("text") or "")
-    out = {**message, "text": f"<@{user}> {text}" if text else f"<@{user}>"}
-    if message.get("blocks"):
-        out["blocks"] = [{"type": "section", "text": {"type": "mrkdwn", "text": f"<@{user}>"}}, *message["blocks"]]
-    return out
-
-
 def _error(exc: SlackApiError) -> str:
     return str(exc.response.get("error", "unknown_error"))
 
@@ -77,17 +68,16 @@ def _post(client: WebClient, channel: str, key: str, message: dict[str, Any], pa
 def send_dm(
     client: WebClient, row: OutboxMessage, message: dict[str, Any], *, find: Finder | None, pace: Pacer
 ) -> dict[str, Any]:
-    """Post `message` in the DM with `row.user`, or, when Slack refuses a DM, in `row.channel` mentioning them.
+    """Post `message` in the DM with `row.user`, or, when Slack refuses a DM, as a message only they see in
+    `row.channel` (never a post naming them there: the shared channel would see who is being chased).
 
-    `find` (given on a retry) looks for an earlier attempt's message in the DM and then in the
-    fallback channel, so that a post that reached Slack unrecorded is not made twice.
+    `find` (given on a retry) looks for an earlier attempt's message in the DM, so that a post that reached
+    Slack unrecorded is not made twice. (A message only its person sees cannot be looked for.)
     """
     user, key = row.user or "", row.idempotency_key
     dm_channel, refused = _open_dm(client, user)
-    if find is not None:
-        for channel in (dm_channel, row.channel):
-            if channel and (found := find(channel)) is not None:
-                return found
+    if find is not None and dm_channel and (found := find(dm_channel)) is not None:
+        return found
     if dm_channel is not None:
         try:
             return _post(client, dm_channel, key, message, pace)
@@ -97,8 +87,9 @@ def send_dm(
             refused = _error(exc)
     if not row.channel:
         raise Permanent(f"dm: cannot DM {user} ({refused}) and no fallback channel")
-    log.info("outbox %s: no DM with %s (%s); posting in %s with a mention instead", key, user, refused, row.channel)
-    return _post(client, row.channel, key, with_mention(user, message), pace)
+    log.info("outbox %s: no DM with %s (%s); showing it to them only, in %s", key, user, refused, row.channel)
+    client.chat_postEphemeral(channel=row.channel, user=user, **message)
+    return {"ts": None, "channel": row.channel, "ephemeral": True}
 
 
 def file_titled(title: str) -> Matcher:

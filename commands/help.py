@@ -32,6 +32,8 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("exit", "/accord exit [edit N | reviewed]", "Add or edit an exit trigger; record a strategy review."),
     Subcommand("checkin", "/accord checkin [settings]",
                "Answer the open check-in round; `settings` changes the statements, scale and window."),
+    Subcommand("away", "/accord away until YYYY-MM-DD | off",
+               "Be away: no check-in prompts until then, and missed rounds do not count against participation."),
     Subcommand("dispute", "/accord dispute",
                "Raise a dispute (also: the message shortcut \"Raise as dispute\", or `@accord dispute` in a thread)."),
     Subcommand("disputes", "/accord disputes", "The open disputes with their level and the time left."),

@@ -88,6 +88,29 @@ def update_message(
     )
 
 
+def post_or_update(
+    db: Session, *, root: str, version: str, channel: str, view: str, data: dict[str, Any], now: datetime,
+    not_before: datetime | None = None,
+) -> None:
+    """Post the message `root`, or update it in place with `data`: one message that keeps up with a state.
+
+    A burst of changes makes one call to Slack: while the post, or its latest update, still waits in the
+    outbox untried, it takes the newer data instead. `version` names this update (unique per root)."""
+    waiting = db.exec(select(OutboxMessage).where(
+        col(OutboxMessage.idempotency_key).in_([root]) | col(OutboxMessage.idempotency_key).like(f"{root}:v%"),
+        OutboxMessage.status == PENDING, OutboxMessage.attempts == 0)
+        .order_by(col(OutboxMessage.id).desc()).with_for_update()).first()  # not while a sender claims it
+    if waiting is not None:
+        waiting.data = data
+        if waiting.view != view:
+            waiting.view = view
+        db.add(waiting)
+    elif db.exec(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == root)).first() is None:
+        post_message(db, key=root, channel=channel, view=view, data=data, now=now, not_before=not_before)
+    else:
+        update_message(db, key=f"{root}:v{version}", updates=root, view=view, data=data, now=now)
+
+
 def post_ephemeral(
     db: Session, *, key: str, channel: str, user: str, view: str, data: dict[str, Any], now: datetime
 ) -> OutboxMessage:

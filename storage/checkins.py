@@ -11,6 +11,8 @@ from sqlmodel import Field, SQLModel
 from storage.clock import UtcDateTime
 
 OPEN, CLOSED = "open", "closed"
+ASKED, SKIPPED, AWAY = "asked", "skipped", "away"  # a prompt's status
+FLOOR = 3  # the fewest people whose ratings any published figure may rest on
 
 
 class Round(SQLModel, table=True):
@@ -44,6 +46,8 @@ class Prompt(SQLModel, table=True):
     party_slot: int
     due_at: datetime = Field(sa_type=UtcDateTime)
     tz: str = Field(max_length=64)
+    status: str = Field(default=ASKED, max_length=16)  # skipped and away people are not counted as asked
+    reminded: bool = False  # each person is reminded at most once a round
 
 
 class Answer(SQLModel, table=True):
@@ -59,5 +63,31 @@ class Answer(SQLModel, table=True):
     ratings: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     kpi_values: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     comment: str = Field(default="", max_length=2000)
+    share_comment: bool = False  # also shown (anonymously) to the other party
     submitted_at: datetime = Field(sa_type=UtcDateTime)
     updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class Result(SQLModel, table=True):
+    """What a round's close published about one party: counts always, and the means of a block of rounds
+    (this one, or this one pooled with the party's unpublished rounds before it) once enough people answered.
+
+    Every figure about ratings that Accord shows anywhere is one of these means or is computed from them,
+    never from answers, and blocks never overlap: so no figure rests on fewer people than the threshold."""
+
+    __tablename__ = "checkin_result"
+    __table_args__ = (UniqueConstraint("round_id", "party_slot"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="checkin_round.id", index=True)
+    relationship_id: int = Field(foreign_key="relationship.id", index=True)
+    round_number: int
+    party_slot: int
+    asked: int  # prompted and neither away nor skipping
+    answered: int
+    skipped: int = 0
+    away: int = 0
+    rounds: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # the block; [] withheld
+    people: int = 0  # distinct people whose answers the block's means rest on
+    answers: int = 0
+    means: list[float | None] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -83,6 +83,7 @@ class Person(SQLModel, table=True):
     role: str = Field(max_length=16)
     tz: str | None = Field(default=None, max_length=64)  # from users.info; None: their party's
     name: str | None = Field(default=None, max_length=120)  # from users.info: named without a mention
+    away_until: date | None = None  # not prompted for check-ins until this day (inclusive)
 
 
 class Objective(SQLModel, table=True):

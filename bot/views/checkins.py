@@ -1,4 +1,4 @@
-"""Check-in messages and modals: the prompt, the answer form, the settings form, the summary."""
+"""Check-in messages and modals: the prompt, the answer, away and settings forms, the exit warning."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.ids import Act, Callback
-from bot.views.blocks import Block, context, escape, possessive, section, sections
-from bot.views.inputs import modal, option, select, text_input
-from bot.views.rmp import RAG_EMOJI, actions_block, button
+from bot.ids import Act, Callback, CheckinAct
+from bot.views.blocks import Block, context, escape, possessive, section
+from bot.views.inputs import checkboxes, date_picker, modal, option, select, text_input
+from bot.views.rmp import actions_block, button
 from commands.checkins.answers import CheckinForm
 from commands.checkins.settings import SettingsInput
 
@@ -22,16 +22,29 @@ def _local(moment: str | datetime, tz: str) -> str:
 
 
 def prompt(data: dict[str, Any]) -> dict[str, Any]:
-    """The DM that invites a participant (or reminds them) to answer a round."""
+    """The message (a DM, or one only they see in the shared channel) that invites a participant to answer
+    a round, or reminds them: with the choices not to answer now."""
     closes = _local(data["closes_at"], data["timezone"])
-    head = "Reminder: you have not answered" if data["reminder"] else "Time for"
-    text = f"{head} check-in round {data['number']} of *{escape(data['relationship'])}*. It closes {closes}."
+    head = "Reminder: check-in round" if data["reminder"] else "Time for check-in round"
+    text = f"{head} {data['number']} of *{escape(data['relationship'])}*. It closes {closes}."
+    value = {"channel": data["channel"], "round": data["round_id"]}
     return {"text": text, "blocks": [
         section(text),
-        context("Only summaries per party are shared, and only when enough people of a party answer."),
-        actions_block([button("Answer the check-in", Act.CHECKIN_OPEN,
-                              {"channel": data["channel"], "round": data["round_id"]}, style="primary")]),
+        context("Only figures per party are shared, and only from at least 3 people of a party. Nobody is named "
+                "for not answering."),
+        actions_block([button("Answer the check-in", Act.CHECKIN_OPEN, value, style="primary"),
+                       button("Skip this round", CheckinAct.SKIP, value),
+                       button("Remind me tomorrow", CheckinAct.REMIND_TOMORROW, value),
+                       button("I'm away…", CheckinAct.AWAY, value)]),
     ]}
+
+
+def away_modal(*, channel: str, today: str) -> dict[str, Any]:
+    """Away until a day: no check-in prompts until then."""
+    return modal(Callback.CHECKIN_AWAY, "Away", [
+        context("No check-in prompts until then, and the rounds you miss do not count against participation."),
+        date_picker("until", "Last day away", initial=today),
+    ], metadata={"channel": channel}, submit="Save")
 
 
 def answer_modal(form: CheckinForm, *, channel: str) -> dict[str, Any]:
@@ -52,7 +65,12 @@ def answer_modal(form: CheckinForm, *, channel: str) -> dict[str, Any]:
                              hint=f"1 = strongly disagree, {form.round.scale} = strongly agree"))
     blocks.append(text_input("comment", "Anything else?", initial=previous.comment if previous else "",
                              multiline=True, optional=True, max_length=2000,
-                             hint="Never posted as yours: it stays with this check-in."))
+                             hint=f"Shown without your name to {possessive(form.party)} SERs and managers, once at "
+                                  f"least {form.threshold} of {form.party} have answered."))
+    blocks.append(checkboxes("share", f"Share with {form.partner}",
+                             [option("share", f"Also show my comment to {form.partner}, without my name, in the "
+                                              "round's thread")],
+                             initial=["share"] if previous and previous.share_comment else []))
     return modal(Callback.CHECKIN_ANSWER, f"Check-in round {form.round.number}", blocks,
                  metadata={"channel": channel, "round": form.round.id}, submit="Send")
 
@@ -70,52 +88,6 @@ def settings_modal(form: SettingsInput, *, channel: str) -> dict[str, Any]:
         text_input("gap_threshold", "Flag a gap between the parties from", initial=form.gap_threshold, max_length=4,
                    hint="Points on a 5-point scale"),
     ], metadata={"channel": channel})
-
-
-def _fmt(value: float | None) -> str:
-    return "–" if value is None else f"{value:.2f}"
-
-
-def _kpi_line(kpi: dict[str, Any]) -> str:
-    unit = f" {escape(kpi['unit'])}" if kpi["unit"] else ""
-    value = "no value" if kpi["value"] is None else f"{kpi['value']:g}{unit}"
-    trend = " → ".join(f"{v:g}" for v in kpi["history"]) or "–"
-    return f"{RAG_EMOJI[kpi['rag']]} *#{kpi['number']} {escape(kpi['name'])}*: {value} " \
-           f"(target {kpi['target']:g}{unit}) · trend {trend}"
-
-
-def summary(data: dict[str, Any]) -> dict[str, Any]:
-    """The round's summary for the shared channel (no individual answer appears in it)."""
-    parties = data["parties"]
-    lines = ["*Participation*: " + " · ".join(f"{escape(p['name'])} {p['answered']} of {p['invited']}"
-                                                for p in parties)]
-    for party in parties:
-        if party["withheld"]:
-            lines.append(f"_{escape(possessive(party['name']))} scores are withheld: fewer than "
-                         f"{data['min_respondents']} answered._")
-    kpis = [_kpi_line(k) for k in data["kpis"]]
-    names = " / ".join(escape(p["name"]) for p in parties)
-    statements = []
-    for index, statement in enumerate(data["statements"]):
-        means = " / ".join(_fmt(p["means"][index]) for p in parties)
-        gap = data["gaps"][index]
-        flag = f" :warning: *gap {gap:.2f}*" if data["flagged"][index] else (f" · gap {gap:.2f}" if gap is not None
-                                                                              else "")
-        statements.append(f"{escape(statement)}: {means}{flag}")
-    changes = [f"{escape(c['party'])} · {escape(c['statement'])}: {c['before']:.2f} → {c['after']:.2f} "
-               f"({c['change']:+.2f})" for c in data["changes"]] or ["_No earlier round to compare with._"]
-    flagged = sum(data["flagged"])
-    text = f"Check-in round {data['round_number']} of {data['relationship']}: summary" + \
-        (f", {flagged} perception gap{'s' if flagged != 1 else ''} flagged" if flagged else "")
-    blocks: list[Block] = [{"type": "header", "text": {"type": "plain_text",
-                                                       "text": f"Check-in round {data['round_number']} summary"[:150]}}]
-    blocks += sections(lines)
-    blocks += sections(["*KPIs*", *(kpis or ["_No KPIs._"])])
-    blocks += sections([f"*Behaviours and trust* (means out of {data['scale']}: {names})", *statements])
-    blocks += sections(["*Largest changes since the last round*", *changes])
-    blocks.append(context(f"A gap of {data['gap_threshold']:g} or more (on a 5-point scale) is flagged. "
-                          "Individual ratings and comments are never shown."))
-    return {"text": text, "blocks": blocks[:50]}
 
 
 def exit_warning(data: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot import charts
 from bot.charts import FileContent
-from bot.views import checkins, disputes, help, notices, proposals, reminders, reviews, rmp
+from bot.views import checkins, disputes, help, notices, proposals, reminders, reviews, rmp, rounds
 
 Rendered = dict[str, Any]
 
@@ -17,7 +17,11 @@ VIEWS: Mapping[str, Callable[[dict[str, Any]], Rendered]] = {
     "rmp_welcome": rmp.welcome,
     "action_cannot_complete": rmp.cannot_complete,
     "checkin_prompt": checkins.prompt,
-    "checkin_summary": checkins.summary,
+    "checkin_summary": rounds.summary,
+    "checkin_round": rounds.round_message,
+    "checkin_details": rounds.details,
+    "checkin_comments": rounds.comments,
+    "checkin_closed": rounds.closed_notice,
     "exit_warning": checkins.exit_warning,
     "dispute_root": disputes.root,
     "dispute_event": disputes.event,

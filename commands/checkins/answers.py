@@ -9,11 +9,12 @@ from sqlmodel import Session, col, select
 
 from commands.actor import Actor
 from commands.calendar import zone
+from commands.checkins import disclosure, round_post
 from commands.errors import InputError, Refused
 from commands.numbers import whole_number
 from commands.rmp import access, audit, items, kpis
 from commands.rmp.forms import number, text
-from storage.checkins import OPEN, Answer, Round
+from storage.checkins import FLOOR, OPEN, Answer, Round
 from storage.rmp import Kpi, KpiValue, Relationship
 
 
@@ -25,6 +26,9 @@ class CheckinForm:
     relationship: Relationship
     kpis: list[Kpi]
     previous: Answer | None
+    party: str = ""  # the participant's
+    partner: str = ""
+    threshold: int = FLOOR  # comments are shown once this many of the party answered
 
 
 def _closed_message(round_: Round, relationship: Relationship) -> str:
@@ -65,12 +69,14 @@ def answer_form(db: Session, *, actor: Actor, round_id: int | None, now: datetim
         raise Refused(_closed_message(round_, relationship))
     reported = [k for k in items.all_of(db, Kpi, relationship.id or 0) if k.active and k.reporter_slot == me.party.slot]
     previous = db.exec(select(Answer).where(Answer.round_id == round_.id, Answer.user_id == actor.user_id)).first()
-    return CheckinForm(round_, relationship, reported, previous)
+    partner = next((p.name for p in access.parties(db, relationship) if p.slot != me.party.slot), "")
+    return CheckinForm(round_, relationship, reported, previous, me.party.name, partner,
+                       disclosure.threshold(round_))
 
 
 def submit_answer(
     db: Session, *, actor: Actor, round_id: int, ratings: dict[str, str], kpi_values: dict[str, str],
-    comment: str, now: datetime,
+    comment: str, now: datetime, share_comment: bool = False,
 ) -> tuple[Answer, bool]:
     """Save the actor's answer (or replace their earlier one) while the round is open; (answer, edited)."""
     form = answer_form(db, actor=actor, round_id=round_id, now=now)
@@ -93,11 +99,14 @@ def submit_answer(
         answer = Answer(round_id=round_.id or 0, user_id=actor.user_id, party_slot=me.party.slot, submitted_at=now,
                         updated_at=now)
     answer.ratings, answer.kpi_values, answer.comment, answer.updated_at = scores, values, note, now
+    answer.share_comment = bool(share_comment and note)
     db.add(answer)
     for kpi in form.kpis:
         if str(kpi.number) in values:
             _report_kpi(db, me, kpi, round_, values[str(kpi.number)], now=now)
     db.flush()
+    if not edited:  # the round's message counts one more answer
+        round_post.show_open(db, round_, now=now)
     return answer, edited
 
 

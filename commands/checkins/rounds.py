@@ -11,13 +11,15 @@ from sqlmodel import Session, col, select
 
 from commands import outbox, quiet, work
 from commands.calendar import DAY_SECONDS, JointCalendar, next_occurrence, parse_cadence, zone
+from commands.checkins import comments, round_post
 from commands.rmp import calendars
-from storage.checkins import CLOSED, OPEN, Answer, Prompt, Round
+from storage.checkins import ASKED, AWAY, CLOSED, OPEN, Answer, Prompt, Round
 from storage.models import WorkItem
 from storage.rmp import Party, Person, Relationship
 
 OPEN_KIND, PROMPT_KIND, REMIND_KIND, CLOSE_KIND = "checkin.open", "checkin.prompt", "checkin.remind", "checkin.close"
 EARLIEST_OFFSET = timedelta(hours=14)  # UTC+14 is the first place a calendar day begins
+MAX_REMINDERS = 1  # each person gets at most two messages a round: the prompt and one reminder
 
 
 def _open_key(relationship_id: int, period: date) -> str:
@@ -80,18 +82,24 @@ def open_round(db: Session, item: WorkItem, now: datetime) -> None:
     db.flush()
     # one prompt item per moment: everyone whose local time reaches the cadence's time together is prompted
     # by one transaction (a tick then queues a round's prompts at once rather than one item per person)
+    away = {person.user_id for person, _ in people if person.away_until is not None and person.away_until >= period}
     for person, party in people:
         db.add(Prompt(round_id=round_.id or 0, user_id=person.user_id, party_slot=party.slot,
-                      due_at=due[person.user_id], tz=zones[person.user_id]))
+                      due_at=due[person.user_id], tz=zones[person.user_id],
+                      status=AWAY if person.user_id in away else ASKED))
+    db.flush()
+    due = {user: at for user, at in due.items() if user not in away}
+    round_post.show_open(db, round_, now=now, not_before=min(due.values(), default=opens_at))
     for at, users in _together(due).items():
         work.schedule(db, kind=PROMPT_KIND, key=f"{PROMPT_KIND}:{round_.id}:{at.isoformat()}", due_at=at, now=now,
                       payload={"round_id": round_.id, "user_ids": users})
-    for index in range(1, relationship.checkin_reminders + 1):
+    reminders_count = min(relationship.checkin_reminders, MAX_REMINDERS)
+    for index in range(1, reminders_count + 1):
         # on a later joint working day of the window, at the cadence's time in each person's zone
         day = _working_day_after(calendar, period, max(1, round(relationship.checkin_window_days * index /
-                                                                 (relationship.checkin_reminders + 1))))
+                                                                 (reminders_count + 1))))
         reminders = {user: quiet.next_allowed(hours, [user], datetime.combine(day, cadence.at, ZoneInfo(zones[user])))
-                     for user in hours}
+                     for user in due}
         for at, users in _together({u: t for u, t in reminders.items() if t < closes_at}).items():
             work.schedule(db, kind=REMIND_KIND, key=f"{REMIND_KIND}:{round_.id}:{index}:{at.isoformat()}", now=now,
                           due_at=at, payload={"round_id": round_.id, "index": index, "user_ids": users})
@@ -127,46 +135,62 @@ def _zones(db: Session, round_: Round) -> dict[str, str]:
     return dict(db.exec(select(Prompt.user_id, Prompt.tz).where(Prompt.round_id == round_.id)).all())
 
 
+def _asked(db: Session, round_: Round, users: list[str]) -> dict[str, Prompt]:
+    """The prompts of `users` still waiting for an answer (not answered, skipped or away)."""
+    answered = select(Answer.user_id).where(Answer.round_id == round_.id)
+    return {p.user_id: p for p in db.exec(select(Prompt).where(
+        Prompt.round_id == round_.id, col(Prompt.user_id).in_(users), Prompt.status == ASKED,
+        col(Prompt.user_id).not_in(answered)))}
+
+
 def send_prompt(db: Session, item: WorkItem, now: datetime) -> None:
-    """Due work: the prompt DM (with its button) to each participant due at this moment (`user_ids`; one
-    `user_id` in items queued by earlier versions), unless they answered already."""
+    """Due work: the prompt DM (with its buttons) to each participant due at this moment (`user_ids`; one
+    `user_id` in items queued by earlier versions), unless they answered, skipped or are away. Someone
+    Accord cannot DM gets it as a message only they see in the shared channel."""
     round_ = db.get(Round, item.payload["round_id"])
     if round_ is None or round_.status != OPEN:
         return
     users = item.payload.get("user_ids") or [item.payload["user_id"]]
-    answered = set(db.exec(select(Answer.user_id).where(Answer.round_id == round_.id)))
+    waiting = _asked(db, round_, users)
     relationship = db.get(Relationship, round_.relationship_id)
     assert relationship is not None
     zones = _zones(db, round_)
     quiet.direct_messages(db, relationship.id or 0, [
-        outbox.DirectMessage(key=f"checkin:{round_.id}:{user_id}:prompt", user=user_id,
+        outbox.DirectMessage(key=comments.prompt_key(round_.id or 0, user_id), user=user_id,
                              fallback_channel=relationship.channel_id, view="checkin_prompt",
                              data=_prompt_data(round_, relationship, user_id, zones, reminder=False))
-        for user_id in users if user_id not in answered], now=now)
+        for user_id in users if user_id in waiting], now=now)
 
 
 def send_reminders(db: Session, item: WorkItem, now: datetime) -> None:
     """Due work: remind the participants due at this moment (`user_ids`; all who were prompted, in items
-    queued by earlier versions) who have not answered; nobody else."""
+    queued by earlier versions) who have not answered, skipped, or had their one reminder; nobody else.
+    An item of one person's own ("Remind me tomorrow") is that reminder."""
     round_ = db.get(Round, item.payload["round_id"])
     if round_ is None or round_.status != OPEN:
         return
     relationship = db.get(Relationship, round_.relationship_id)
     assert relationship is not None
-    answered = set(db.exec(select(Answer.user_id).where(Answer.round_id == round_.id)))
     prompted = set(db.exec(select(Prompt.user_id).where(Prompt.round_id == round_.id, Prompt.due_at <= now)))
     users = item.payload.get("user_ids") or sorted(prompted)
+    own = bool(item.payload.get("own"))
+    waiting = {user: p for user, p in _asked(db, round_, users).items()
+               if user in prompted and (own or not p.reminded)}
+    for prompt in waiting.values():
+        prompt.reminded = True
+        db.add(prompt)
     zones = _zones(db, round_)
     quiet.direct_messages(db, relationship.id or 0, [
         outbox.DirectMessage(key=f"checkin:{round_.id}:{user}:remind:{item.payload['index']}",
                              user=user, fallback_channel=relationship.channel_id, view="checkin_prompt",
                              data=_prompt_data(round_, relationship, user, zones, reminder=True))
-        for user in users if user in prompted and user not in answered], now=now)
+        for user in users if user in waiting], now=now)
 
 
 def close_round(db: Session, item: WorkItem, now: datetime) -> None:
-    """Due work: close the round, post its summary, evaluate the exit triggers."""
-    from commands.checkins import summary, triggers
+    """Due work: close the round, decide what it publishes, turn its message into the summary, show the
+    comments to whom they are for, evaluate the exit triggers."""
+    from commands.checkins import disclosure, summary, triggers
 
     round_ = db.get(Round, item.payload["round_id"])
     if round_ is None or round_.status == CLOSED:
@@ -175,7 +199,8 @@ def close_round(db: Session, item: WorkItem, now: datetime) -> None:
     db.add(round_)
     relationship = db.get(Relationship, round_.relationship_id)
     assert relationship is not None
+    disclosure.publish(db, round_, [party.slot for party in calendars.parties_of(db, relationship.id)])
     result = summary.summarise(db, round_)
-    outbox.post_message(db, key=f"checkin:{round_.id}:summary", channel=relationship.channel_id,
-                        view="checkin_summary", data=summary.as_data(result), now=now)
+    shared = comments.at_close(db, round_, now=now)
+    round_post.show_closed(db, round_, result, now=now, shared_comments=shared)
     triggers.evaluate_after_round(db, relationship, result, now=now)

@@ -9,10 +9,13 @@ from typing import Any
 from sqlmodel import Session
 
 from commands.actor import Actor
+from commands.checkins.rounds import MAX_REMINDERS
 from commands.consent import proposals
 from commands.errors import InputError
+from commands.numbers import whole_number
 from commands.rmp import access, audit
 from commands.rmp.forms import number, whole
+from storage.checkins import FLOOR
 from storage.rmp import Proposal, Relationship
 
 
@@ -63,14 +66,19 @@ def save_settings(db: Session, *, actor: Actor, form: SettingsInput, now: dateti
     if not 0.1 <= threshold <= 4:
         raise InputError("The gap threshold is between 0.1 and 4 points (on a 5-point scale).",
                          field="gap_threshold")
+    fewest = whole_number(form.min_respondents)
+    if fewest is not None and fewest < FLOOR:
+        raise InputError(f"A party's scores are shown from {FLOOR} people at least: with fewer, those who answered "
+                         "could work out each other's ratings.", field="min_respondents")
     values = {
         "checkin_statements": statements,
         "checkin_scale": whole(form.scale, field="scale", label="The scale", low=3, high=10),
         "checkin_window_days": whole(form.window_days, field="window_days", label="The window", low=1, high=20),
         "checkin_min_respondents": whole(form.min_respondents, field="min_respondents",
-                                         label="The minimum of answers", low=1, high=50),
+                                         label="The fewest people a party's scores are shown for", low=FLOOR,
+                                         high=50),
         "gap_threshold": threshold,
-        "checkin_reminders": whole(form.reminders, field="reminders", label="Reminders", low=0, high=3),
+        "checkin_reminders": whole(form.reminders, field="reminders", label="Reminders", low=0, high=MAX_REMINDERS),
     }
     relationship = by.relationship
     changes = [proposals.Change(LABELS[key], _words(getattr(relationship, key)), _words(value))

@@ -1,29 +1,34 @@
 """A round's summary: participation, KPIs, each statement's mean per party, the perception gap, and
-the largest changes since the previous round. Individual answers never leave this module."""
+the largest changes since the party's previous published block. It reads only what the round's close
+published (`disclosure`), never individual answers."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from statistics import mean
 from typing import Any
 
 from sqlmodel import Session, col, select
 
+from commands.checkins import disclosure
 from commands.rmp import access, items, kpis
-from storage.checkins import Answer, Prompt, Round
+from storage.checkins import Result, Round
 from storage.rmp import Kpi, KpiValue, Relationship
 
 
 @dataclass
 class PartyResult:
-    """One party in a round: who was asked, who answered, and the means (None when withheld)."""
+    """One party in a round: counts, and the means of its published block (None when withheld)."""
 
     slot: int
     name: str
-    invited: int
+    invited: int  # asked: prompted, neither away nor skipping
     answered: int
     withheld: bool
     means: list[float | None]
+    skipped: int = 0
+    away: int = 0
+    rounds: list[int] = field(default_factory=list)  # the block the means rest on (more than this round: pooled)
+    people: int = 0
 
 
 @dataclass
@@ -59,17 +64,20 @@ class Summary:
 
 
 def _party_results(db: Session, round_: Round, relationship: Relationship) -> list[PartyResult]:
-    prompts = list(db.exec(select(Prompt).where(Prompt.round_id == round_.id)))
-    answers = list(db.exec(select(Answer).where(Answer.round_id == round_.id)))
+    """The parties' results as the round's close published them (decided then, once: see disclosure)."""
+    kept = {r.party_slot: r for r in db.exec(select(Result).where(Result.round_id == round_.id))}
     results = []
     for party in access.parties(db, relationship):
-        mine = [a for a in answers if a.party_slot == party.slot]
-        invited = len({p.user_id for p in prompts if p.party_slot == party.slot} | {a.user_id for a in mine})
-        withheld = len(mine) < round_.min_respondents
-        means: list[float | None] = [
-            None if withheld else round(mean(a.ratings[i] for a in mine), 2) for i in range(len(round_.statements))
-        ]
-        results.append(PartyResult(party.slot, party.name, invited, len(mine), withheld, means))
+        kept_result = kept.get(party.slot)
+        if kept_result is None:
+            results.append(PartyResult(party.slot, party.name, 0, 0, True, [None] * len(round_.statements)))
+            continue
+        shown = disclosure.published(kept_result)
+        results.append(PartyResult(
+            party.slot, party.name, kept_result.asked, kept_result.answered, not shown,
+            [round(m, 2) if shown and m is not None else None for m in kept_result.means]
+            if shown else [None] * len(round_.statements),
+            kept_result.skipped, kept_result.away, list(kept_result.rounds), kept_result.people))
     return results
 
 
@@ -106,22 +114,28 @@ def _kpi_result(db: Session, kpi: Kpi, round_: Round) -> KpiResult:
 def _changes(
     db: Session, round_: Round, relationship: Relationship, parties: list[PartyResult]
 ) -> list[dict[str, Any]]:
-    """The three largest moves of a party's mean since the previous round (same statements only)."""
-    previous = db.exec(select(Round).where(Round.relationship_id == relationship.id, Round.number < round_.number)
-                       .order_by(col(Round.number).desc())).first()
-    if previous is None:
-        return []
-    before = {p.slot: p for p in _party_results(db, previous, relationship)}
+    """The three largest moves of a party's published mean since its previous published block (same statement)."""
     moves = []
     for party in parties:
+        if party.withheld:
+            continue
+        row = db.exec(select(Result, Round).where(Result.relationship_id == relationship.id,
+                                                  Result.party_slot == party.slot, Result.people > 0,
+                                                  Result.round_number < round_.number, Result.round_id == Round.id)
+                      .order_by(col(Result.round_number).desc())).first()
+        if row is None:
+            continue
+        before, previous = row
         for index, statement in enumerate(round_.statements):
             if statement not in previous.statements:
                 continue
-            old = before[party.slot].means[previous.statements.index(statement)]
+            old_mean = before.means[previous.statements.index(statement)]
             new = party.means[index]
+            old = None if old_mean is None else round(old_mean, 2)
             if old is not None and new is not None and old != new:
                 moves.append({"party": party.name, "statement": statement, "before": old, "after": new,
-                              "change": round(new - old, 2)})
+                              "change": round(new - old, 2), "rounds_before": before.rounds,
+                              "rounds_after": party.rounds})
     return sorted(moves, key=lambda move: (-abs(move["change"]), move["party"], move["statement"]))[:3]
 
 

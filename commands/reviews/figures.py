@@ -14,9 +14,10 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, or_, select
 
+from commands.checkins import disclosure
 from commands.rmp import access, exits, kpis, risks
 from commands.rmp.actions import local_today
-from storage.checkins import CLOSED, Answer, Prompt, Round
+from storage.checkins import CLOSED, Result, Round
 from storage.disputes import RESOLVED, Dispute, DisputeEvent
 from storage.reviews import BENEFIT, COST, Review, ValueEntry
 from storage.rmp import Action, ExitTrigger, Kpi, KpiValue, Objective, Party, Relationship, Risk
@@ -104,43 +105,40 @@ def _rescale(value: float, scale: int) -> float:
 
 def _trust(db: Session, relationship: Relationship, parties: list[Party], starts_at: datetime,
            ends_at: datetime) -> dict[str, Any]:
-    rounds = list(db.exec(select(Round).where(Round.relationship_id == relationship.id, Round.status == CLOSED,
-                                              Round.closes_at > starts_at, Round.closes_at <= ends_at)
-                          .order_by(col(Round.number))))
-    ids = [r.id for r in rounds]
-    answers: dict[tuple[int, int], list[Answer]] = defaultdict(list)
-    for answer in db.exec(select(Answer).where(col(Answer.round_id).in_(ids))):
-        answers[(answer.round_id, answer.party_slot)].append(answer)
-    invited: dict[int, int] = defaultdict(int)
-    for slot, count in db.exec(select(Prompt.party_slot, func.count()).where(col(Prompt.round_id).in_(ids))
-                               .group_by(col(Prompt.party_slot))):
-        invited[slot] = count
-    series, per_statement = [], defaultdict(lambda: defaultdict(list))
+    """Trust and behaviour per party over the rounds that closed in the period, computed only from what the
+    rounds' closes published (`checkin_result`: blocks of at least the threshold of people), never from
+    answers: each point of the series is one published block."""
+    rows = list(db.exec(select(Result, Round).where(
+        Result.round_id == Round.id, Round.relationship_id == relationship.id, Round.status == CLOSED,
+        Round.closes_at > starts_at, Round.closes_at <= ends_at).order_by(col(Round.number))))
+    rounds = sorted({round_.number: round_ for _, round_ in rows}.values(), key=lambda r: r.number)
+    per_statement: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
     trust_of: dict[int, list[float]] = defaultdict(list)
     behaviour_of: dict[int, list[float]] = defaultdict(list)
-    for round_ in rounds:
+    points: dict[int, dict[str, float | None]] = {r.number: {str(p.slot): None for p in parties} for r in rounds}
+    blocks: dict[int, dict[str, list[int]]] = {r.number: {} for r in rounds}
+    for result, round_ in rows:
+        if not disclosure.published(result):
+            continue
         trusty = [i for i, s in enumerate(round_.statements) if "trust" in s.lower()]
         others = [i for i in range(len(round_.statements)) if i not in trusty] or trusty
-        point: dict[str, float | None] = {}
-        for party in parties:
-            group = answers[(round_.id or 0, party.slot)]
-            if len(group) < round_.min_respondents or not group:
-                point[str(party.slot)] = None
-                continue
-            means = [_rescale(mean(a.ratings[i] for a in group), round_.scale) for i in range(len(round_.statements))]
-            for statement, value in zip(round_.statements, means, strict=True):
-                per_statement[statement][party.slot].append(value)
-            trust = mean(means[i] for i in (trusty or others))
-            trust_of[party.slot].append(trust)
-            behaviour_of[party.slot].append(mean(means[i] for i in others))
-            point[str(party.slot)] = round(trust, 2)
-        series.append({"round": round_.number, "period": round_.period.isoformat(), "trust": point})
+        means = [_rescale(m, round_.scale) for m in result.means]
+        for statement, value in zip(round_.statements, means, strict=True):
+            per_statement[statement][result.party_slot].append(value)
+        trust = mean(means[i] for i in (trusty or others))
+        trust_of[result.party_slot].append(trust)
+        behaviour_of[result.party_slot].append(mean(means[i] for i in others))
+        points[round_.number][str(result.party_slot)] = round(trust, 2)
+        blocks[round_.number][str(result.party_slot)] = list(result.rounds)
+    series = [{"round": r.number, "period": r.period.isoformat(), "trust": points[r.number],
+               "blocks": blocks[r.number]} for r in rounds]
     sides = []
     for party in parties:
-        answered = sum(len(answers[(r.id or 0, party.slot)]) for r in rounds)
-        sides.append({"slot": party.slot, "name": party.name, "invited": invited[party.slot], "answered": answered,
-                      "trust": _mean(trust_of[party.slot]), "behaviour": _mean(behaviour_of[party.slot]),
-                      "rounds_counted": len(trust_of[party.slot])})
+        mine = [result for result, _ in rows if result.party_slot == party.slot]
+        sides.append({"slot": party.slot, "name": party.name, "invited": sum(r.asked for r in mine),
+                      "answered": sum(r.answered for r in mine), "trust": _mean(trust_of[party.slot]),
+                      "behaviour": _mean(behaviour_of[party.slot]), "rounds_counted": len(trust_of[party.slot]),
+                      "blocks": [r.rounds for r in mine if r.rounds]})
     statements = []
     for statement, by_slot in per_statement.items():
         pair = [_mean(by_slot.get(p.slot, [])) for p in parties]

@@ -9,7 +9,6 @@ from sqlmodel import Session, col, select
 
 from commands import outbox
 from commands.calendar import zone
-from storage.models import PENDING, OutboxMessage
 from storage.rmp import Change, Relationship
 
 SHOWN = 40  # the latest changes listed; the post counts the others
@@ -40,19 +39,8 @@ def announce(db: Session, relationship: Relationship, *, now: datetime) -> None:
     count = sum(1 for change in db.exec(today) if announced(change)) if len(latest) == SHOWN else len(latest)
     data: dict[str, Any] = {"relationship": relationship.name, "day": day.isoformat(), "count": count,
                             "changes": [_entry(change) for change in reversed(latest)]}
-    root = f"rel:{relationship.id}:digest:{day.isoformat()}"
-    waiting = db.exec(select(OutboxMessage).where(
-        col(OutboxMessage.idempotency_key).in_([root]) | col(OutboxMessage.idempotency_key).like(f"{root}:v%"),
-        OutboxMessage.status == PENDING, OutboxMessage.attempts == 0)
-        .order_by(col(OutboxMessage.id).desc()).with_for_update()).first()  # not while a sender claims it
-    if waiting is not None:
-        waiting.data = data
-        db.add(waiting)
-    elif db.exec(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == root)).first() is None:
-        outbox.post_message(db, key=root, channel=relationship.channel_id, view="plan_digest", data=data, now=now)
-    else:
-        outbox.update_message(db, key=f"{root}:v{relationship.version}", updates=root, view="plan_digest",
-                              data=data, now=now)
+    outbox.post_or_update(db, root=f"rel:{relationship.id}:digest:{day.isoformat()}", version=str(relationship.version),
+                          channel=relationship.channel_id, view="plan_digest", data=data, now=now)
 
 
 def _entry(change: Change) -> dict[str, Any]:

@@ -219,8 +219,8 @@ READERS: dict[str, dict[str, Reader]] = {
         "channel_id": text(64), "name": text(150), "mode": choice((CONNECT, SINGLE)), "timezone": _checked(64, zone),
         "checkin_cadence": CADENCE, "review_cadence": CADENCE, "ladder": _ladder,
         "exit_reviewed_on": nullable(day), "checkin_statements": lambda v, p: _list(v, p, text(150)),
-        "checkin_scale": whole(3, 10), "checkin_window_days": whole(1, 20), "checkin_min_respondents": whole(1, 50),
-        "checkin_reminders": whole(0, 3), "gap_threshold": number,
+        "checkin_scale": whole(3, 10), "checkin_window_days": whole(1, 20), "checkin_min_respondents": whole(3, 50),
+        "checkin_reminders": whole(0, 1), "gap_threshold": number,
         "version": whole(0, MAX_INT), "created_at": instant, "updated_at": instant,
     },
     "parties": {

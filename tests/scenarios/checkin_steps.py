@@ -36,22 +36,40 @@ def dm_channels(harness: Harness) -> dict[str, str]:
 
 
 def prompts(harness: Harness, user: str, round_number: int, *, reminder: bool = False) -> list[dict[str, Any]]:
-    """The check-in prompts (or reminders) `user` received for a round: by DM, or mentioned in the channel."""
-    head = "Reminder: you have not answered check-in round" if reminder else "Time for check-in round"
+    """The check-in prompts (or reminders) `user` received for a round: by DM, or shown only to them in the
+    shared channel (someone Accord cannot DM)."""
+    head = "Reminder: check-in round" if reminder else "Time for check-in round"
     dms = dm_channels(harness)
     found = []
     for call in harness.fake.calls_to("chat.postMessage"):
         text = call.args.get("text") or ""
-        if call.status != 200 or not call.response.get("ok") or f"{head} {round_number} " not in text:
-            continue
-        channel = call.args["channel"]
-        if dms.get(channel) == user or (channel == CHANNEL and text.startswith(f"<@{user}>")):
-            found.append({"at": call.at, "text": text, "channel": channel})
+        if call.status == 200 and call.response.get("ok") and f"{head} {round_number} " in text \
+                and dms.get(call.args["channel"]) == user:
+            found.append({"at": call.at, "text": text, "channel": call.args["channel"]})
+    for call in harness.fake.calls_to("chat.postEphemeral"):
+        text = call.args.get("text") or ""
+        if call.status == 200 and call.response.get("ok") and f"{head} {round_number} " in text \
+                and call.args.get("user") == user:
+            found.append({"at": call.at, "text": text, "channel": call.args["channel"]})
     return found
 
 
+def round_messages(harness: Harness, number: int) -> list[dict[str, Any]]:
+    """The shared channel's top-level messages about round `number` (there should be one)."""
+    harness.sender.drain()
+    return [m for m in harness.fake.messages(CHANNEL)
+            if m.get("thread_ts") in (None, m["ts"]) and m["text"].startswith(f"Check-in round {number} of")]
+
+
+def round_thread(harness: Harness, number: int) -> list[str]:
+    """The replies in round `number`'s thread, text and blocks."""
+    [root] = round_messages(harness, number)
+    return [f"{m['text']}\n{m['blocks']}" for m in harness.fake.messages(CHANNEL)
+            if m.get("thread_ts") == root["ts"] and m["ts"] != root["ts"]]
+
+
 def answer(harness: Harness, user: str, at: str, ratings: list[int], *, kpis: dict[int, str] | None = None,
-           comment: str = "") -> httpx.Response:
+           comment: str = "", share: bool = False) -> httpx.Response:
     """`user` runs `/accord checkin` at `at` and sends the form."""
     harness.clock.now = parse_instant(at)
     opened = harness.driver.slash(user, CHANNEL, "checkin")
@@ -62,6 +80,8 @@ def answer(harness: Harness, user: str, at: str, ratings: list[int], *, kpis: di
     answers.update({f"kpi_{n}": v for n, v in (kpis or {}).items()})
     if comment:
         answers["comment"] = comment
+    if share:
+        answers["share"] = ["share"]
     return submit(harness, user, view, answers)
 
 

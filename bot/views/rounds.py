@@ -1,0 +1,136 @@
+"""A round's one message in the shared channel (open with counts, then its summary), the details and shared
+comments in its thread, and the closed notice a prompt DM becomes. Nobody is named: counts per party only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.ids import Act, CheckinAct
+from bot.views.blocks import Block, context, escape, possessive, section, sections
+from bot.views.rmp import RAG_EMOJI, actions_block, button
+
+NOTE = "Figures per party only, each from at least 3 people; nobody is named, individual ratings are never shown."
+
+
+def _local(moment: str, tz: str) -> str:
+    return datetime.fromisoformat(moment).astimezone(ZoneInfo(tz)).strftime("%a %d %b %H:%M")
+
+
+def _counts(party: dict[str, Any]) -> str:
+    asked = party["asked"] if "asked" in party else party["invited"]  # a summary calls them invited
+    out = [f"{party['answered']} of {asked}"]
+    out += [f"{party[k]} {k}" for k in ("skipped", "away") if party.get(k)]
+    return f"{escape(party['name'])} {', '.join(out)}"
+
+
+def _fmt(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def _pooled(rounds: list[int]) -> str:
+    return f" (rounds {rounds[0]}–{rounds[-1]} pooled)" if len(rounds) > 1 else ""
+
+
+def round_message(data: dict[str, Any]) -> dict[str, Any]:
+    """The round's message: while open, its window, counts and the Answer button; once closed, its summary."""
+    if data["state"] == "closed":
+        return _closed(data)
+    tz = data["timezone"]
+    value = {"channel": data["channel"], "round": data["round_id"]}
+    counts = " · ".join(_counts(p) for p in data["parties"])
+    text = f"Check-in round {data['number']} of {data['relationship']} is open until " \
+           f"{_local(data['closes_at'], tz)} ({tz})."
+    return {"text": text, "blocks": [
+        section(f":clipboard: *Check-in round {data['number']}* of *{escape(data['relationship'])}*: open "
+                f"{_local(data['opens_at'], tz)} to {_local(data['closes_at'], tz)} ({tz})."),
+        section(f"*Answered so far*: {counts}"),
+        actions_block([button("Answer the check-in", Act.CHECKIN_OPEN, value, style="primary"),
+                       button("I'm away…", CheckinAct.AWAY, value)]),
+        context(NOTE),
+    ]}
+
+
+def _closed(data: dict[str, Any]) -> dict[str, Any]:
+    tz, figures = data["timezone"], data["summary"]
+    head = f"Check-in round {data['number']} of {data['relationship']} closed {_local(data['closes_at'], tz)}"
+    if data["nobody"]:
+        text = f"{head}: nobody answered."
+        return {"text": text, "blocks": [section(f":clipboard: *{escape(text)}* No figures this round."),
+                                         context(" · ".join(_counts(p) for p in figures["parties"]))]}
+    parties = figures["parties"]
+    lines = ["*Participation*: " + " · ".join(_counts(p) for p in parties)]
+    for party in parties:
+        if party["withheld"]:
+            lines.append(f"_{escape(possessive(party['name']))} scores are withheld this round: they are shown once "
+                         f"{figures['min_respondents']} or more people of {escape(party['name'])} have answered "
+                         "(pooled with the next rounds if need be)._")
+    names = " / ".join(escape(p["name"]) + _pooled(p["rounds"]) for p in parties)
+    statements = []
+    for index, statement in enumerate(figures["statements"]):
+        means = " / ".join(_fmt(p["means"][index]) for p in parties)
+        gap = figures["gaps"][index]
+        flag = f" :warning: *gap {gap:.2f}*" if figures["flagged"][index] else (
+            f" · gap {gap:.2f}" if gap is not None else "")
+        statements.append(f"{escape(statement)}: {means}{flag}")
+    flagged = sum(figures["flagged"])
+    text = f"{head}: summary" + (f", {flagged} perception gap{'s' if flagged != 1 else ''} flagged" if flagged
+                                 else "")
+    blocks: list[Block] = [section(f":clipboard: *Check-in round {data['number']}* of "
+                                   f"*{escape(data['relationship'])}*: closed {_local(data['closes_at'], tz)}.")]
+    blocks += sections(lines)
+    blocks += sections([f"*Behaviours and trust* (means out of {figures['scale']}: {names})", *statements])
+    blocks.append(actions_block([button("Comments for my organisation", CheckinAct.COMMENTS,
+                                        {"channel": data["channel"], "round": data["round_id"]})]))
+    blocks.append(context(f"KPIs and changes since the last round are in the thread. A gap of "
+                          f"{figures['gap_threshold']:g} or more (on a 5-point scale) is flagged. {NOTE}"))
+    return {"text": text, "blocks": blocks[:50]}
+
+
+def _kpi_line(kpi: dict[str, Any]) -> str:
+    unit = f" {escape(kpi['unit'])}" if kpi["unit"] else ""
+    value = "no value" if kpi["value"] is None else f"{kpi['value']:g}{unit}"
+    trend = " → ".join(f"{v:g}" for v in kpi["history"]) or "–"
+    return f"{RAG_EMOJI[kpi['rag']]} *#{kpi['number']} {escape(kpi['name'])}*: {value} " \
+           f"(target {kpi['target']:g}{unit}) · trend {trend}"
+
+
+def details(data: dict[str, Any]) -> dict[str, Any]:
+    """The round's details, in its thread: KPIs and the largest changes since each party's last figures."""
+    kpis = [_kpi_line(k) for k in data["kpis"]]
+    changes = [f"{escape(c['party'])} · {escape(c['statement'])}: {c['before']:.2f} → {c['after']:.2f} "
+               f"({c['change']:+.2f})" for c in data["changes"]] or ["_No earlier figures to compare with._"]
+    text = f"Check-in round {data['round_number']} of {data['relationship']}: KPIs and changes"
+    blocks = sections(["*KPIs*", *(kpis or ["_No KPIs._"])])
+    blocks += sections(["*Largest changes since the last figures*", *changes])
+    return {"text": text, "blocks": blocks[:50]}
+
+
+summary = details  # outbox rows queued as "checkin_summary" by earlier versions
+
+
+def comments(data: dict[str, Any]) -> dict[str, Any]:
+    """Comments of one party, without names, sorted: shared with the partner in the thread, or shown privately
+    to the party's SERs and managers."""
+    party = escape(data["party"])
+    if data.get("shared"):
+        head = f"Comments {party} shared with {escape(data['partner'])} (round {data['number']}, without names)"
+    else:
+        head = f"{possessive(party)} comments in round {data['number']} (without names; only your SERs and " \
+               "managers see these)"
+    items = [f"• {escape(c)}" for c in data["comments"]]
+    if not items:
+        enough = data.get("answered") is None or data["answered"] >= data["threshold"]
+        items = ["_No comments to show._"] if enough else [
+            f"_Comments are shown once {data['threshold']} or more of {party} answered._"]
+    return {"text": head, "blocks": sections([f"*{head}*", *items])[:50]}
+
+
+def closed_notice(data: dict[str, Any]) -> dict[str, Any]:
+    """A prompt DM once its round closed: no stale button; for an SER or manager, their party's comments."""
+    text = f"Check-in round {data['number']} of {data['relationship']} has closed; its summary is in the channel."
+    blocks: list[Block] = [section(escape(text))]
+    if data.get("lead"):
+        blocks += comments(data)["blocks"]
+    return {"text": text, "blocks": blocks[:50]}

@@ -17,7 +17,7 @@ from commands.numbers import whole_number
 from storage.clock import parse_instant
 
 HELP = """Commands:
-  as <person>          act as someone: alice, erin, hank (Northwind); bob, carol, joe (Southwind)
+  as <person>          act as someone: alice, erin, hank (Northwind); bob, carol, joe, dana (Southwind)
   people               who is who
   /accord <text>       a slash command in the shared channel (try /accord help)
   @accord <text>       mention Accord in the channel (what Southwind's people use)

@@ -22,16 +22,34 @@ from storage.engine import transaction
 # day, 1 January being a holiday), so that the first review falls due in April
 START = datetime(2027, 1, 4, 10, 30, tzinfo=UTC)
 NORTH = ("alice", "erin", "hank")
-SOUTH = ("bob", "carol", "joe")
+SOUTH = ("bob", "carol", "joe", "dana")
 # Rounds open every 4 weeks on Monday, on the next day both parties work: 18 January and 15 February are
 # public holidays in New York (Martin Luther King Day, Washington's Birthday), so those rounds open on the
-# Tuesday. Each side's ratings of the six statements (the last is trust), and what Southwind reports for the
-# two KPIs Northwind owns.
+# Tuesday. Each side's mean rating of the six statements (the last is trust; each person rates a little
+# differently, the means are these), and what Southwind reports for the two KPIs Northwind owns.
 ROUNDS = (
     ("2027-01-19", [4, 4, 4, 4, 4, 4], [3, 3, 4, 3, 3, 3], {"1": "97", "2": "96"}),
     ("2027-02-16", [4, 4, 4, 3, 4, 4], [3, 2, 2, 3, 3, 2], {"1": "93", "2": "91"}),
     ("2027-03-15", [5, 4, 4, 4, 4, 4], [3, 3, 3, 3, 3, 2], {"1": "88", "2": "94"}),
 )
+# When each person answers on a round's first day (London time, after their prompt at 09:30 in London,
+# Paris, New York or Chicago): each at a moment of their own, so that the round's message, edited in place,
+# counts the answers in one by one as they come
+ANSWERS_AT = {"hank": "09:10", "alice": "10:05", "erin": "11:40", "bob": "14:50", "joe": "15:20", "dana": "15:45",
+              "carol": "16:10"}
+SKIPS = {2: "dana"}  # Dana skips round 2: Southwind still has three answers, so its figures are shown
+COMMENTS = {  # (round, person): the comment, and whether it is shared with the partner
+    (2, "erin"): ("Southwind's dock turns our trucks away after 16:00; worth raising with Carol.", False),
+    (2, "joe"): ("Two loads sat warm at the dock this month. Could we see the logger data every day?", True),
+}
+
+
+def spread(means: list[int], people: int, turn: int) -> list[list[int]]:
+    """Each of `people` (3 or more) rates around the party's means: +1, -1 and 0 in turn on each statement,
+    so the means stay exact; a mean of 1 or of 5 is everyone's rating."""
+    steps = (1, -1, *[0] * (people - 2))
+    return [[rating + steps[(person + index + turn) % people] if 1 < rating < 5 else rating
+             for index, rating in enumerate(means)] for person in range(people)]
 
 
 @dataclass
@@ -67,6 +85,7 @@ class Demo:
         for number, (day, north, south, kpis) in enumerate(ROUNDS, start=1):
             self.check_in(number, day, north, south, kpis)
             if number == 2:
+                self.comments()
                 self.dispute()
                 self.cannot_complete()
         self.values()
@@ -87,15 +106,16 @@ class Demo:
         })
         self.step("Everyone joins with the button; Southwind's people have no /accord, so they use buttons "
                   "and @accord mentions.")
-        for name in ("erin", "hank", "bob", "carol", "joe"):
+        for name in ("erin", "hank", "bob", "carol", "joe", "dana"):
             w.click(name, "Join")
         w.slash("alice", "role <@U0ALICE> ser")
         w.slash("alice", "role <@U0ERIN> manager")
         w.mention("bob", "role <@U0BOB> ser")
         w.mention("bob", "role <@U0CAROL> manager")
-        self.step("Both parties now have managers: what they share changes only with both. Alice proposes the "
-                  "check-in settings; Bob approves them for Southwind with the button on the proposal.")
-        w.form("alice", "checkin settings", {"min_respondents": "2"})
+        self.step("Both parties now have managers: what they share changes only with both. Alice proposes to flag "
+                  "smaller perception gaps in check-ins; Bob approves it for Southwind with the button on the "
+                  "proposal.")
+        w.form("alice", "checkin settings", {"gap_threshold": "0.75"})
         w.clock.now = at("2027-01-04", "15:00")  # 10:00 in New York: Bob's working hours
         w.click("bob", "Approve (Southwind Foods)")
 
@@ -135,17 +155,41 @@ class Demo:
 
     def check_in(self, number: int, day: str, north: list[int], south: list[int], kpis: dict[str, str]) -> None:
         w = self.world
-        self.step(f"Check-in round {number}: each person is asked at 09:30 in their own timezone.")
-        w.advance(at(day, "21:00"))  # prompts at 09:30 London, Paris, New York, Chicago
-        for name in NORTH + SOUTH:
+        if number == 1:
+            self.step("Check-in round 1: one message in the channel counts the answers per party, naming nobody. "
+                      "Each person is asked at 09:30 in their own timezone: Northwind's people by DM, Southwind's "
+                      "(whom Accord cannot DM) by a message only they see in the channel.")
+        else:
+            self.step(f"Check-in round {number}: the round's message is updated in place as people answer.")
+        skipper = SKIPS.get(number)
+        ratings: dict[str, list[int]] = {}
+        for side, means in ((NORTH, north), (SOUTH, south)):
+            answering = [name for name in side if name != skipper]
+            ratings.update(zip(answering, spread(means, len(answering), number), strict=True))
+        for name, clock in sorted(ANSWERS_AT.items(), key=lambda pair: pair[1]):
+            w.advance(at(day, clock))
+            if name == skipper:
+                w.click(name, "Skip this round")
+                continue
             w.click(name, "Answer the check-in")
-            answers: dict[str, Any] = {f"stmt_{i}": str(r) for i, r in enumerate(north if name in NORTH else south)}
+            answers: dict[str, Any] = {f"stmt_{i}": str(r) for i, r in enumerate(ratings[name])}
             if name == "bob":
                 answers.update({f"kpi_{k}": v for k, v in kpis.items()})
+            if (number, name) in COMMENTS:
+                comment, shared = COMMENTS[(number, name)]
+                answers.update({"comment": comment, "share": ["share"] if shared else []})
             errors = w.submit(name, answers)
             assert not errors, errors
-        self.step(f"Round {number} closes after three working days; the summary compares the two sides.")
+        self.step(f"Round {number} closes after three working days: its message becomes the summary, with the "
+                  "KPIs and changes in its thread.")
         w.advance(at(day, "21:00") + timedelta(days=3))
+
+    def comments(self) -> None:
+        w = self.world
+        self.step("Comments reach the commenter's own SERs and managers without names: Alice's and Erin's prompts "
+                  "now hold Northwind's; Carol (15:00 in Chicago) reads Southwind's with the summary's button. The "
+                  "one shared with the partner is in the round's thread too.")
+        w.click("carol", "Comments for my organisation")
 
     def dispute(self) -> None:
         w = self.world

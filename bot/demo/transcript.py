@@ -18,6 +18,8 @@ INDENT = "      "
 _USER = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
 _CHANNEL = re.compile(r"<#[A-Z0-9]+\|([^>]*)>")
 _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]*)>")
+_EMOJI = re.compile(r":[a-z][a-z0-9_+-]*:")
+EDITED = "✎ updated"  # how the transcript marks a message Accord edited in place (chat.update)
 PRIVATE_FORMS = ("Check-in round",)  # what people answer in these is theirs: the transcript never shows it
 
 
@@ -78,6 +80,7 @@ class Transcript:
     _seen_calls: int = 0
     _day: date | None = None
     _shown: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    _posted: dict[tuple[str, str], tuple[datetime, str]] = field(default_factory=dict)  # when, and its title
     _dms: dict[str, str] = field(default_factory=dict)
     _clock: str | None = None  # a clock move not shown yet: it is shown before what happens next
 
@@ -167,6 +170,7 @@ class Transcript:
             head = f"Accord → DM {self.names.get(to or '', to)}" if to else "Accord"
             lines = blocks_text(message, self.names)
             self._shown[(channel, ts)] = lines
+            self._posted[(channel, ts)] = (now, _title(lines))
             self.entries.append(Entry(channel, ts, to, message))
             self._message(now, head, lines, thread=bool(message.get("thread_ts")))
         elif method == "chat.update":
@@ -174,9 +178,9 @@ class Transcript:
             message = fake.message(channel, ts) or {}
             lines = blocks_text(message, self.names)
             before = self._shown.get((channel, ts), [])
-            new = [line for line in lines if line not in before]
             self._shown[(channel, ts)] = lines
-            self._message(now, f"Accord updates “{(lines or [''])[0][:60]}”", new or ["(no visible change)"])
+            self._message(now, self._edited(channel, ts, now), _edit(before, lines),
+                          thread=bool(message.get("thread_ts")))
         elif method == "chat.postEphemeral":
             user = str(args.get("user"))
             message = {"text": args.get("text"), "blocks": args.get("blocks")}
@@ -192,6 +196,18 @@ class Transcript:
             view = json.loads(args["view"]) if isinstance(args.get("view"), str) else args.get("view") or {}
             self._message(now, "Accord", [f"opens the form “{view.get('title', {}).get('text', '')}”"])
 
+    def _edited(self, channel: str, ts: str, now: datetime) -> str:
+        """The head of an edit: which message (its first line when posted, in a DM whose), and when it was posted."""
+        to = self._dms.get(channel)
+        where = f" DM to {self.names.get(to, to)}" if to else ""
+        posted = self._posted.get((channel, ts))
+        if posted is None:
+            return f"Accord {EDITED}{where} a message"
+        at, first = posted
+        local, today = (moment.astimezone(ZoneInfo(self.timezone)) for moment in (at, now))
+        when = f"{local:%H:%M}" if local.date() == today.date() else f"{local:%a %d %b %H:%M}"
+        return f"Accord {EDITED}{where} “{first}” (posted {when})"
+
     def visible_to(self, user_id: str) -> list[tuple[str, dict[str, Any]]]:
         """What `user_id` can see (channel messages as they are now, their DMs and ephemerals), oldest first."""
         return [(e.channel, e.message) for e in self.entries if e.user in (None, user_id)]
@@ -205,6 +221,29 @@ class Transcript:
     def markdown(self, title: str) -> str:
         """transcript.md."""
         return f"# {title}\n\n```text\n" + "\n".join(self.lines).strip("\n") + "\n```\n"
+
+
+def _title(lines: list[str], width: int = 60) -> str:
+    """How an edit names its message: the first line as plain words; when longer than `width`, its first clause
+    (up to ": " or ". "), or else its words that fit."""
+    text = re.sub(r"\s+", " ", _EMOJI.sub("", (lines or [""])[0]).replace("*", "")).strip()
+    if len(text) <= width:
+        return text
+    clause = re.split(r"[:.] ", text, maxsplit=1)[0]
+    if len(clause) <= width:
+        return clause
+    return text[:width].rsplit(" ", 1)[0].rstrip(" ,.:;") + "…"
+
+
+def _edit(before: list[str], after: list[str]) -> list[str]:
+    """What an edit shows: the lines it changed, or, when it rewrote the message, the whole message under its
+    head (as `_message` prints an empty first line: nothing after the head)."""
+    changed = [line for line in after if line not in before]
+    if not changed:
+        return ["(no visible change)"]
+    if len(changed) == len(after) and len(after) > 1:
+        return ["", *after]
+    return changed
 
 
 def _short(value: Any) -> str:

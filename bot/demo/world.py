@@ -57,6 +57,7 @@ PEOPLE = (
     Person("bob@southwind", "U0BOB", "T0SOUTHWIND", "Bob Okafor", "America/New_York"),
     Person("carol@southwind", "U0CAROL", "T0SOUTHWIND", "Carol Jensen", "America/Chicago"),
     Person("joe@southwind", "U0JOE", "T0SOUTHWIND", "Joe Park", None),  # his organisation hides his tz
+    Person("dana@southwind", "U0DANA", "T0SOUTHWIND", "Dana Reyes", "America/New_York"),
 )
 
 

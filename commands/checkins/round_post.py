@@ -5,6 +5,7 @@ nobody: participation is shown as counts per party."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -50,7 +51,7 @@ def show_open(db: Session, round_: Round, *, now: datetime, not_before: datetime
     relationship = db.get(Relationship, round_.relationship_id)
     assert relationship is not None
     data = {**_header(round_, relationship), "state": "open", "parties": counts(db, round_, relationship)}
-    outbox.post_or_update(db, root=root_key(round_), version=f"{now.timestamp():.6f}", channel=relationship.channel_id,
+    outbox.post_or_update(db, root=root_key(round_), version=uuid.uuid4().hex, channel=relationship.channel_id,
                           view="checkin_round", data=data, now=now, not_before=not_before)
 
 

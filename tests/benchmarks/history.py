@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from commands.actor import Actor
+from commands.checkins import disclosure
 from commands.reviews import figures, rules
 from commands.rmp import people, setup
 from storage.checkins import CLOSED, Answer, Prompt, Round
@@ -195,7 +196,7 @@ class History:
             rounds[week] = Round(relationship_id=relationship.id or 0, number=self.total_weeks - week,
                                  period=opens.date(), opens_at=opens, closes_at=opens + timedelta(days=3),
                                  status=CLOSED, statements=list(relationship.checkin_statements),
-                                 scale=relationship.checkin_scale, min_respondents=2,
+                                 scale=relationship.checkin_scale, min_respondents=3,
                                  gap_threshold=relationship.gap_threshold)
         db.add_all(rounds.values())
         db.flush()
@@ -226,6 +227,9 @@ class History:
                 rows.append(KpiValue(kpi_id=kpi.id or 0, period=round_.period, value=values[kpi.number],
                                      reported_by=reporter, reported_at=round_.closes_at))
         db.add_all(rows)
+        db.flush()
+        for round_ in sorted(rounds.values(), key=lambda r: r.number):  # what each close published, as it would
+            disclosure.publish(db, round_, [1, 2])
 
     def _disputes(self, db: Session, relationship: Relationship, weeks: range) -> None:
         ladder = relationship.ladder

@@ -3,6 +3,8 @@ in order and paced; the updates of one message in order; every message once."""
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy.engine import Engine
 
 from bot.fakeslack import FakeSlack
@@ -47,7 +49,7 @@ def test_slow_posts_to_different_channels_go_at_once(engine: Engine, fake: FakeS
     assert {row.status for row in outbox_rows(engine).values()} == {SENT}
 
 
-def test_each_channel_keeps_its_order_and_pace_and_dms_that_fall_back_are_paced_too(
+def test_each_channel_keeps_its_order_and_pace_and_dms_that_fall_back_are_shown_unpaced_naming_nobody(
     engine: Engine, fake: FakeSlack
 ) -> None:
     pace = 0.3
@@ -56,12 +58,13 @@ def test_each_channel_keeps_its_order_and_pace_and_dms_that_fall_back_are_paced_
     for n in range(4):
         for channel in CHANNELS[:3]:
             _post(engine, f"{channel}:{n}", channel)
-    for n in range(4):  # DMs to people of the partner organisation: refused, so posted in CHANNEL
+    for n in range(4):  # posts in CHANNEL, each followed by a DM to a person of the partner organisation: refused
+        _post(engine, f"{CHANNEL}:{n}", CHANNEL)
         with transaction(engine) as db:
             outbox.direct_message(db, key=f"dm:{n}", user="UBOB", fallback_channel=CHANNEL, view="raw",
                                   data={"text": f"prompt {n}"}, now=utcnow())
     report = _sender(engine, fake, pace=pace).drain()
-    assert len(report.sent) == 16 and not report.retried and not report.failed
+    assert len(report.sent) == 20 and not report.retried and not report.failed
     posts = [c for c in fake.calls_to("chat.postMessage")]
     assert all(c.status == 200 for c in posts), [c.response for c in posts if c.status != 200]
     for channel in [*CHANNELS[:3], CHANNEL]:
@@ -74,6 +77,16 @@ def test_each_channel_keeps_its_order_and_pace_and_dms_that_fall_back_are_paced_
     # the channels in parallel, not one after another: the first posts went to as many channels
     first = [c.args["channel"] for c in sorted(posts, key=lambda c: c.at)[:3]]
     assert len(set(first)) == 3, first
+    # the refused DMs: shown to Bob only, in order, none waiting for the channel's pace (paced, the four would
+    # take three paces at least); the channel holds its own posts only, and nothing in it names him
+    shown = fake.calls_to("chat.postEphemeral")
+    assert [(c.args["user"], c.args["text"]) for c in shown] == [("UBOB", f"prompt {n}") for n in range(4)]
+    assert shown[-1].at - shown[0].at < pace * 3 * 0.95, [c.at for c in shown]
+    assert [e["text"] for e in fake.ephemerals(CHANNEL)] == [f"prompt {n}" for n in range(4)]
+    in_channel = fake.messages(CHANNEL)
+    assert [m["text"] for m in in_channel] == [f"Reminder: {CHANNEL}:{n}" for n in range(4)]
+    assert "UBOB" not in json.dumps(in_channel)
+    assert not [c for c in posts if c.args["channel"] == CHANNEL and "UBOB" in json.dumps(c.args)]
 
 
 def test_the_updates_of_one_message_are_made_in_order(engine: Engine, fake: FakeSlack) -> None:

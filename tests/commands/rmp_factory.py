@@ -101,7 +101,7 @@ def _checkins_and_disputes(db: Session, alice: Actor, bob: Actor, clock: Clock) 
     from commands.disputes import lifecycle
 
     _agree(db, settings.save_settings(db, actor=alice, now=clock(), form=settings.SettingsInput(
-        "We deliver on time\nWe trust the partner — 信頼", "7", "4", "2", "1.5", "2")), bob, clock)
+        "We deliver on time\nWe trust the partner — 信頼", "7", "4", "3", "1.5", "1")), bob, clock)
     people.record_user(db, user_id=BOB, tz="America/New_York")
     raise_form = lifecycle.RaiseInput
     lifecycle.raise_dispute(db, actor=bob, now=clock(), form=raise_form(

@@ -41,17 +41,44 @@ STAGES = [
     "Accord: :handshake: *Northwind–Southwind cold chain* is now run with Accord",
     "Accord (only bob@southwind sees): You joined *Southwind Foods* as Manager.",
     "bob@southwind: @accord role @bob ser",
-    # a shared setting proposed by one party and approved by the other with the button
-    "@alice (Northwind Logistics) proposes to change the check-in settings:\n      • *fewest answers shown*: 3 → 2",
+    # a shared setting proposed by one party and approved by the other with the button (the proposal edited)
+    "@alice (Northwind Logistics) proposes to change the check-in settings:\n      • *gap flagged at*: 1 → 0.75",
     "bob@southwind: clicks [Approve (Southwind Foods)]",
-    "*:white_check_mark: Approved by @bob (Southwind Foods): in effect*",
-    # prompts at 09:30 in each person's own timezone (Paris 08:30 London, New York 14:30, Chicago 15:30)
+    "Accord ✎ updated “Proposal #1” (posted 10:30): *:white_check_mark: Approved by @bob (Southwind Foods): in effect*",
+    # the round's one message in the channel, posted when the first person is asked: its window and counts
+    "08:30 Accord: :clipboard: *Check-in round 1* of *Northwind–Southwind cold chain*: open Tue 19 Jan 09:30 to "
+    "Fri 22 Jan 15:30 (Europe/London).\n      *Answered so far*: Northwind Logistics 0 of 3 · Southwind Foods 0 of 4",
+    # prompts at 09:30 in each person's own timezone (Paris 08:30 London, New York 14:30, Chicago 15:30): a DM,
+    # or for Southwind's people, whom Accord cannot DM, a message only they see in the channel
     "08:30 Accord → DM hank@northwind: Time for check-in round 1",
-    "14:30 Accord: @bob\n      Time for check-in round 1",
-    "15:30 Accord: @carol\n      Time for check-in round 1",
+    "14:30 Accord (only bob@southwind sees): Time for check-in round 1",
+    "15:30 Accord (only carol@southwind sees): Time for check-in round 1",
     "sends the form “Check-in round 1” (answers stay private)",
-    # the gap flag in a round's summary
+    # the round's message updated in place as people answer, and as one skips
+    "09:10 Accord ✎ updated “Check-in round 1 of Northwind–Southwind cold chain” (posted 08:30): *Answered so far*: "
+    "Northwind Logistics 1 of 3 · Southwind Foods 0 of 4",
+    "dana@southwind: clicks [Skip this round]",
+    "*Answered so far*: Northwind Logistics 3 of 3 · Southwind Foods 2 of 3, 1 skipped",
+    # at the close the same message becomes the summary, with the KPIs and changes in its thread
+    "15:30 Accord ✎ updated “Check-in round 1 of Northwind–Southwind cold chain” (posted Tue 19 Jan 08:30)\n"
+    "      :clipboard: *Check-in round 1* of *Northwind–Southwind cold chain*: closed Fri 22 Jan 15:30.\n"
+    "      *Participation*: Northwind Logistics 3 of 3 · Southwind Foods 4 of 4\n"
+    "      *Behaviours and trust* (means out of 5: Northwind Logistics / Southwind Foods)\n"
+    "      Communication is open and timely: 4.00 / 3.00 :warning: *gap 1.00*",
+    "15:30       ↳ Accord: *KPIs*\n         :large_green_circle: *#1 Deliveries at temperature*: 97 %",
+    "*Participation*: Northwind Logistics 3 of 3 · Southwind Foods 3 of 3, 1 skipped",
     "I trust the partner to act in our joint interest: 4.00 / 2.00 :warning: *gap 2.00*",
+    # comments: to the commenter's own SERs and managers (their prompt DMs edited at the close, or the summary's
+    # button for those Accord cannot DM), and a shared one in the round's thread
+    "15:30 Accord ✎ updated DM to alice@northwind “Time for check-in round 2 of Northwind–Southwind cold chain” "
+    "(posted Tue 16 Feb 09:30)\n"
+    "      Check-in round 2 of Northwind–Southwind cold chain has closed; its summary is in the channel.\n"
+    "      *Northwind Logistics' comments in round 2 (without names; only your SERs and managers see these)*\n"
+    "      • Southwind's dock turns our trucks away after 16:00",
+    "↳ Accord: *Comments Southwind Foods shared with Northwind Logistics (round 2, without names)*\n"
+    "         • Two loads sat warm at the dock this month.",
+    "carol@southwind: clicks [Comments for my organisation]\n"
+    "21:00 Accord (only carol@southwind sees): *Southwind Foods' comments in round 2",
     # the dispute raised from a thread, its warning, escalation on the timer and agreed resolution
     "↳ carol@southwind: @accord dispute",
     "75% of the time at L1 Working level has gone",
@@ -71,6 +98,54 @@ STAGES = [
     "*Northwind Logistics*: signed off by @alice on 01 Apr 2027 15:00",
     "*Southwind Foods*: signed off by @bob on 01 Apr 2027 17:30\n      *Signed off by both parties.*",
 ]
+PEOPLE = ("alice", "erin", "hank", "bob", "carol", "joe", "dana")
+ROUND_MESSAGE = re.compile(r"^\d\d:\d\d Accord(?:: :clipboard: \*| ✎ updated “)Check-in round (\d)")
+
+
+def _messages(transcript: str) -> list[list[str]]:
+    """The transcript's messages: each a line with its time, and the indented lines under it."""
+    messages: list[list[str]] = []
+    for line in transcript.splitlines():
+        if re.match(r"\d\d:\d\d ", line):
+            messages.append([line])
+        elif line.startswith("      ") and not line.lstrip().startswith("⏱") and messages:
+            messages[-1].append(line)
+    return messages
+
+
+def _round_messages(transcript: str) -> dict[str, list[str]]:
+    """Each round's message in the channel as it was posted and then edited: round number → its versions."""
+    rounds: dict[str, list[str]] = {}
+    for message in _messages(transcript):
+        if found := ROUND_MESSAGE.match(message[0]):
+            rounds.setdefault(found[1], []).append("\n".join(message))
+    return rounds
+
+
+def _check_the_round_messages(transcript: str) -> None:
+    """One message a round, posted once, counted up in place and turned into the summary; nobody named."""
+    rounds = _round_messages(transcript)
+    assert sorted(rounds) == ["1", "2", "3"]
+    for number, versions in rounds.items():
+        assert " ✎ updated " not in versions[0] and "*Answered so far*: " in versions[0]  # posted, then edits
+        assert all(" ✎ updated “Check-in round " in v for v in versions[1:])
+        counts = [re.findall(r"(\d) of \d", v.split("*Answered so far*: ")[1].split("\n")[0]) for v in versions[:-1]]
+        answered = [sum(int(done) for done in line) for line in counts]  # each answer shown as it came
+        expected = 7 - (number == "2")  # Dana skips round 2
+        assert answered == sorted(answered) and sorted(set(answered)) == list(range(expected + 1)), answered
+        summary = versions[-1]  # the same message at the close: participation, means per party and gaps
+        assert f"*Check-in round {number}* of *Northwind–Southwind cold chain*: closed" in summary
+        assert "*Participation*: Northwind Logistics 3 of 3 · Southwind Foods " in summary
+        assert len(re.findall(r": \d\.\d\d / \d\.\d\d", summary)) == 6 and ":warning: *gap " in summary
+        assert "[Answer the check-in]" not in summary and "withheld" not in summary
+        for version in versions:  # counts per party only: no person is named, for answering or not
+            assert "@" not in version, version
+            assert not re.search(rf"\b({'|'.join(PEOPLE)})\b", version, re.IGNORECASE), version
+    # prompts and comments kept for their readers: Northwind's comment only in its leads' DMs
+    private = [m for m in _messages(transcript) if "Southwind's dock turns our trucks away" in "\n".join(m)]
+    assert [m[0].split("“")[0] for m in private] == ["15:30 Accord ✎ updated DM to alice@northwind ",
+                                                     "15:30 Accord ✎ updated DM to erin@northwind "]
+    assert not re.search(r"^\d\d:\d\d Accord(?: ✎ updated)?: .*Time for check-in", transcript, re.MULTILINE)
 
 
 def test_the_demo_plays_a_quarter_and_leaves_a_transcript_a_chart_and_a_plan(tmp_path: Path) -> None:
@@ -82,10 +157,13 @@ def test_the_demo_plays_a_quarter_and_leaves_a_transcript_a_chart_and_a_plan(tmp
     for stage in STAGES:
         assert stage in transcript, stage
         assert stage in run.stdout, stage  # printed as it unfolded
+    _check_the_round_messages(transcript)
     days = re.findall(r"━━ (\w{3} \d\d \w{3} 2027) ━", transcript)
     assert days[0] == "Mon 04 Jan 2027" and days[-1] == "Thu 01 Apr 2027"
     assert "⏱  clock → Thu 01 Apr 2027 10:00 Europe/London" in transcript
-    assert "stmt_" not in transcript  # nobody's ratings are shown
+    assert "stmt_" not in transcript and "comment=" not in transcript  # nobody's ratings or comments as sent
+    assert transcript.count("Two loads sat warm") == 2  # the shared comment: in the round's thread, and to Carol
+    assert re.search(r"\nDone in \d+\.\d s\. In out/:", run.stdout)
 
     image = Image.open(io.BytesIO((folder / "review-1-chart.png").read_bytes()))
     assert image.format == "PNG" and image.size[0] >= 600

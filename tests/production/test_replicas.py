@@ -299,7 +299,7 @@ def test_three_replicas_share_a_fan_out_and_survive_one_killed_mid_way(
     # every message was sent, none lost: each prompt, reminder, summary, reminder post and dispute event
     assert {row.status for row in rows.values()} == {SENT}
     expected = {f"checkin:{p.round_id}:{p.user_id}:{what}" for p in prompts for what in ("prompt", "remind:1")}
-    expected |= {f"checkin:{r.id}:summary" for r in round_list}
+    expected |= {f"checkin:{r.id}:round" for r in round_list}  # the round's one message, closed since
     expected |= {f"work:{item.id}:reminder" for item in items if item.kind == reminders.KIND}
     expected |= {f"dispute:{e.dispute_id}:event:{e.id}" for e in events}
     assert expected <= set(rows)
@@ -307,8 +307,11 @@ def test_three_replicas_share_a_fan_out_and_survive_one_killed_mid_way(
     # Slack took each message exactly once (counted by the idempotency key in its metadata) ...
     posts = _posts(fake)
     taken = Counter(_key(call) for call in posts if call.ok)
-    posting = {key for key, row in rows.items() if row.method in POSTS}
+    posting = {key for key, row in rows.items() if row.method in POSTS and row.ts is not None}
     assert set(taken) == posting
+    # ... and each DM Slack refused went once as a message only its person sees
+    shown_alone = [key for key, row in rows.items() if row.method == "dm" and row.ts is None]
+    assert len([call for call in fake.calls_to("chat.postEphemeral") if call.ok]) == len(shown_alone)
     assert {key: n for key, n in taken.items() if n != 1} == {}
     # ... and holds each once, with the ts the outbox recorded
     stored: dict[str, list[str]] = {}

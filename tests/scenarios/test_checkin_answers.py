@@ -128,12 +128,18 @@ def test_a_quarter_of_check_ins(harness: Harness, caplog: pytest.LogCaptureFixtu
     # Round 2, Monday 15 March: Northwind all answer; Carol and Joe answer for Southwind, whose figures are then
     # published pooled with round 1 (Bob): three people
     tick(harness, "2027-03-15T14:00:00Z")
-    answer(harness, "UALICE", "2027-03-15T15:00:00Z", [4, 4, 4, 4, 4, 4])
-    answer(harness, "UERIN", "2027-03-15T15:00:00Z", [4, 4, 4, 4, 4, 4], comment="erin-private-comment")
-    answer(harness, "UHANK", "2027-03-15T15:00:00Z", [4, 4, 4, 4, 4, 4], comment="hank-shared-comment", share=True)
-    answer(harness, "UCAROL", "2027-03-15T15:00:00Z", [3, 4, 3, 4, 4, 3], kpis={1: "79"},
-           comment="carol-shared-comment", share=True)
-    answer(harness, "UJOE", "2027-03-15T15:00:00Z", [2, 4, 3, 4, 4, 2])
+    for user, ratings, extra in [
+        ("UALICE", [4, 4, 4, 4, 4, 4], {}),
+        ("UERIN", [4, 4, 4, 4, 4, 4], {"comment": "erin-private-comment"}),
+        ("UHANK", [4, 4, 4, 4, 4, 4], {"comment": "hank-shared-comment", "share": True}),
+        ("UCAROL", [3, 4, 3, 4, 4, 3], {"kpis": {1: "79"}, "comment": "carol-shared-comment", "share": True}),
+        ("UJOE", [2, 4, 3, 4, 4, 2], {}),
+    ]:
+        answer(harness, user, "2027-03-15T15:00:00Z", ratings, **extra)  # type: ignore[arg-type]
+        harness.sender.drain()
+    # five answers in the same second, each sent before the next: the message keeps up with every one
+    [counting] = round_messages(harness, 2)
+    assert "Northwind 3 of 3 · Southwind 2 of 3" in str(counting["blocks"])
     tick(harness, "2027-03-18T13:31:00Z")  # New York is on summer time: Bob's 09:30 is 13:30Z
     summary = _summary(harness, 2)
     assert "Northwind 3 of 3 · Southwind 2 of 3" in summary and "withheld" not in summary

@@ -163,6 +163,8 @@ MALFORMED = {
     "review figures": (_change(("reviews", 0, "figures"), ...), "reviews[0].figures: missing"),
     "signature slot": (_change(("reviews", 0, "signatures", 0, "party_slot"), 3),
                        "reviews[0].signatures[0].party_slot: expected a party slot, 1 or 2, got 3"),
+    "anonymity floor": (_change(("relationship", "checkin_min_respondents"), 2),
+                        "relationship.checkin_min_respondents: expected a whole number from 3 to 50, got 2"),
     "value kind": (_change(("values", 0, "kind"), "gift"), "values[0].kind: expected one of cost, benefit, got 'gift'"),
 }
 

@@ -41,7 +41,6 @@ def month_of_partnership(harness: Harness) -> None:
     """
     at(harness, "2027-01-04T12:00:00Z")
     full_cast(harness)
-    assert command_form_agreed(harness, "UALICE", "checkin settings", {"min_respondents": "2"}).text == ""
     edited = command_form_agreed(harness, "UALICE", "setup", {"checkin_cadence": "weekly on monday at 09:30"})
     assert edited.text == "", edited.text
     forms: list[tuple[str, dict[str, Any]]] = [

@@ -70,7 +70,7 @@ def test_a_proposal_is_decided_by_the_other_party_with_its_buttons_and_updated_i
 def test_an_undecided_proposal_lapses_with_a_note_in_its_thread(harness: Harness) -> None:
     harness.clock.now = parse_instant("2027-03-03T15:00:00Z")
     full_cast(harness)
-    assert command_form(harness, "UBOB", "checkin settings", {"reminders": "2"}).text == ""
+    assert command_form(harness, "UBOB", "checkin settings", {"reminders": "0"}).text == ""
     posted = _proposal(harness, 1)
     assert "<@UALICE> <@UERIN>: Northwind's to decide." in _text(posted)
     assert "lapses on Wed 10 Mar 15:00 Europe/London if nobody decides" in _text(posted)

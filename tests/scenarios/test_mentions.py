@@ -68,7 +68,7 @@ def test_every_command_works_as_a_mention_for_people_without_the_slash_command(h
     before = harness.fake.views_opened
     click(harness, "UBOB", Act.CONTINUE, json.loads(button["value"]))
     assert harness.fake.views_opened == before + 1
-    assert submit(harness, "UBOB", latest_view(harness), {"min_respondents": "2"}).text == ""
+    assert submit(harness, "UBOB", latest_view(harness), {"min_respondents": "4"}).text == ""
     assert ephemeral_texts(harness, "UBOB")[-1].startswith("Proposed as #")  # shared: Northwind decides
     harness.driver.app_mention("UJOE", CHANNEL, "<@UACCORD> checkin settings")  # not in the relationship
     harness.sender.drain()

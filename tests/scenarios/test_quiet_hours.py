@@ -215,8 +215,17 @@ def _play(engine: Engine, fake: FakeSlack, drawn: dict[str, Any]) -> None:
     assert [key for key, count in keys.items() if key and count > 1] == []  # none twice
     assert {row.status for row in rows.values()} <= {SENT, CANCELLED}, \
         [(key, row.status, row.not_before) for key, row in rows.items() if row.status not in (SENT, CANCELLED)]
-    prompts = [key for key in rows if key.endswith(":prompt")]  # every participant asked once per round
-    assert all(keys[key] == 1 for key in prompts), [key for key in prompts if keys[key] != 1]
+    # those Accord cannot DM are shown their prompts and reminders alone in the channel: in their hours too
+    shown = [(at, call) for at, call in delivered if call.method == "chat.postEphemeral" and call.ok]
+    for at, call in shown:
+        if call.args.get("user") in everyone:
+            calendar, zone = world["hours"][call.args["user"]]
+            assert calendar.in_hours(at, zone), ("shown alone", call.args["user"], at.isoformat(), drawn)
+    # every participant asked once per round: in their DM, or shown alone
+    prompts = [key for key in rows if key.endswith(":prompt")]
+    assert all(keys[key] <= 1 for key in prompts), [key for key in prompts if keys[key] > 1]
+    alone = Counter(call.args["user"] for _, call in shown if "Time for check-in" in str(call.args.get("text")))
+    assert alone == Counter(rows[key].user for key in prompts if keys[key] == 0)
     assert len(fake.calls) > observed_from
 
 

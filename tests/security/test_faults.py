@@ -92,7 +92,12 @@ def test_twenty_percent_faults_through_a_long_scenario_lose_and_duplicate_nothin
     # a mention waiting for working hours is withdrawn when what it asked for is decided: not lost
     lost = [key for key, row in rows.items() if row.status not in (SENT, CANCELLED)]
     found = _delivered_keys(harness)
-    posts = [key for key, row in rows.items() if row.method in ("chat.postMessage", "dm") and row.status != CANCELLED]
+    posts = [key for key, row in rows.items() if row.method in ("chat.postMessage", "dm") and row.status != CANCELLED
+             and not (row.method == "dm" and row.status == SENT and row.ts is None)]
+    # a DM Slack refused is shown to its person alone (no key to count it by): at least once each, never lost
+    alone = [row.user for row in rows.values() if row.method == "dm" and row.status == SENT and row.ts is None]
+    shown = Counter(c.args.get("user") for c in harness.fake.calls_to("chat.postEphemeral") if c.ok)
+    assert all(shown[user] >= alone.count(user) for user in set(alone)), (alone, shown)
     files = [key for key, row in rows.items() if row.method == "files.upload"]
     charts = [f"file:Review #{n} chart: {_relationship(harness)}" for n in (1, 2)]
     duplicated = [key for key in posts if found[key] > 1] + [chart for chart in charts if found[chart] > 1]

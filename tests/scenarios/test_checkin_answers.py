@@ -257,6 +257,7 @@ def test_skip_remind_me_tomorrow_and_away_from_the_prompt(harness: Harness) -> N
     """Each person gets at most the prompt and one reminder; skipping and being away take them out of the count
     of people asked; "Remind me tomorrow" moves their one reminder to the next working day."""
     from storage.clock import parse_instant
+    from tests.scenarios.plan_steps import latest_view, submit
 
     harness.clock.now = parse_instant("2027-03-03T12:00:00Z")
     assert set_up(harness, {"checkin_cadence": "weekly on monday at 09:30"}).status_code == 200
@@ -300,6 +301,14 @@ def test_skip_remind_me_tomorrow_and_away_from_the_prompt(harness: Harness) -> N
     assert "You have answered round 1" in ephemeral_texts(harness, "UERIN")[-1]
     # back from being away: Joe counts again from the next round
     assert "Welcome back" in harness.driver.slash("UJOE", CHANNEL, "away off").json()["text"]
+    # away from the button too (the partner's people have no slash command): a form with the last day
+    before = harness.fake.views_opened
+    click(harness, "UCAROL", CheckinAct.AWAY, value)
+    assert harness.fake.views_opened == before + 1
+    form = latest_view(harness)
+    assert submit(harness, "UCAROL", form, {"until": "2027-03-01"}).json()["response_action"] == "errors"
+    assert submit(harness, "UCAROL", form, {"until": "2027-03-20"}).text == ""
+    assert "You are away until Sat 20 Mar 2027" in ephemeral_texts(harness, "UCAROL")[-1]
     with Session(harness.engine) as db:
         from storage.rmp import Person
 

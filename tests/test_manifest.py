@@ -49,3 +49,14 @@ def test_every_event_the_manifest_subscribes_to_has_a_listener(harness: Harness)
                           "text": "<@UACCORD> help", "ts": f"{time.time():.6f}", "event_ts": f"{time.time():.6f}"}}
         response = harness.driver.send(json.dumps(body), "application/json")
         assert response.status_code == 200, (event_type, response.status_code)  # bolt answers 404 when unhandled
+
+
+def test_the_messages_tab_is_read_only_unless_direct_messages_are_answered() -> None:
+    manifest = _manifest()
+    app_home = manifest["features"]["app_home"]
+    assert app_home["home_tab_enabled"] is True
+    writable = app_home.get("messages_tab_enabled") is True \
+        and app_home.get("messages_tab_read_only_enabled") is not True
+    # a writable messages tab takes direct messages: only with message.im subscribed does Accord hear them
+    assert not writable or "message.im" in manifest["settings"]["event_subscriptions"]["bot_events"]
+    assert app_home["messages_tab_enabled"] is True and app_home["messages_tab_read_only_enabled"] is True

@@ -43,7 +43,7 @@ def answer_mention(deps: Deps, actor: Actor, name: str, rest: str, thread_ts: st
             try:
                 return ROUTES[name](request)
             except NeedsForm:
-                value = {"channel": actor.channel_id, "command": name, "rest": rest[:1500]}
+                value = {"channel": actor.channel_id, "command": name, "rest": rest}  # button() shortens rest to fit
                 return _form_button(actor, name, Act.CONTINUE, value)
 
         message = answer_errors(run)

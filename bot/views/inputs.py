@@ -8,6 +8,8 @@ from typing import Any
 from bot.views.blocks import Block
 
 VALUE = "value"  # every input's action_id: the block_id names the field
+MAX_SELECT_OPTIONS = 100  # Slack's limits on a static select's options
+MAX_CHOICES = 10  # and on radio buttons' and checkboxes'
 
 
 def _plain(text: str) -> dict[str, Any]:
@@ -47,29 +49,46 @@ def text_input(block_id: str, label: str, *, initial: str = "", multiline: bool 
     return _input(block_id, label, element, optional=optional, hint=hint)
 
 
+def _kept(options: list[dict[str, Any]], chosen: list[str], most: int) -> list[dict[str, Any]]:
+    """At most `most` of `options`, in their order: the chosen ones first kept, then the first of the others."""
+    if len(options) <= most:
+        return options
+    picked = [i for i, o in enumerate(options) if o["value"] in chosen][:most]
+    others = [i for i, o in enumerate(options) if o["value"] not in chosen][:most - len(picked)]
+    return [options[i] for i in sorted(picked + others)]
+
+
+def _initial(kept: list[dict[str, Any]], initial: str | None) -> dict[str, Any] | None:
+    """The kept option whose value is `initial` (Slack refuses an initial option missing from the options)."""
+    return next((o for o in kept if o["value"] == initial), None) if initial is not None else None
+
+
 def select(block_id: str, label: str, options: list[dict[str, Any]], *, initial: str | None = None,
            optional: bool = False, hint: str | None = None) -> Block:
-    """A static select of at most 100 options."""
-    element: dict[str, Any] = {"type": "static_select", "action_id": VALUE, "options": options[:100]}
-    chosen = next((o for o in options if o["value"] == initial), None)
+    """A static select of at most 100 options, the initial one among them."""
+    kept = _kept(options, [initial] if initial is not None else [], MAX_SELECT_OPTIONS)
+    element: dict[str, Any] = {"type": "static_select", "action_id": VALUE, "options": kept}
+    chosen = _initial(kept, initial)
     if chosen is not None:
         element["initial_option"] = chosen
     return _input(block_id, label, element, optional=optional, hint=hint)
 
 
 def radios(block_id: str, label: str, options: list[dict[str, Any]], *, initial: str) -> Block:
-    """Radio buttons."""
-    element: dict[str, Any] = {"type": "radio_buttons", "action_id": VALUE, "options": options}
-    chosen = next((o for o in options if o["value"] == initial), None)
+    """Radio buttons (at most 10, the initial one among them)."""
+    kept = _kept(options, [initial], MAX_CHOICES)
+    element: dict[str, Any] = {"type": "radio_buttons", "action_id": VALUE, "options": kept}
+    chosen = _initial(kept, initial)
     if chosen is not None:
         element["initial_option"] = chosen
     return _input(block_id, label, element, optional=False, hint=None)
 
 
 def checkboxes(block_id: str, label: str, options: list[dict[str, Any]], *, initial: list[str]) -> Block:
-    """Checkboxes (at most 10)."""
-    element: dict[str, Any] = {"type": "checkboxes", "action_id": VALUE, "options": options[:10]}
-    chosen = [o for o in options if o["value"] in initial]
+    """Checkboxes (at most 10, the initially checked ones among them)."""
+    kept = _kept(options, initial, MAX_CHOICES)
+    element: dict[str, Any] = {"type": "checkboxes", "action_id": VALUE, "options": kept}
+    chosen = [o for o in kept if o["value"] in initial]
     if chosen:
         element["initial_options"] = chosen
     return _input(block_id, label, element, optional=True, hint=None)

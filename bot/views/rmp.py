@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,10 +24,58 @@ TREND = {"up": "↑", "down": "↓", "flat": "→", None: ""}
 SHOWN = 8  # items listed per kind before "and N more"
 
 
+MAX_BUTTON_VALUE = 2000  # Slack's limit on a button's value, in characters
+MIN_KEPT = 100  # strings this short are ids, timestamps and names: never shortened to fit a button value
+
+
+def _capped(value: Any, most: int) -> Any:
+    """`value` with every string in it (not the keys) cut to at most `most` characters."""
+    if isinstance(value, str):
+        return value[:most]
+    if isinstance(value, dict):
+        return {k: _capped(v, most) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_capped(v, most) for v in value]
+    return value
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _strings(v)
+
+
+def button_value(value: dict[str, Any]) -> str:
+    """`value` as JSON within Slack's 2,000 characters. The longest strings (free text such as a mention's rest)
+    are shortened, by whole characters before encoding, until it fits: the JSON is never cut mid-escape.
+    Strings of at most MIN_KEPT characters are never shortened: a value that cannot fit without shortening one
+    raises ValueError rather than carry a wrong id."""
+    encoded = json.dumps(value)
+    if len(encoded) <= MAX_BUTTON_VALUE:
+        return encoded
+    lengths = [len(s) for s in _strings(value)]
+    low, high = 0, max(lengths, default=0)  # the longest cap on the strings that fits, by bisection
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(json.dumps(_capped(value, middle))) <= MAX_BUTTON_VALUE:
+            low = middle
+        else:
+            high = middle - 1
+    encoded = json.dumps(_capped(value, low))
+    if len(encoded) > MAX_BUTTON_VALUE or any(low < n <= MIN_KEPT for n in lengths):
+        raise ValueError(f"a button value cannot fit in {MAX_BUTTON_VALUE} characters: {encoded[:80]}…")
+    return encoded
+
+
 def button(text: str, action_id: str, value: dict[str, Any], *, style: str | None = None) -> dict[str, Any]:
-    """A button whose value carries JSON (channel, form, number)."""
+    """A button whose value carries JSON (channel, form, number), shortened to fit (see button_value)."""
     element: dict[str, Any] = {"type": "button", "text": {"type": "plain_text", "text": text[:75]},
-                               "action_id": action_id, "value": json.dumps(value)[:2000]}
+                               "action_id": action_id, "value": button_value(value)}
     if style:
         element["style"] = style
     return element

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
 
@@ -17,6 +17,7 @@ from bot.identity import BotIdentity
 from bot.listeners import checkins, disputes, events, forms, home, plan, proposals, reviews, slash
 from bot.logs import keep_content_out_of_logs
 from bot.settings import Settings
+from bot.slack_client import request_path_client
 from storage.clock import utcnow
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,8 @@ def create_app(
     identity: BotIdentity | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> App:
-    """The bolt App: acks are answered by the handler's own transaction, Slack calls by the outbox."""
+    """The bolt App: acks are answered by the handler's own transaction (and a form's views.open, within a hard
+    budget: budget_slack_calls), Slack calls by the outbox."""
     keep_content_out_of_logs()
     if settings.distributed:
         app = _distributed_app(settings, client, engine)
@@ -43,6 +45,14 @@ def create_app(
     return app
 
 
+def budget_slack_calls(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
+    """Before authorize, as the request comes in: its listeners' `client` becomes a RequestPathClient, so the
+    Slack calls made before the ack (views.open) have no retries and end within REQUEST_PATH_BUDGET_SECONDS
+    of now, whatever Slack does (authorize then sets the token on it)."""
+    context["client"] = request_path_client(context.client)
+    return next()
+
+
 def _distributed_app(settings: Settings, client: WebClient, engine: Engine) -> App:
     """OAuth: /slack/install and /slack/oauth_redirect; each request authorised from its installation's stored
     bot (no Slack call); app_uninstalled and tokens_revoked delete the organisation's installation."""
@@ -52,6 +62,7 @@ def _distributed_app(settings: Settings, client: WebClient, engine: Engine) -> A
         client=WebClient(base_url=client.base_url, timeout=client.timeout, retry_handlers=client.retry_handlers),
         authorize=oauth.authorize,
         oauth_settings=oauth.oauth_settings,
+        before_authorize=budget_slack_calls,
         signing_secret=settings.signing_secret or "",
         process_before_response=True,
         logger=logging.getLogger("accord.bolt"),
@@ -67,6 +78,7 @@ def _single_workspace_app(settings: Settings, client: WebClient, identity: BotId
         # no auth.test on the request path, and a Slack outage cannot fail an ack.
         client=WebClient(base_url=client.base_url, timeout=client.timeout, retry_handlers=client.retry_handlers),
         authorize=identity.authorizer(),
+        before_authorize=budget_slack_calls,
         signing_secret=settings.signing_secret or "",
         process_before_response=True,
         logger=logging.getLogger("accord.bolt"),

@@ -16,12 +16,14 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class BotIdentity:
-    """The bot token and, once auth.test has answered, the bot's user and bot ids."""
+    """The bot token and, once auth.test has answered, the bot's user and bot ids, its workspace and (on
+    Enterprise Grid) its org."""
 
     token: str | None
     user_id: str | None = None
     bot_id: str | None = None
     team_id: str | None = None
+    enterprise_id: str | None = None
     _learnt: threading.Event = field(default_factory=threading.Event)
 
     def learn(self, client: WebClient) -> bool:
@@ -32,6 +34,7 @@ class BotIdentity:
             log.warning("auth.test did not answer (%s); will try again", type(exc).__name__)
             return False
         self.user_id, self.bot_id, self.team_id = response.get("user_id"), response.get("bot_id"), response["team_id"]
+        self.enterprise_id = response.get("enterprise_id") or None
         self._learnt.set()
         return True
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from commands.actor import Actor
+from commands.actor import Actor, is_enterprise
 
 _MENTION = re.compile(r"^\s*(<@[A-Z0-9]+(\|[^>]*)?>\s*)+")
 
@@ -24,12 +24,62 @@ def strip_mentions(text: str | None) -> str:
 
 
 def command_actor(body: dict[str, Any]) -> Actor:
-    """The actor of a slash command: commands run in the user's own workspace, so team_id is theirs."""
-    return Actor(user_id=body["user_id"], team_id=body.get("team_id", ""), channel_id=body.get("channel_id"))
+    """The actor of a slash command: commands run in the user's own workspace, so team_id is theirs, and
+    `enterprise_id` (Enterprise Grid) is that workspace's org."""
+    team = body.get("team_id", "")
+    enterprise = body.get("enterprise_id") or None
+    if is_enterprise(team):
+        enterprise = enterprise or team
+    return Actor(user_id=body["user_id"], team_id=team, channel_id=body.get("channel_id"), enterprise_id=enterprise)
+
+
+def _organisation(team: str, receiving_team: str, receiving_enterprise: str | None) -> tuple[str, str | None]:
+    """The user's (team, Grid org) from the team a payload gives for them and the receiving workspace and org.
+
+    A user's team that is an org (E…) is their org; their workspace is then the receiving one when that is of
+    the same org, else the org stands for it. A user's workspace (T…) takes the receiving org only when it is
+    the receiving workspace itself: another workspace (a partner's, in a shared channel) may be of another org.
+    """
+    if is_enterprise(team):
+        same_org = team == receiving_enterprise and bool(receiving_team) and not is_enterprise(receiving_team)
+        return (receiving_team if same_org else team), team
+    return team, (receiving_enterprise if team and team == receiving_team else None)
+
+
+def _installation_enterprise(body: dict[str, Any]) -> str | None:
+    """The Grid org of the installation receiving an event (None outside Enterprise Grid)."""
+    for authorization in body.get("authorizations") or []:
+        if isinstance(authorization, dict) and authorization.get("enterprise_id"):
+            return str(authorization["enterprise_id"])
+    return body.get("enterprise_id") or None
 
 
 def event_actor(body: dict[str, Any]) -> Actor:
-    """The actor of an event: the user's own team (`user_team`), falling back to the event's team."""
+    """The actor of an event: the user's own team (`user_team`), falling back to the event's team.
+
+    On Enterprise Grid `user_team` may be the org (E…): then the actor's workspace is the receiving one when
+    that is of the same org, and otherwise unknown (the org stands for it); a workspace (T…) of the receiving
+    workspace itself takes its org too."""
     event = body.get("event", {})
     team = event.get("user_team") or event.get("team") or body.get("team_id", "")
-    return Actor(user_id=event.get("user", ""), team_id=team, channel_id=event.get("channel"))
+    team, enterprise = _organisation(team, body.get("team_id") or "", _installation_enterprise(body))
+    return Actor(user_id=event.get("user", ""), team_id=team, channel_id=event.get("channel"),
+                 enterprise_id=enterprise)
+
+
+def interaction_actor(body: dict[str, Any], channel_id: str | None) -> Actor:
+    """The actor of a button, form or shortcut (block_actions, view_submission, message_action): the user's own
+    team, falling back to the payload's.
+
+    The payload's `team` is the workspace whose installation receives it and `enterprise` (or
+    `team.enterprise_id`) that workspace's Grid org: it is the user's org only when the user is of that very
+    workspace (a partner's person clicking in a shared channel is not). A `user.team_id` that is an org (E…)
+    is their org."""
+    user = body.get("user") or {}
+    team_object, enterprise_object = body.get("team"), body.get("enterprise")
+    team_object = team_object if isinstance(team_object, dict) else {}
+    payload_team = team_object.get("id") or ""
+    payload_enterprise = (enterprise_object.get("id") if isinstance(enterprise_object, dict) else enterprise_object) \
+        or team_object.get("enterprise_id") or None
+    team, enterprise = _organisation(user.get("team_id") or payload_team, payload_team, payload_enterprise)
+    return Actor(user_id=user.get("id", ""), team_id=team, channel_id=channel_id, enterprise_id=enterprise)

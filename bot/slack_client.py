@@ -1,7 +1,11 @@
-"""The Slack Web API client: slack_sdk's WebClient aimed at SLACK_API_URL, with retries."""
+"""The Slack Web API client: slack_sdk's WebClient aimed at SLACK_API_URL, with retries; and the request
+path's client, with none and a hard deadline."""
 
 from __future__ import annotations
 
+import threading
+import time
+from typing import Any
 from urllib.error import URLError
 
 from slack_sdk import WebClient
@@ -12,11 +16,16 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.web import SlackResponse
 
 from bot.settings import Settings
 from bot.wait_clock import RealClock, WaitClock
 
 REQUEST_TIMEOUT_SECONDS = 10
+# Slack wants the ack within 3 s; a Slack call before it (views.open) must be over by this long after the
+# request came in, whatever Slack does: the rest is left for the transaction that answers and the network.
+REQUEST_PATH_BUDGET_SECONDS = 2.0
+MIN_CALL_SECONDS = 0.1  # with less left than this, a call is not made: it could not answer in time
 
 
 class ClockedBackoff(RetryIntervalCalculator):
@@ -63,3 +72,59 @@ def make_web_client(
         timeout=timeout,
         retry_handlers=retry_handlers(retries=retries, wait_clock=wait_clock),
     )
+
+
+class NoTimeLeft(TimeoutError):
+    """A request-path call not made: too little of the budget was left for Slack to answer."""
+
+
+class RequestPathClient(WebClient):
+    """The listeners' client, made per request: the Slack calls that must come before the ack (views.open,
+    whose trigger id expires 3 s after the click) end by `deadline` (time.monotonic()) whatever Slack does.
+
+    No retries (a retry would sleep through a 429's Retry-After, and a retried views.open that Slack had
+    executed answers exchanged_trigger_id); each call waits at most what is left until the deadline, the
+    connection included, and raises TimeoutError when that runs out (NoTimeLeft, without calling, when too
+    little was left to call at all).
+    """
+
+    def __init__(self, *, deadline: float, **kwargs: Any) -> None:
+        super().__init__(**{**kwargs, "retry_handlers": []})
+        self.deadline = deadline
+
+    def remaining(self) -> float:
+        """Seconds left before the deadline."""
+        return self.deadline - time.monotonic()
+
+    def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:
+        left = self.remaining()
+        if left < MIN_CALL_SECONDS:
+            raise NoTimeLeft(f"no time left for {api_method} before the ack")
+        self.timeout = left  # urllib's socket timeout, for each connect and read
+        # the socket timeout bounds each connect and read, not their sum: the call runs in a thread that is
+        # waited for no longer than what is left (a late answer then finishes it unseen)
+        outcome: dict[str, Any] = {}
+
+        def call() -> None:
+            try:
+                outcome["response"] = super(RequestPathClient, self).api_call(api_method, **kwargs)
+            except BaseException as exc:  # handed to the caller's thread
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=call, name=f"slack-{api_method}", daemon=True)
+        worker.start()
+        worker.join(left)
+        if worker.is_alive():
+            raise TimeoutError(f"{api_method} did not answer within {left:.2f} s")
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["response"]
+
+
+def request_path_client(template: WebClient, *, budget: float = REQUEST_PATH_BUDGET_SECONDS) -> RequestPathClient:
+    """A RequestPathClient like `template` (token, URL, team, headers), whose calls end `budget` s from now."""
+    client = RequestPathClient(deadline=time.monotonic() + budget, token=template.token, base_url=template.base_url,
+                               ssl=template.ssl, proxy=template.proxy, headers=dict(template.headers),
+                               logger=template.logger)
+    client.default_params = dict(template.default_params)  # the team_id of an org-wide install
+    return client

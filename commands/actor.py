@@ -5,10 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def is_enterprise(org_id: str | None) -> bool:
+    """Whether a Slack organisation id is an Enterprise Grid org (E…) rather than a workspace (T…)."""
+    return bool(org_id) and str(org_id).startswith("E")
+
+
 @dataclass(frozen=True)
 class Actor:
-    """The person behind a request, identified by their own (home) team, never the channel's."""
+    """The person behind a request, identified by their own (home) team, never the channel's.
+
+    `team_id` is their workspace (T…), or their Enterprise Grid org (E…) when Slack gives no workspace (as an
+    app_mention's `user_team` may); `enterprise_id` is their Grid org when the payload says which it is."""
 
     user_id: str
     team_id: str
     channel_id: str | None = None
+    enterprise_id: str | None = None
+
+    @property
+    def organisation_ids(self) -> frozenset[str]:
+        """Every id naming the actor's organisation: their workspace and, on Enterprise Grid, their org."""
+        return frozenset(i for i in (self.team_id, self.enterprise_id) if i)

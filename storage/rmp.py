@@ -52,8 +52,10 @@ class Relationship(SQLModel, table=True):
 
 
 class Party(SQLModel, table=True):
-    """One of the two organisations; `slot` is 1 or 2, `team_id` its Slack team in Slack Connect; and its own
-    calendar: timezone, working days (0 = Monday), working hours, listed holidays and a region's."""
+    """One of the two organisations; `slot` is 1 or 2; in Slack Connect `team_id` its Slack team (the first
+    workspace seen), `enterprise_id` its Enterprise Grid org (when it has one) and `team_ids` every workspace
+    seen of it; and its own calendar: timezone, working days (0 = Monday), working hours, listed holidays and a
+    region's."""
 
     __tablename__ = "party"
     __table_args__ = (UniqueConstraint("relationship_id", "slot"),)
@@ -63,6 +65,8 @@ class Party(SQLModel, table=True):
     slot: int
     name: str = Field(max_length=80)
     team_id: str | None = Field(default=None, max_length=64)
+    enterprise_id: str | None = Field(default=None, max_length=64)
+    team_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     timezone: str = Field(default="UTC", max_length=64)
     working_days: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4], sa_column=Column(JSON, nullable=False))
     working_hours: str = Field(default="09:00-17:30", max_length=16)

@@ -42,7 +42,7 @@ class SlackDriver:
 
     def __init__(self, app_url: str, signing_secret: str, fake: FakeSlack, *, api_app_id: str = "AACCORD",
                  verification_token: str = "fake-verification-token",  # noqa: S107 - a placeholder
-                 timeout: float = 10.0) -> None:
+                 timeout: float = 10.0, enterprises: dict[str, str] | None = None) -> None:
         self.app_url = app_url
         self.signing_secret = signing_secret
         self.fake = fake
@@ -52,6 +52,8 @@ class SlackDriver:
         self._client = httpx.Client(timeout=timeout)
         self._events: dict[str, dict[str, Any]] = {}
         self._ids = itertools.count(1)
+        # Enterprise Grid: workspace id -> its org's id (E…); payloads of a workspace in it carry the org's id
+        self.enterprises: dict[str, str] = dict(enterprises or {})
 
     def close(self) -> None:
         """Close the HTTP client."""
@@ -94,7 +96,15 @@ class SlackDriver:
         return {"id": user_id, "username": user["name"], "name": user["name"], "team_id": user["team_id"]}
 
     def _team(self, team_id: str) -> dict[str, Any]:
-        return {"id": team_id, "domain": self.fake.team_domain(team_id)}
+        team: dict[str, Any] = {"id": team_id, "domain": self.fake.team_domain(team_id)}
+        if team_id in self.enterprises:
+            team.update(enterprise_id=self.enterprises[team_id], enterprise_name=self.enterprises[team_id])
+        return team
+
+    def _enterprise(self, team_id: str) -> dict[str, Any] | None:
+        """The `enterprise` of an interaction received by workspace `team_id`'s installation (None off Grid)."""
+        org = self.enterprises.get(team_id)
+        return {"id": org, "name": org} if org else None
 
     def _channel(self, channel_id: str) -> dict[str, Any]:
         return {"id": channel_id, "name": self.fake.channel(channel_id)["name"]}
@@ -104,13 +114,14 @@ class SlackDriver:
 
     def _common(self, user_id: str, team_id: str) -> dict[str, Any]:
         return {"user": self._user(user_id), "api_app_id": self.api_app_id, "token": self.verification_token,
-                "team": self._team(team_id), "enterprise": None, "is_enterprise_install": False,
+                "team": self._team(team_id), "enterprise": self._enterprise(team_id), "is_enterprise_install": False,
                 "trigger_id": self.fake.new_trigger_id()}
 
     # ---- slash commands and interactivity ----------------------------------------------------------------
     def slash(self, user_id: str, channel_id: str, text: str, *, command: str = "/accord") -> httpx.Response:
         """A slash command invocation (form-encoded), with fresh response_url and trigger_id."""
         user = self.fake.user(user_id)
+        org = self.enterprises.get(user["team_id"])
         return self._post_form({
             "token": self.verification_token, "team_id": user["team_id"],
             "team_domain": self.fake.team_domain(user["team_id"]), "channel_id": channel_id,
@@ -119,6 +130,7 @@ class SlackDriver:
             "command": command, "text": text, "api_app_id": self.api_app_id, "is_enterprise_install": "false",
             "response_url": self.fake.new_response_url(channel=channel_id, user=user_id),
             "trigger_id": self.fake.new_trigger_id(),
+            **({"enterprise_id": org, "enterprise_name": org} if org else {}),
         })
 
     def block_action(self, user_id: str, channel_id: str, action_id: str, *, value: str | None = None,
@@ -187,10 +199,12 @@ class SlackDriver:
     # ---- Events API --------------------------------------------------------------------------------------
     def app_mention(self, user_id: str, channel_id: str, text: str, *, thread_ts: str | None = None,
                     event_id: str | None = None, retry_num: int | None = None,
-                    retry_reason: str = "http_timeout", installation: str | None = None) -> httpx.Response:
+                    retry_reason: str = "http_timeout", installation: str | None = None,
+                    user_team: str | None = None) -> httpx.Response:
         """An app_mention event_callback; a retry (retry_num) of a known event_id resends the same body.
 
-        `installation`: the workspace whose installation of the app receives it (default the fake's home team)."""
+        `installation`: the workspace whose installation of the app receives it (default the fake's home team);
+        `user_team`: the event's `user_team` when not the user's workspace (on Enterprise Grid, their org's E…)."""
         extra: dict[str, str] = {}
         if retry_num is not None:
             extra = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": retry_reason}
@@ -199,8 +213,9 @@ class SlackDriver:
         user = self.fake.user(user_id)
         msg = self.fake.add_message(channel_id, user=user_id, text=text, thread_ts=thread_ts)
         event: dict[str, Any] = {"type": "app_mention", "user": user_id, "text": text, "ts": msg["ts"],
-                                 "channel": channel_id, "event_ts": msg["ts"], "user_team": user["team_id"],
-                                 "source_team": user["team_id"], "team": user["team_id"]}
+                                 "channel": channel_id, "event_ts": msg["ts"],
+                                 "user_team": user_team or user["team_id"], "source_team": user["team_id"],
+                                 "team": user["team_id"]}
         if thread_ts:
             event["thread_ts"] = thread_ts
         event_id = event_id or f"Ev{next(self._ids):06d}{int(time.time())}"
@@ -211,10 +226,12 @@ class SlackDriver:
         return self.send(json.dumps(body), "application/json", extra_headers=extra)
 
     def _event_body(self, event: dict[str, Any], team_id: str, event_id: str) -> dict[str, Any]:
-        """An event_callback envelope for the app's installation in workspace `team_id`."""
+        """An event_callback envelope for the app's installation in workspace `team_id` (and its Grid org)."""
+        org = self.enterprises.get(team_id)
         return {"token": self.verification_token, "team_id": team_id, "api_app_id": self.api_app_id,
+                **({"enterprise_id": org} if org else {}),
                 "event": event, "type": "event_callback", "event_id": event_id, "event_time": int(time.time()),
-                "authorizations": [{"enterprise_id": None, "team_id": team_id,
+                "authorizations": [{"enterprise_id": org, "team_id": team_id,
                                     "user_id": self.fake.bot_user_for(team_id), "is_bot": True,
                                     "is_enterprise_install": False}]}
 

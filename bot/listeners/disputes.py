@@ -13,6 +13,7 @@ from bot.ids import SHORTCUT_RAISE, Callback, DisputeAct
 from bot.listeners import plan
 from bot.listeners.forms import Save, form_listener
 from bot.listeners.plan import Request, open_modal
+from bot.payloads import interaction_actor
 from bot.views import disputes as views
 from commands.actor import Actor
 from commands.disputes import lifecycle
@@ -139,9 +140,9 @@ def register(app: App, deps: Deps) -> None:
     @app.shortcut(SHORTCUT_RAISE)
     def from_message(ack: Ack, body: dict[str, Any], client: Any) -> None:
         ack()
-        user, channel = body.get("user", {}), (body.get("channel") or {}).get("id")
+        channel = (body.get("channel") or {}).get("id")
         message = body.get("message") or {}
-        actor = Actor(user.get("id", ""), user.get("team_id") or (body.get("team") or {}).get("id", ""), channel)
+        actor = interaction_actor(body, channel)
         request = Request(deps, actor, "", body.get("trigger_id", ""), client)
         on = message.get("thread_ts") or message.get("ts", "")  # a reply's evidence is its thread
         reply = answer_errors(lambda: open_raise_form(request, (channel or "", on)))

@@ -10,6 +10,7 @@ from slack_bolt import Ack, App
 
 from bot.deps import SORRY, Deps
 from bot.ids import Callback
+from bot.payloads import interaction_actor
 from bot.views import rmp as views
 from bot.views.inputs import metadata_of, submitted_values
 from commands.actor import Actor
@@ -25,9 +26,7 @@ Save = Callable[[Deps, Actor, dict[str, Any], dict[str, Any]], str]
 
 def submitter(body: dict[str, Any], view: dict[str, Any]) -> Actor:
     """The person submitting (their own team) in the channel the modal was opened for."""
-    user = body.get("user", {})
-    return Actor(user_id=user.get("id", ""), team_id=user.get("team_id") or (body.get("team") or {}).get("id", ""),
-                 channel_id=metadata_of(view).get("channel"))
+    return interaction_actor(body, metadata_of(view).get("channel"))
 
 
 def _first_block(view: dict[str, Any]) -> str:

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.error import URLError
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
@@ -16,6 +17,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps, answer_errors
 from bot.ids import Act
+from bot.payloads import interaction_actor
+from bot.slack_client import NoTimeLeft
 from bot.views import forms as form_views
 from bot.views import rmp as views
 from commands import outbox
@@ -27,6 +30,10 @@ from commands.rmp import actions, editing, exits, history, people, setup, status
 log = logging.getLogger(__name__)
 
 SLACK_DID_NOT_OPEN = "Slack did not open the form (it may be having trouble). Please try again."
+SLACK_BUSY = "Slack is busy and did not open the form. Please try again in a moment."
+# Slack may still act on a views.open it did not answer in time: say so rather than that the form is not open
+SLACK_TOO_SLOW = "Slack did not answer in time, so the form may not have opened. If it did not, please try again."
+FORM_TOO_LATE = "The form could not open in time (Slack allows 3 seconds). Please try again."
 
 
 class NeedsForm(InputError):
@@ -45,15 +52,44 @@ class Request:
 
 
 def open_modal(request: Request, view: dict[str, Any]) -> dict[str, Any]:
-    """Open `view` with the request's trigger id (a Slack call that must happen within 3 s)."""
+    """Open `view` with the request's trigger id (a Slack call that must happen within 3 s): {} when it opened,
+    else what to tell the person.
+
+    The call goes through the request's RequestPathClient (bot.app.budget_slack_calls): once, no retries, over
+    within the request's budget whatever Slack does, so the ack still comes in time.
+    """
     if request.client is None or not request.trigger_id:
         raise NeedsForm("Forms open from a button or a slash command: mention `@accord` with the form's name.")
+    text = ""
     try:
         request.client.views_open(trigger_id=request.trigger_id, view=view)
-    except (SlackApiError, OSError) as exc:
+    except SlackApiError as exc:
+        text = _not_opened(exc)
+    except NoTimeLeft:
+        log.warning("views.open not called: no time left before the ack")
+        text = FORM_TOO_LATE
+    except (TimeoutError, URLError) as exc:  # URLError: the connection timed out, or failed
+        timed_out = isinstance(exc, TimeoutError) or isinstance(exc.reason, TimeoutError)
+        log.warning("views.open failed: %s", "no answer in time" if timed_out else type(exc).__name__)
+        text = SLACK_TOO_SLOW if timed_out else SLACK_DID_NOT_OPEN
+    except OSError as exc:
         log.warning("views.open failed: %s", type(exc).__name__)
-        return {"response_type": "ephemeral", "text": SLACK_DID_NOT_OPEN}
-    return {}
+        text = SLACK_DID_NOT_OPEN
+    return {"response_type": "ephemeral", "text": text} if text else {}
+
+
+def _not_opened(exc: SlackApiError) -> str:
+    """What to tell the person when Slack answered views.open with an error ("" for nothing)."""
+    error, status = str(exc.response.get("error") or ""), exc.response.status_code
+    if error == "exchanged_trigger_id":  # the trigger was used already: the form it opened is open
+        log.info("views.open: trigger already exchanged; the form is open")
+        return ""
+    log.warning("views.open failed: %s (HTTP %s)", error or "no error code", status)
+    if error == "expired_trigger_id":
+        return FORM_TOO_LATE
+    if status == 429 or error == "ratelimited":
+        return SLACK_BUSY
+    return SLACK_DID_NOT_OPEN
 
 
 def _setup(request: Request) -> dict[str, Any]:
@@ -181,14 +217,12 @@ def button_actor(body: dict[str, Any]) -> tuple[Actor, dict[str, Any]]:
         value = json.loads(action.get("value") or "{}")
     except ValueError:
         value = {}
-    user = body.get("user", {})
     channel = value.get("channel") if isinstance(value, dict) else None
     body_channel = (body.get("channel") or {}).get("id")
     # a button in the shared channel must name that channel; one in a DM (D…) names the relationship's
     if body_channel and channel and body_channel != channel and not body_channel.startswith("D"):
         raise Refused("This button belongs to another channel's relationship.")
-    actor = Actor(user_id=user.get("id", ""), team_id=user.get("team_id") or (body.get("team") or {}).get("id", ""),
-                  channel_id=channel or body_channel)
+    actor = interaction_actor(body, channel or body_channel)
     return actor, value if isinstance(value, dict) else {}
 
 

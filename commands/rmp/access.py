@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from commands.actor import Actor
+from commands.actor import Actor, is_enterprise
 from commands.errors import InputError, Refused
-from storage.rmp import Party, Person, Relationship
+from storage.engine import READ_ONLY
+from storage.rmp import CONNECT, Party, Person, Relationship
 
 EDITORS = ("ser", "manager")
 ACTORS = ("ser", "manager", "member")
@@ -64,7 +65,9 @@ def member(db: Session, actor: Actor, *, lock: bool = False) -> Member:
     """The actor as a member of their channel's relationship; Refused when they are not in it.
 
     In a Slack Connect relationship a person whose organisation no longer matches their party
-    (the payload's own team id) is refused too.
+    (the payload's own team id) is refused too. On Enterprise Grid a payload may name only the person's
+    workspace, one their party has not seen yet: a person of a Grid party is then taken at their word unless
+    the workspace is the other party's (a Slack user is of one organisation).
     """
     relationship = relationship_in(db, actor.channel_id, lock=lock)
     found = find_member(db, relationship, actor.user_id)
@@ -73,10 +76,51 @@ def member(db: Session, actor: Actor, *, lock: bool = False) -> Member:
             f"You are not in the *{relationship.name}* relationship yet. "
             "Click *Join* on Accord's setup message, or mention `@accord join` in the channel."
         )
-    if relationship.mode == "connect" and found.party.team_id and actor.team_id and \
-            found.party.team_id != actor.team_id:
-        raise Refused("Your Slack organisation does not match your party in this relationship.")
+    if relationship.mode == CONNECT and actor.organisation_ids and organisation_ids(found.party):
+        if belongs(found.party, actor):
+            if not db.connection().get_execution_options().get(READ_ONLY, False):
+                learn(db, found.party, actor)  # a read-only look keeps what it saw for the next change
+        elif not _unseen_grid_workspace(db, relationship, found.party, actor):
+            raise Refused("Your Slack organisation does not match your party in this relationship.")
     return found
+
+
+def _unseen_grid_workspace(db: Session, relationship: Relationship, party: Party, actor: Actor) -> bool:
+    """Whether the actor gives only a workspace (no org) that no party has seen, their party being a Grid org's."""
+    if party.enterprise_id is None or actor.enterprise_id or is_enterprise(actor.team_id):
+        return False
+    return not any(actor.team_id in organisation_ids(other) for other in parties(db, relationship))
+
+
+def organisation_ids(party: Party) -> frozenset[str]:
+    """Every id naming a party's organisation: its workspaces and its Enterprise Grid org (empty: unbound)."""
+    return frozenset(i for i in (party.team_id, party.enterprise_id, *(party.team_ids or [])) if i)
+
+
+def belongs(party: Party, actor: Actor) -> bool:
+    """Whether the actor is of the party's organisation: their org (E…) is the party's, or their workspace is
+    one of its workspaces (an org given as `user_team` counts as the org)."""
+    return bool(organisation_ids(party) & actor.organisation_ids)
+
+
+def learn(db: Session, party: Party, actor: Actor) -> None:
+    """Let a party know the actor's organisation, once the actor is of it (or binds it): their Grid org when it
+    has none, and their workspace among its workspaces (the first one as its `team_id`)."""
+    enterprise = actor.enterprise_id or (actor.team_id if is_enterprise(actor.team_id) else None)
+    team = actor.team_id if actor.team_id and not is_enterprise(actor.team_id) else None
+    teams = list(party.team_ids or [])
+    changed = False
+    if enterprise and party.enterprise_id is None:
+        party.enterprise_id, changed = enterprise, True
+    if team and (party.team_id is None or party.team_id == party.enterprise_id):  # an org bound before 0009
+        party.team_id, changed = team, True
+    for known in (party.team_id, team):
+        if known and not is_enterprise(known) and known not in teams:
+            teams.append(known)
+    if teams != list(party.team_ids or []):
+        party.team_ids, changed = teams, True
+    if changed:
+        db.add(party)
 
 
 def editor(db: Session, actor: Actor) -> Member:

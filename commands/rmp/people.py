@@ -46,11 +46,13 @@ def join(db: Session, *, actor: Actor, now: datetime) -> Joined:
     relationship = access.relationship_in(db, actor.channel_id, lock=True)
     existing = access.find_member(db, relationship, actor.user_id)
     if existing is not None:
+        if relationship.mode == CONNECT and access.belongs(existing.party, actor):
+            access.learn(db, existing.party, actor)
         return Joined(existing.party.name, existing.role, already=True)
     if relationship.mode != CONNECT:
         raise Refused("In this relationship a manager adds people to a party: "
                       "ask one to run `/accord party add @you <party>`.")
-    party = _party_of_team(db, access.parties(db, relationship), actor.team_id)
+    party = _party_of(db, access.parties(db, relationship), actor)
     first = db.exec(select(Person).where(Person.party_id == party.id)).first() is None
     person = Person(relationship_id=relationship.id or 0, party_id=party.id or 0, user_id=actor.user_id,
                     role="manager" if first else "member")
@@ -63,16 +65,21 @@ def join(db: Session, *, actor: Actor, now: datetime) -> Joined:
     return Joined(party.name, person.role, already=False)
 
 
-def _party_of_team(db: Session, parties: list[Party], team_id: str) -> Party:
+def _party_of(db: Session, parties: list[Party], actor: Actor) -> Party:
+    """The party of the actor's organisation (which learns their workspace or Grid org), else the unbound one,
+    now bound to it; a third organisation is refused.
+
+    On Enterprise Grid an organisation is its org: its people are one party whether Slack names their workspace
+    (T…) or the org (E…), and a second workspace of the same org joins the same party."""
     for party in parties:
-        if party.team_id == team_id:
+        if access.belongs(party, actor):
+            access.learn(db, party, actor)
             return party
-    unbound = [party for party in parties if party.team_id is None]
-    if not team_id or not unbound:
+    unbound = [party for party in parties if not access.organisation_ids(party)]
+    if not actor.organisation_ids or not unbound:
         raise Refused("This relationship is between two other organisations; yours is not one of its parties.")
     party = unbound[0]
-    party.team_id = team_id
-    db.add(party)
+    access.learn(db, party, actor)
     return party
 
 

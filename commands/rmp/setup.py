@@ -327,6 +327,8 @@ def _create(db: Session, *, actor: Actor, values: dict[str, Any], now: datetime)
     db.flush()
     home_team = actor.team_id if relationship.mode == CONNECT else None
     one = Party(relationship_id=relationship.id or 0, slot=1, team_id=home_team, **party_values[0])
+    if relationship.mode == CONNECT:
+        access.learn(db, one, actor)  # its Enterprise Grid org and workspaces too
     two = Party(relationship_id=relationship.id or 0, slot=2, **party_values[1])
     db.add_all([one, two])
     db.flush()

@@ -87,3 +87,30 @@ def test_each_party_takes_the_calendar_its_relationship_had_when_migrated(empty_
         assert (json.loads(days) if isinstance(days, str) else days) == [0, 1, 2, 3]
     finally:
         engine.dispose()
+
+
+def test_each_bound_party_knows_its_one_id_as_a_workspace_or_a_grid_org_when_migrated(empty_database_url: str) -> None:
+    """0009: a party bound to a workspace (T…) lists it among its workspaces; one bound to an Enterprise Grid org
+    (E…, from a mention's user_team) takes it as its org; an unbound party knows nothing."""
+    engine = make_engine(empty_database_url)
+    try:
+        upgrade(engine, "0008")
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO relationship (id, channel_id, name, mode, timezone, checkin_cadence, review_cadence, "
+                "ladder, checkin_statements, checkin_scale, checkin_window_days, checkin_min_respondents, "
+                "checkin_reminders, gap_threshold, version, created_at, updated_at) VALUES "
+                "(1, 'C1', 'R', 'connect', 'UTC', 'weekly on monday at 09:30', 'quarterly on the first working day "
+                "at 10:00', '[]', '[]', 5, 3, 3, 1, 1.0, 0, '2027-01-01 00:00:00+00:00', '2027-01-01 00:00:00+00:00'),"
+                " (2, 'C2', 'S', 'connect', 'UTC', 'weekly on monday at 09:30', 'quarterly on the first working day "
+                "at 10:00', '[]', '[]', 5, 3, 3, 1, 1.0, 0, '2027-01-01 00:00:00+00:00', '2027-01-01 00:00:00+00:00')"))
+            connection.execute(text("INSERT INTO party (id, relationship_id, slot, name, team_id) VALUES "
+                                    "(1, 1, 1, 'A', 'T1'), (2, 1, 2, 'B', 'E2'), (3, 2, 1, 'C', NULL)"))
+        assert upgrade(engine) == head_revision()
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT name, team_id, enterprise_id, team_ids FROM party ORDER BY id"))
+            found = [(name, team, org, json.loads(teams) if isinstance(teams, str) else teams)
+                     for name, team, org, teams in rows]
+        assert found == [("A", "T1", None, ["T1"]), ("B", "E2", "E2", []), ("C", None, None, [])]
+    finally:
+        engine.dispose()

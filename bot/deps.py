@@ -37,13 +37,15 @@ class Deps:
     clock: Callable[[], datetime] = field(default=utcnow)
 
     def tell(self, actor: Actor, message: dict[str, Any]) -> None:
-        """Queue an ephemeral message to the actor in their channel (answers to buttons and mentions)."""
-        if not actor.channel_id:
+        """Queue an ephemeral message to the actor where they acted (answers to buttons and mentions): the DM
+        they clicked in, else their channel, in the thread they acted in."""
+        channel = actor.reply_channel or actor.channel_id
+        if not channel:
             return
         data = {key: message[key] for key in ("text", "blocks") if key in message}
         with self.unit_of_work() as db:
-            outbox.post_ephemeral(db, key=f"tell:{uuid.uuid4().hex}", channel=actor.channel_id, user=actor.user_id,
-                                  view="raw", data=data, now=self.clock())
+            outbox.post_ephemeral(db, key=f"tell:{uuid.uuid4().hex}", channel=channel, user=actor.user_id,
+                                  view="raw", data=data, now=self.clock(), thread_ts=actor.thread_ts)
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

@@ -64,7 +64,7 @@ def event_actor(body: dict[str, Any]) -> Actor:
     team = event.get("user_team") or event.get("team") or body.get("team_id", "")
     team, enterprise = _organisation(team, body.get("team_id") or "", _installation_enterprise(body))
     return Actor(user_id=event.get("user", ""), team_id=team, channel_id=event.get("channel"),
-                 enterprise_id=enterprise)
+                 enterprise_id=enterprise, thread_ts=event.get("thread_ts") or None)
 
 
 def interaction_actor(body: dict[str, Any], channel_id: str | None) -> Actor:
@@ -82,4 +82,17 @@ def interaction_actor(body: dict[str, Any], channel_id: str | None) -> Actor:
     payload_enterprise = (enterprise_object.get("id") if isinstance(enterprise_object, dict) else enterprise_object) \
         or team_object.get("enterprise_id") or None
     team, enterprise = _organisation(user.get("team_id") or payload_team, payload_team, payload_enterprise)
-    return Actor(user_id=user.get("id", ""), team_id=team, channel_id=channel_id, enterprise_id=enterprise)
+    return Actor(user_id=user.get("id", ""), team_id=team, channel_id=channel_id, enterprise_id=enterprise,
+                 **where_clicked(body, channel_id))
+
+
+def where_clicked(body: dict[str, Any], channel_id: str | None) -> dict[str, str | None]:
+    """Where to answer a click: in the thread of a reply it was on, and in the DM it was in (a button in a DM
+    names the relationship's channel, but the person is in the DM)."""
+    container = body.get("container") if isinstance(body.get("container"), dict) else {}
+    message = body.get("message") if isinstance(body.get("message"), dict) else {}
+    thread = container.get("thread_ts") or message.get("thread_ts")
+    in_thread = thread if thread and thread != (message.get("ts") or container.get("message_ts")) else None
+    clicked_in = (body.get("channel") or {}).get("id") if isinstance(body.get("channel"), dict) else None
+    in_dm = clicked_in if clicked_in and clicked_in != channel_id and clicked_in.startswith("D") else None
+    return {"thread_ts": in_thread, "reply_channel": in_dm}

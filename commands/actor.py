@@ -15,12 +15,16 @@ class Actor:
     """The person behind a request, identified by their own (home) team, never the channel's.
 
     `team_id` is their workspace (T…), or their Enterprise Grid org (E…) when Slack gives no workspace (as an
-    app_mention's `user_team` may); `enterprise_id` is their Grid org when the payload says which it is."""
+    app_mention's `user_team` may); `enterprise_id` is their Grid org when the payload says which it is.
+    `channel_id` is the relationship's channel; answers go where the person acted: `reply_channel` (a DM they
+    clicked in) and `thread_ts` (the thread they mentioned Accord or clicked in)."""
 
     user_id: str
     team_id: str
     channel_id: str | None = None
     enterprise_id: str | None = None
+    thread_ts: str | None = None
+    reply_channel: str | None = None
 
     @property
     def organisation_ids(self) -> frozenset[str]:

@@ -112,14 +112,15 @@ def post_or_update(
 
 
 def post_ephemeral(
-    db: Session, *, key: str, channel: str, user: str, view: str, data: dict[str, Any], now: datetime
+    db: Session, *, key: str, channel: str, user: str, view: str, data: dict[str, Any], now: datetime,
+    thread_ts: str | None = None,
 ) -> OutboxMessage:
-    """Queue a message only `user` sees in `channel`."""
+    """Queue a message only `user` sees in `channel` (in the thread `thread_ts`, if given)."""
     return _enqueue(
         db,
         OutboxMessage(
             idempotency_key=key, method="chat.postEphemeral", channel=channel, user=user, view=view,
-            data=data, next_attempt_at=now, created_at=now,
+            data=data, next_attempt_at=now, created_at=now, thread_ts=thread_ts,
         ),
     )
 

@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps, answer_errors
 from bot.ids import Act
-from bot.payloads import interaction_actor
+from bot.payloads import interaction_actor, where_clicked
 from bot.slack_client import NoTimeLeft
 from bot.views import forms as form_views
 from bot.views import rmp as views
@@ -92,7 +92,27 @@ def _not_opened(exc: SlackApiError) -> str:
     return SLACK_DID_NOT_OPEN
 
 
+NOT_INVITED = ("Accord is not in this channel yet, so it could not post the plan here. Type `/invite @accord`, "
+               "then set up again.")
+
+
+def _not_invited(request: Request) -> bool:
+    """Whether Slack says Accord is not a member of the request's channel (asked within the request's budget;
+    when Slack does not answer in time, the setup goes on and the welcome post says the rest)."""
+    if request.client is None or not request.actor.channel_id:
+        return False
+    try:
+        info = request.client.conversations_info(channel=request.actor.channel_id)
+    except SlackApiError as exc:
+        return exc.response.get("error") in ("channel_not_found", "not_in_channel")
+    except OSError:  # TimeoutError, NoTimeLeft, URLError: no answer in time
+        return False
+    return not bool((info.get("channel") or {}).get("is_member", True))
+
+
 def _setup(request: Request) -> dict[str, Any]:
+    if _not_invited(request):  # before anything is recorded
+        raise Refused(NOT_INVITED)
     with request.deps.reading() as db:
         form = setup.current_form(db, request.actor)
     return open_modal(request, form_views.setup_modal(form, channel=request.actor.channel_id or ""))
@@ -275,4 +295,5 @@ def register(app: App, deps: Deps) -> None:
 def _tell_in_body(deps: Deps, body: dict[str, Any], text: str) -> None:
     user = body.get("user", {})
     channel = (body.get("channel") or {}).get("id")
-    deps.tell(Actor(user.get("id", ""), user.get("team_id", ""), channel), {"text": text})
+    deps.tell(Actor(user.get("id", ""), user.get("team_id", ""), channel, **where_clicked(body, channel)),
+              {"text": text})

@@ -77,3 +77,14 @@ class HandledEvent(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True, max_length=64)
     received_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class SlackPace(SQLModel, table=True):
+    """When a Slack budget may next be spent, shared by every replica through the database: a channel's posts
+    (about one a second), a workspace's reads of history (one a minute for a distributed app). `next_at` is in
+    seconds since the epoch, so the same arithmetic runs on SQLite and PostgreSQL."""
+
+    __tablename__ = "slack_pace"
+
+    key: str = Field(primary_key=True, max_length=160)
+    next_at: float = 0.0

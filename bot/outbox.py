@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache, partial
 from typing import Any
 from urllib.error import URLError
@@ -25,8 +25,10 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from bot import outbox_calls
+from bot import outbox_reconcile as reconcile
 from bot.ids import Event
 from bot.outbox_calls import Matcher, Permanent, Transient
+from bot.outbox_reconcile import Deferred, HistoryBudget, HistoryTier, Notes, Seen, Unconfirmed, view_data
 from bot.tokens import TokenSource
 from bot.views.registry import UnknownView, render, render_file
 from bot.wait_clock import RealClock, WaitClock
@@ -41,8 +43,10 @@ TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
 TRANSIENT_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 # held back at claim while their channel's pace runs (sharing a file posts a message too); a "dm" waits at posting
 PACED_METHODS = {"chat.postMessage", "files.upload"}
-RECONCILE_WINDOW = 200  # recent messages searched for an earlier attempt's idempotency key
-RECONCILE_SLACK = timedelta(minutes=5)  # searched from this long before the message was queued
+# a row left by a sender that kept no notes (see bot.outbox_reconcile) is looked for from this long before it was
+# queued
+RECONCILE_SLACK = timedelta(minutes=5)
+SEARCHED = {"chat.postMessage", "dm", "files.upload"}  # looked for in Slack before a retry may post them again
 # Messages of one lane are delivered one at a time, in order: a channel's posts, DMs (by their fallback
 # channel) and ephemeral answers; the updates of one message; the calls about one user (Home tab, users.info).
 LANE = func.coalesce(OutboxMessage.channel, OutboxMessage.updates, OutboxMessage.user,
@@ -108,6 +112,21 @@ def _ready_statements() -> _ReadyStatements:
     )
 
 
+@dataclass
+class _Attempt:
+    """One delivery of a row: the sender's notes as it began (see bot.outbox_reconcile), whether it posted (when,
+    where), and whether it only waited to look for an earlier attempt."""
+
+    notes: Notes
+    posting_since: float | None = None
+    posted_to: str | None = None
+    waited: bool = False
+
+    def posting(self, channel: str) -> None:
+        """The post is made now, to `channel`."""
+        self.posting_since, self.posted_to = time.time(), channel
+
+
 class Waiting(Exception):
     """The message depends on one not yet sent."""
 
@@ -154,6 +173,14 @@ class OutboxSender:
     _in_flight: set[str] = field(default_factory=set)  # lanes with a message being delivered
     _delivered: int = 0  # deliveries ended, so that the dispatcher never misses one
     _rate_limited: set[int] = field(default_factory=set)  # rows put back until Slack's Retry-After (429)
+    # how often this app may read a workspace's history (an app outside the Slack Marketplace: once a minute,
+    # unless ACCORD_SLACK_HISTORY_TIER=marketplace)
+    history: HistoryTier = field(default_factory=reconcile.history_tier)
+    _budget: HistoryBudget = field(init=False)
+    _seen: Seen = field(default_factory=Seen)  # the history read lately, shared by the looks it can serve
+
+    def __post_init__(self) -> None:
+        self._budget = HistoryBudget(self.history, self.wait_clock)
 
     def drain(self, *, max_seconds: float = 60.0, stop: threading.Event | None = None) -> DrainReport:
         """Send every ready message, waiting for paced channels, until none is ready or time runs out.
@@ -179,24 +206,25 @@ class OutboxSender:
                             continue
                     elif not busy:
                         if not self._has_ready(ignore_pacing=True):
-                            # none ready: wait for a message Slack told this sender to send later (429), if any
+                            # none ready: wait for a message Slack told this sender to send later (429), or one
+                            # waiting for the history budget, if any
                             wait = self._rate_limit_wait()
                             if wait is None:
                                 break
-                        elif (wait := self._paced_wait()) is not None:  # a channel's turn comes
+                            self._wait_rate_limited(wait, max(deadline - time.monotonic(), 0), stop)
+                            continue
+                        if (wait := self._paced_wait()) is not None:  # a channel's turn comes
                             self.wait_clock.sleep(min(wait, max(deadline - time.monotonic(), 0)), stop)
                             continue
-                        if wait is None:
-                            # ready rows, none claimable: a channel's pace ran out meanwhile (look again),
-                            # or another sender holds them (its business: stop after one more look)
-                            if not idle_retry:
-                                break
-                            idle_retry, wait = False, 0.01
-                        wait = min(wait, max(deadline - time.monotonic(), 0))
-                        if stop is not None:  # a Retry-After may be long: a stop request ends the wait
-                            stop.wait(wait)
+                        # ready rows, none claimable: a channel's pace ran out meanwhile (look again),
+                        # or another sender holds them (its business: stop after one more look)
+                        if not idle_retry:
+                            break
+                        idle_retry = False
+                        if stop is not None:
+                            stop.wait(0.01)
                         else:
-                            time.sleep(wait)
+                            time.sleep(0.01)
                         continue
                 # deliveries under way: claim again when one ends or a channel's turn comes, not more often
                 # than every CLAIM_INTERVAL
@@ -216,11 +244,33 @@ class OutboxSender:
         with reading(self.engine) as db:
             waiting = db.exec(select(OutboxMessage.id, OutboxMessage.next_attempt_at).where(
                 col(OutboxMessage.id).in_(ids), OutboxMessage.status == PENDING)).all()
-        with self._state:  # the others went meanwhile (from here or another replica), or were parked
-            self._rate_limited.difference_update(set(ids) - {row_id for row_id, _ in waiting})
-        if not waiting:
+        now = self.clock()
+        still = {row_id: at for row_id, at in waiting if at > now}  # a due one not ready is held for another reason
+        with self._state:  # the others went meanwhile (from here or another replica), were parked, or are due
+            self._rate_limited.difference_update(set(ids) - set(still))
+        if not still:
             return None
-        return max((min(at for _, at in waiting) - self.clock()).total_seconds(), 0.0) + 0.01
+        return (min(still.values()) - now).total_seconds() + 0.01
+
+    def _wait_rate_limited(self, seconds: float, left: float, stop: threading.Event | None) -> None:
+        """Wait `seconds` on the wait clock for the rows put back until a Retry-After or the history budget, then
+        bring forward those whose time has come by it. A real wait is cut into POLL_SECONDS x 10 steps (a new
+        message is not kept waiting behind a minute's history budget), and to the `left` seconds of the drain; a
+        SteppedClock's passes whole at once, and the rows' time comes though the machine's clock hardly moved."""
+        if isinstance(self.wait_clock, RealClock):
+            seconds = min(seconds, 10 * POLL_SECONDS, left)
+        started = self.clock()
+        self.wait_clock.sleep(seconds, stop)
+        now, due = self.clock(), started + timedelta(seconds=seconds)
+        with self._state:
+            ids = list(self._rate_limited)
+        if not ids or due <= now or (stop is not None and stop.is_set()):
+            return
+        with self.engine.begin() as connection:
+            connection.execute(update(OutboxMessage).where(
+                col(OutboxMessage.id).in_(ids), col(OutboxMessage.status) == PENDING,
+                col(OutboxMessage.next_attempt_at) > now, col(OutboxMessage.next_attempt_at) <= due,
+            ).values(next_attempt_at=now))
 
     def _send(self, row: OutboxMessage, lane: str, report: DrainReport) -> None:
         """Deliver one claimed message (in a worker), then free its lane."""
@@ -304,6 +354,8 @@ class OutboxSender:
                     db.add(row)
                     set_aside = True
                     continue
+                if row.status == SENDING and row.method in SEARCHED:
+                    row.data = self._taken_over(row, now)
                 row.status, row.claimed_by, row.claimed_at = SENDING, self.worker, now
                 row.attempts += 1
                 db.add(row)
@@ -311,6 +363,17 @@ class OutboxSender:
         with self._state:
             self._in_flight.update(lane for _, lane in claimed)
         return claimed, set_aside
+
+    @staticmethod
+    def _taken_over(row: OutboxMessage, now: datetime) -> dict[str, Any]:
+        """The data of a row claimed from a sender whose lease ran out (it died, or stalled): whether it posted
+        the message is not known, from its claim until now. So it is looked for first."""
+        notes = Notes.of(row.data)
+        since = min(row.claimed_at or now, now).timestamp()
+        until = time.time()
+        notes.unconfirmed = notes.unconfirmed.widened(since, until) if notes.unconfirmed is not None \
+            else Unconfirmed(since=since, until=until)
+        return notes.into(row.data)
 
     def _resolve_parent(self, db: Session, row: OutboxMessage) -> None:
         """Fill in the channel and ts this row needs from the message it replies to or updates."""
@@ -335,29 +398,40 @@ class OutboxSender:
         permanent = False
         result: dict[str, Any] = {}
         retry_after: float | None = None  # Slack's Retry-After, on a 429
+        failure: BaseException | None = None
+        attempt = _Attempt(self._notes(row))
         if row.method in PACED_METHODS and row.channel:
             self._await_pace(row.channel)  # claimed up to claim_ahead before the channel's turn
         try:
-            result = self._call(row)
+            result = self._call(row, attempt)
         except TakenOver:
             log.warning("outbox %s was taken over by another sender before it was posted; leaving it",
                         row.idempotency_key)
             return
+        except Deferred as exc:  # the look for an earlier attempt waits: nothing was posted
+            error, retry_after, attempt.waited = f"{row.method}: {exc}", exc.wait, True
+            attempt.notes.unconfirmed = exc.state
         except Permanent as exc:
-            error, permanent = str(exc), True
+            error, permanent, failure = str(exc), True, exc
         except SlackApiError as exc:
             code = str(exc.response.get("error", "unknown_error"))
-            error = f"{row.method}: {code} (HTTP {exc.response.status_code})"
+            error, failure = f"{row.method}: {code} (HTTP {exc.response.status_code})", exc
             permanent = exc.response.status_code not in TRANSIENT_STATUS and code not in TRANSIENT_ERRORS
             if exc.response.status_code == 429:
                 retry_after = _retry_after(exc.response.headers)
         except Transient as exc:
-            error = f"{row.method}: {exc}"
+            error, failure = f"{row.method}: {exc}", exc
         except (URLError, TimeoutError, OSError) as exc:
-            error = f"{row.method}: {type(exc).__name__}: {exc}"
+            error, failure = f"{row.method}: {type(exc).__name__}: {exc}", exc
+        if attempt.posting_since is not None:  # this attempt posted: an earlier one was ruled out or found
+            attempt.notes.unconfirmed = None
+            if failure is not None and reconcile.may_have_acted(failure):  # and its answer never came
+                attempt.notes.unconfirmed = Unconfirmed(since=attempt.posting_since, until=time.time(),
+                                                        channel=attempt.posted_to)
         # pace the channel posted to: a post's own, a DM's once it is known (a DM refused went as a message only
-        # its person sees in the fallback channel: not a post, not paced)
-        posted = None if result.get("ephemeral") else result.get("channel") if row.method == "dm" else row.channel
+        # its person sees in the fallback channel: not a post, not paced; a look that waits posted nothing)
+        posted = None if result.get("ephemeral") or attempt.waited else \
+            result.get("channel") if row.method == "dm" else row.channel
         with self._state:
             if posted and (row.method in PACED_METHODS or row.method == "dm"):
                 # after a 429 the channel waits as long as Slack said, not only its pace
@@ -365,7 +439,17 @@ class OutboxSender:
             if len(self._next_post) > PACE_ENTRIES:  # forget the channels whose pace has long run out
                 now = self.wait_clock.monotonic()
                 self._next_post = {channel: at for channel, at in self._next_post.items() if at > now}
-        self._record(row, result=result, error=error, permanent=permanent, report=report, retry_after=retry_after)
+        self._record(row, result=result, error=error, permanent=permanent, report=report, retry_after=retry_after,
+                     attempt=attempt if row.method in SEARCHED else None)
+
+    def _notes(self, row: OutboxMessage) -> Notes:
+        """The sender's notes in `row` (see bot.outbox_reconcile). A row left by a sender that kept none, tried
+        before and not refused by Slack's answer, may be in Slack since it was queued: looked for from then."""
+        notes = Notes.of(row.data)
+        if not notes.kept and row.method in SEARCHED and row.attempts > 1 and "(HTTP " not in (row.last_error or ""):
+            since = (min(row.created_at, self.clock()) - RECONCILE_SLACK).timestamp()
+            notes.unconfirmed = Unconfirmed(since=since, until=time.time())
+        return notes
 
     def _await_pace(self, channel: str) -> None:
         """Wait until `channel` may take another post."""
@@ -373,10 +457,11 @@ class OutboxSender:
             wait = self._next_post.get(channel, 0.0) - self.wait_clock.monotonic()
         self.wait_clock.sleep(wait)
 
-    def _before_post(self, row: OutboxMessage, channel: str) -> None:
-        """Wait for `channel`'s pace, then make sure `row` is still this sender's to post."""
+    def _before_post(self, row: OutboxMessage, attempt: _Attempt, channel: str) -> None:
+        """Wait for `channel`'s pace, then make sure `row` is still this sender's to post; it is posted now."""
         self._await_pace(channel)
         self._renew(row)
+        attempt.posting(channel)
 
     def _renew(self, row: OutboxMessage) -> None:
         """Right before a post: check that the claim on `row` is still this sender's and start its lease again.
@@ -398,32 +483,34 @@ class OutboxSender:
             raise TakenOver(row.idempotency_key)
         row.claimed_at = now
 
-    def _call(self, row: OutboxMessage) -> dict[str, Any]:
+    def _call(self, row: OutboxMessage, attempt: _Attempt) -> dict[str, Any]:
         # the bot token this message goes with (OAuth: its organisation's installation; NotInstalled is permanent)
         client = self.tokens.client_for(row) if self.tokens is not None else self.client
         client = _answering_429_at_once(client)
         if row.method == "users.info":
             return outbox_calls.lookup_user(client, row)
         if row.method == "files.upload":
-            return self._upload(row, client)
+            return self._upload(row, client, attempt)
         try:
-            message = render(row.view, row.data)
+            message = render(row.view, view_data(row.data))
         except (UnknownView, KeyError, TypeError, ValueError) as exc:
             raise Permanent(f"cannot render view {row.view!r}: {exc}") from None
         message.pop("response_type", None)
         if row.method == "chat.postMessage":
             message = self._named_outside_hours(row, message)
-            if _may_be_in_slack(row) and (found := self._find_posted(row, client=client)) is not None:
+            if (found := self._look(row, attempt, client, row.channel or "")) is not None:
                 return found  # an earlier attempt reached Slack before this sender could record it
             self._renew(row)
+            attempt.posting(row.channel or "")
             response = client.chat_postMessage(
                 channel=row.channel, thread_ts=row.thread_ts, metadata=outbox_calls.metadata(row.idempotency_key),
                 **message,
             )
             return {"ts": response["ts"], "channel": response["channel"]}
         if row.method == "dm":
-            find = partial(self._find_posted, row, client=client) if _may_be_in_slack(row) else None
-            return outbox_calls.send_dm(client, row, message, find=find, pace=partial(self._before_post, row))
+            find = partial(self._look, row, attempt, client)
+            return outbox_calls.send_dm(client, row, message, find=find,
+                                        pace=partial(self._before_post, row, attempt))
         if row.method == "chat.update":
             response = client.chat_update(channel=row.channel, ts=row.ts, **message)
             return {"ts": response["ts"], "channel": response["channel"]}
@@ -450,58 +537,121 @@ class OutboxSender:
             shown = re.sub(rf"<@{user}(?:\|[^>]*)?>", lambda _, named=named: named, shown)
         return json.loads(shown) if names else message
 
-    def _upload(self, row: OutboxMessage, client: WebClient) -> dict[str, Any]:
+    def _upload(self, row: OutboxMessage, client: WebClient, attempt: _Attempt) -> dict[str, Any]:
         try:
-            file = render_file(row.view, row.data)
+            file = render_file(row.view, view_data(row.data))
         except (UnknownView, KeyError, TypeError, ValueError) as exc:
             raise Permanent(f"cannot render file view {row.view!r}: {exc}") from None
-        find = partial(self._find_posted, row, match=outbox_calls.file_titled(file.title), client=client) \
-            if _may_be_in_slack(row) else None
+
+        def find(channel: str) -> dict[str, Any] | None:
+            found = self._look(row, attempt, client, channel, match=outbox_calls.file_titled(file.title))
+            if found is None:
+                attempt.posting(channel)  # not there: shared now
+            return found
+
         self._renew(row)
         return outbox_calls.upload_file(client, row, file, find=find)
 
-    def _find_posted(
-        self, row: OutboxMessage, channel: str | None = None, *, match: Matcher | None = None,
-        client: WebClient | None = None,
+    def _look(
+        self, row: OutboxMessage, attempt: _Attempt, client: WebClient, channel: str, *, match: Matcher | None = None,
     ) -> dict[str, Any] | None:
-        """Look for this row's idempotency key in the metadata of the channel's (or thread's) recent messages.
+        """Before posting `row` again: look for the attempt that may be in Slack unrecorded, if there is one (see
+        bot.outbox_reconcile). The message found (its ts and channel), or None: none to look for, or it is not
+        there (post it). Raises Deferred when the look must wait for the history budget or Slack's Retry-After.
 
-        `channel` overrides the row's (a direct message searches the DM, then its fallback channel);
-        `match` replaces the key's test (a file is known by its title).
-
-        When Slack cannot be asked (a missing scope, say), the message is posted again: a rare
-        duplicate is better than a message never delivered.
-        """
-        oldest = f"{(min(row.created_at, self.clock()) - RECONCILE_SLACK).timestamp():.6f}"
-        channel = channel or row.channel or ""
-        client = client or self.client
-        try:
-            if row.thread_ts:
-                response = client.conversations_replies(
-                    channel=channel, ts=row.thread_ts, include_all_metadata=True, limit=RECONCILE_WINDOW,
-                    oldest=oldest,
-                )
-            else:
-                response = client.conversations_history(
-                    channel=channel, include_all_metadata=True, limit=RECONCILE_WINDOW, oldest=oldest
-                )
-        except SlackApiError as exc:
-            if exc.response.status_code == 429:
-                raise  # not now, Slack says: the message waits for Retry-After (not posted blind meanwhile)
-            log.warning("outbox %s: could not look for an earlier attempt (%s) in %s; posting again",
-                        row.idempotency_key, exc.response.get("error"), channel)
+        `channel` is where the row posts (a DM's channel, once opened), unless the attempt noted where it posted;
+        `match` replaces the key's test (a file is known by its title). When Slack cannot be asked (a missing
+        scope, say), the message is posted again: a rare duplicate is better than a message never delivered."""
+        state = attempt.notes.unconfirmed
+        if state is None:
             return None
+        channel = state.channel or channel
         match = match or partial(_carries_key, row.idempotency_key)
-        for message in response.get("messages", []):
-            if match(message):
-                log.info("outbox %s was already in Slack (ts %s): recorded, not posted again",
-                         row.idempotency_key, message["ts"])
-                return {"ts": message["ts"], "channel": channel}
-        return None
+        method = "conversations.replies" if row.thread_ts else "conversations.history"
+        token = client.token or ""
+        where = (token, channel, row.thread_ts or "")
+        if (message := self._seen.find(where, match)) is not None:
+            self._seen.release(where, row.id or 0)
+            return self._found(row, attempt, message, channel)
+        if self._seen.ruled_out(where, state):
+            self._seen.release(where, row.id or 0)
+            attempt.notes.unconfirmed = None
+            return None
+        while True:
+            if (holder := self._seen.hold(where, row.id or 0, self.wait_clock.monotonic())) is not None:
+                # another row's look reads this channel: wait for what it finds rather than read it twice (until
+                # just after its next page, which comes first)
+                wait = max(self._budget.peek(token, method), reconcile.MINUTE / self.history.per_minute) + 1.0
+                raise Deferred(wait, state, f"waiting {wait:.0f} s for the look under way in {channel} (outbox row "
+                               f"{holder}) to look for an earlier attempt there")
+            wait = self._budget.take(token, method)
+            if wait > reconcile.WAIT_IN_PLACE:
+                raise Deferred(wait, state, f"waiting {wait:.0f} s for Slack's history limit ({method}, "
+                               f"{self.history.per_minute} a minute) to look for an earlier attempt in {channel}")
+            if wait > 0:
+                self.wait_clock.sleep(wait)
+                continue
+            try:
+                page = self._history_page(client, method, channel, row.thread_ts, state)
+            except SlackApiError as exc:
+                if exc.response.status_code != 429:
+                    log.warning("outbox %s: could not look for an earlier attempt (%s) in %s; posting again",
+                                row.idempotency_key, exc.response.get("error"), channel)
+                    self._seen.release(where, row.id or 0)
+                    attempt.notes.unconfirmed = None
+                    return None
+                retry_after = _retry_after(exc.response.headers)
+                self._budget.refused(token, method, retry_after)
+                state.refused += 1
+                if state.refused >= reconcile.MAX_REFUSED:
+                    log.warning("outbox %s: Slack refused %d looks in a row for an earlier attempt (from %s) in %s; "
+                                "decided it was not posted: posting again (a duplicate is possible)",
+                                row.idempotency_key, state.refused,
+                                datetime.fromtimestamp(state.since, UTC).isoformat(timespec="seconds"), channel)
+                    self._seen.release(where, row.id or 0)
+                    attempt.notes.unconfirmed = None
+                    return None
+                raise Deferred(retry_after, state, f"{method}: ratelimited (HTTP 429) looking for an earlier "
+                               f"attempt in {channel}; looking again in {retry_after:.0f} s") from None
+            state.refused, state.pages = 0, state.pages + 1
+            messages = page.get("messages") or []
+            self._seen.note(where, messages)
+            if (message := next((m for m in messages if match(m)), None)) is not None:
+                self._seen.release(where, row.id or 0)
+                return self._found(row, attempt, message, channel)
+            cursor = str((page.get("response_metadata") or {}).get("next_cursor") or "")
+            if not cursor:  # the window read whole: not there
+                self._seen.release(where, row.id or 0)
+                self._seen.read_whole(where, state.oldest, state.latest)
+                log.info("outbox %s: not in Slack (%d page(s) of %s read); posting it", row.idempotency_key,
+                         state.pages, channel)
+                attempt.notes.unconfirmed = None
+                return None
+            state.cursor = cursor
+
+    def _history_page(self, client: WebClient, method: str, channel: str, thread_ts: str | None,
+                      state: Unconfirmed) -> Any:
+        """The next page of the window `state` is looked for in, newest first (a thread's, oldest first)."""
+        arguments: dict[str, Any] = {
+            "channel": channel, "include_all_metadata": True, "limit": self.history.page, "inclusive": True,
+            "oldest": f"{state.oldest:.6f}", "latest": f"{state.latest:.6f}",
+        }
+        if state.cursor:
+            arguments["cursor"] = state.cursor
+        if method == "conversations.replies":
+            return client.conversations_replies(ts=thread_ts or "", **arguments)
+        return client.conversations_history(**arguments)
+
+    @staticmethod
+    def _found(row: OutboxMessage, attempt: _Attempt, message: dict[str, Any], channel: str) -> dict[str, Any]:
+        log.info("outbox %s was already in Slack (ts %s): recorded, not posted again",
+                 row.idempotency_key, message["ts"])
+        attempt.notes.unconfirmed = None
+        return {"ts": message["ts"], "channel": channel}
 
     def _record(
         self, row: OutboxMessage, *, result: dict[str, Any], error: str | None, permanent: bool,
-        report: DrainReport, retry_after: float | None = None,
+        report: DrainReport, retry_after: float | None = None, attempt: _Attempt | None = None,
     ) -> None:
         now = self.clock()
         with Session(self.engine, expire_on_commit=False) as db, db.begin():
@@ -512,25 +662,36 @@ class OutboxSender:
                 log.warning("outbox %s was taken over by another sender; leaving it", row.idempotency_key)
                 return
             fresh.channel, fresh.thread_ts = row.channel, row.thread_ts
+            waits = 0
+            if attempt is not None:
+                attempt.notes.waits += attempt.waited  # a claim spent waiting to look is no attempt at Slack
+                waits = attempt.notes.waits
+            if error is None or permanent or (fresh.attempts - waits >= self.max_attempts and retry_after is None):
+                fresh.data = view_data(fresh.data)  # decided: the sender's notes go
+            elif attempt is not None:
+                fresh.data = attempt.notes.into(fresh.data)
             if error is None:
                 fresh.status, fresh.sent_at, fresh.last_error = SENT, now, None
                 fresh.ts, fresh.sent_channel = result.get("ts"), result.get("channel")
                 if (after_sent := outbox_calls.AFTER_SENT.get(fresh.method)) is not None:
                     after_sent(db, fresh, result)
                 report.sent.append(fresh.idempotency_key)
-            elif permanent or (fresh.attempts >= self.max_attempts and retry_after is None):
+            elif permanent or (fresh.attempts - waits >= self.max_attempts and retry_after is None):
                 self._park(fresh, error)  # a 429 is never the last word: Slack said when to come back
                 report.failed.append(fresh.idempotency_key)
             else:
                 fresh.status, fresh.last_error = PENDING, error
                 backoff = min(2**fresh.attempts, 300) if retry_after is None else retry_after
                 fresh.next_attempt_at = now + timedelta(seconds=backoff)
-                if retry_after is not None:  # this drain waits for it (see _rate_limit_wait)
-                    with self._state:
+                with self._state:  # after a Retry-After (or for the history budget) this drain waits for it
+                    if retry_after is not None:  # (see _rate_limit_wait); after a backoff, a later drain takes it
                         self._rate_limited.add(fresh.id or 0)
+                    else:
+                        self._rate_limited.discard(fresh.id or 0)
                 report.retried.append(fresh.idempotency_key)
-                log.warning("outbox %s: %s; retry %d at %s", fresh.idempotency_key, error,
-                            fresh.attempts, fresh.next_attempt_at.isoformat())
+                log.log(logging.INFO if attempt is not None and attempt.waited else logging.WARNING,
+                        "outbox %s: %s; retry %d at %s", fresh.idempotency_key, error, fresh.attempts,
+                        fresh.next_attempt_at.isoformat())
             db.add(fresh)
 
     @staticmethod
@@ -549,12 +710,6 @@ def _answering_429_at_once(client: WebClient) -> WebClient:
     own = copy.copy(client)  # the same token and settings; the caller's client keeps its retries
     own.retry_handlers = handlers
     return own
-
-
-def _may_be_in_slack(row: OutboxMessage) -> bool:
-    """Whether an earlier attempt may have reached Slack (so look before posting): any earlier attempt but a
-    single one that Slack refused with a 429 (refused, so not acted on; no look-up spent on it)."""
-    return row.attempts > 1 and not (row.attempts == 2 and "(HTTP 429)" in (row.last_error or ""))
 
 
 def _retry_after(headers: Any) -> float:

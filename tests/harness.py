@@ -111,6 +111,7 @@ class Harness:
             # paced as in production, one post a second per channel, and retried after the same backoff, on a
             # clock that never really waits
             wait_clock = SteppedClock()
+            fake.follow(wait_clock)  # Slack's rate limits (on) see the seconds waited on it as time passed
             client = make_web_client(settings, wait_clock=wait_clock)
             clock = Clock()  # the app's; the sender judges people's working hours by it too
             sender = OutboxSender(engine=engine, client=client, worker="test-sender", wait_clock=wait_clock,
@@ -168,6 +169,7 @@ def make_sender(engine: Engine, fake: FakeSlack, *, pace: float = 0.0, timeout: 
     really waits, unless `wait_clock` is given (the tests of pacing: RealClock)."""
     settings = load_settings({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": fake.api_url})
     wait_clock = wait_clock or SteppedClock()
+    fake.follow(wait_clock)  # Slack's rate limits (on) see the seconds waited on it as time passed
     return OutboxSender(engine=engine, client=make_web_client(settings, timeout=timeout, wait_clock=wait_clock),
                         worker="test", pace_seconds=pace, wait_clock=wait_clock)
 

@@ -93,8 +93,9 @@ class World:
             stale.unlink()
         for name in ("bot", "httpx", "scheduler", "slack_bolt", "slack_sdk"):  # the transcript is the output
             logging.getLogger(name).setLevel(logging.ERROR)
+        # the demo plays a quarter in seconds: Slack's per-minute limits would take its calls as one minute's
         with FakeSlack(bot_token=TOKEN, team_id="T0NORTHWIND", team_name=ORGANISATIONS["T0NORTHWIND"],
-                       bot_user_id=BOT, trigger_ttl=60.0) as fake:
+                       bot_user_id=BOT, trigger_ttl=60.0, tiers=False) as fake:
             people = _populate(fake)
             settings = load_settings({"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
                                       "SLACK_API_URL": fake.api_url, "DATABASE_URL": f"sqlite:///{database}"})

@@ -7,9 +7,10 @@ import time
 from types import TracebackType
 from typing import Any
 
-from bot.fakeslack import methods_oauth
+from bot.fakeslack import methods_oauth, tiers
 from bot.fakeslack.server import FakeSlackServer
-from bot.fakeslack.state import Call, Fault, SlackState, snapshot
+from bot.fakeslack.state import Call, Fault, Monotonic, SlackState, snapshot
+from bot.wait_clock import RealClock
 
 
 class FakeSlack:
@@ -18,9 +19,13 @@ class FakeSlack:
     def __init__(self, bot_token: str = "xoxb-test-token", team_id: str = "T0HOME", team_name: str = "Home",  # noqa: S107
                  bot_user_id: str = "UACCORD", bot_id: str = "BACCORD", *, app_id: str = "AACCORD",
                  bot_name: str = "accord", trigger_ttl: float = 3.0, host: str = "127.0.0.1",
-                 port: int = 0) -> None:
+                 port: int = 0, tiers: bool = True, marketplace: bool = False) -> None:
+        """`tiers`: Slack's published rate limits are enforced (bot.fakeslack.tiers; on unless a test needs them
+        off); `marketplace`: conversations.history and .replies at the Marketplace tier (Tier 3) rather than the
+        limit of an app distributed outside the Marketplace (1 a minute, 15 messages a call)."""
         self._state = SlackState(bot_token=bot_token, team_id=team_id, bot_user_id=bot_user_id, bot_id=bot_id,
                                  app_id=app_id, trigger_ttl=trigger_ttl)
+        self._state.tiers_enabled, self._state.marketplace = tiers, marketplace
         self._host, self._port = host, port
         self._server: FakeSlackServer | None = None
         self._thread: threading.Thread | None = None
@@ -314,9 +319,66 @@ class FakeSlack:
         with self._state.lock:
             self._state.faults.clear()
 
+    # ---- rate limits ------------------------------------------------------------------------------------
+    @property
+    def tiers_enabled(self) -> bool:
+        """Whether Slack's published rate limits are enforced (on by default; see bot.fakeslack.tiers)."""
+        return self._state.tiers_enabled
+
+    @tiers_enabled.setter
+    def tiers_enabled(self, value: bool) -> None:
+        with self._state.lock:
+            self._state.tiers_enabled = value
+            self._state.windows.clear()
+
+    @property
+    def marketplace(self) -> bool:
+        """Whether conversations.history and .replies are at the Marketplace tier (Tier 3, up to 1,000 messages a
+        call) rather than at the limit of an app distributed outside the Marketplace (1 a minute, 15 a call)."""
+        return self._state.marketplace
+
+    @marketplace.setter
+    def marketplace(self, value: bool) -> None:
+        with self._state.lock:
+            self._state.marketplace = value
+            self._state.windows.clear()
+
+    @staticmethod
+    def tier_of(method: str, *, marketplace: bool = False) -> str | None:
+        """The name of the limit the fake holds `method` to (None: not limited)."""
+        limit = tiers.limit_of(method, marketplace=marketplace)
+        return limit.tier if limit is not None else None
+
+    def follow(self, clock: Monotonic) -> None:
+        """Let the waits of `clock` (a SteppedClock: seconds waited without really waiting) count as time passed
+        for the fake's rate limits, beside real time: a sender that waits out a Retry-After on it finds the limit
+        lifted, as it would after really waiting. A real clock (RealClock) is real time already: not followed."""
+        if isinstance(clock, RealClock):
+            return
+        with self._state.lock:
+            if all(followed is not clock for followed, _ in self._state.followed):
+                self._state.followed.append((clock, clock.monotonic()))
+
+    def advance(self, seconds: float) -> None:
+        """Move the fake's clock on by `seconds`, as if they had passed (for its rate limits)."""
+        with self._state.lock:
+            self._state.advanced += seconds
+
+    def clock(self) -> float:
+        """The fake's clock (seconds) its rate limits are measured on (see `follow`; also in each Call)."""
+        return self._state.now()
+
+    def reset_limits(self) -> None:
+        """Forget the calls the rate limits counted (each limit starts afresh)."""
+        with self._state.lock:
+            self._state.windows.clear()
+            self._state.rate_last.clear()
+            self._state.workspace_calls.clear()
+
     def enforce_rate_limit(self, method: str = "chat.postMessage",
                            per_channel_per_second: float | None = 1.0) -> None:
-        """Answer 429 (Retry-After: 1) to same-channel calls closer than 1/rate s; None turns it off."""
+        """Answer 429 (Retry-After: 1) to same-channel calls closer than 1/rate s, beside the tiers (stricter than
+        chat.postMessage's short bursts); None turns it off."""
         with self._state.lock:
             if per_channel_per_second:
                 self._state.rate_limits[method] = per_channel_per_second
@@ -326,7 +388,8 @@ class FakeSlack:
     def enforce_workspace_rate_limit(self, method: str = "chat.postMessage", per_second: int | None = 100) -> None:
         """Answer 429 (Retry-After: 1) to a call when `per_second` calls of `method` were accepted in the last
         second across the workspace (all channels together), as Slack limits an app's posting over a whole
-        workspace beside each channel's; None turns it off."""
+        workspace beside each channel's; it replaces the tier's workspace-wide window for `method` (the
+        per-channel one stays); None turns it off."""
         with self._state.lock:
             if per_second:
                 self._state.workspace_limits[method] = per_second

@@ -166,22 +166,31 @@ def _ts_key(ts: Any) -> float:
         raise ApiError("invalid_ts_oldest") from exc
 
 
-def conversations_history(st: SlackState, args: dict[str, Any]) -> dict[str, Any]:
-    """conversations.history: top-level messages, newest first; metadata only with include_all_metadata."""
-    chan = _member_channel(st, str(args.get("channel") or ""))
+def _within(args: dict[str, Any]) -> Callable[[dict[str, Any]], bool]:
+    """Whether a message lies between the `oldest` and `latest` arguments (each bound included with `inclusive`)."""
     inclusive = as_bool(args.get("inclusive"))
     oldest = _ts_key(args["oldest"]) if args.get("oldest") else None
     latest = _ts_key(args["latest"]) if args.get("latest") else None
+
+    def within(msg: dict[str, Any]) -> bool:
+        key = float(msg["ts"])
+        if oldest is not None and (key < oldest or (key == oldest and not inclusive)):
+            return False
+        return latest is None or key < latest or (key == latest and inclusive)
+
+    return within
+
+
+def conversations_history(st: SlackState, args: dict[str, Any]) -> dict[str, Any]:
+    """conversations.history: top-level messages, newest first; metadata only with include_all_metadata."""
+    chan = _member_channel(st, str(args.get("channel") or ""))
+    within = _within(args)
     picked = []
     for msg in st.messages.get(chan["id"], []):
         if msg["thread_ts"] and msg["thread_ts"] != msg["ts"] and st.message(chan["id"], msg["thread_ts"]):
             continue  # thread replies only appear in conversations.replies
-        key = float(msg["ts"])
-        if oldest is not None and (key < oldest or (key == oldest and not inclusive)):
-            continue
-        if latest is not None and (key > latest or (key == latest and not inclusive)):
-            continue
-        picked.append(msg)
+        if within(msg):
+            picked.append(msg)
     picked.sort(key=lambda m: float(m["ts"]), reverse=True)
     page, next_cursor = paginate(picked, args)
     with_meta = as_bool(args.get("include_all_metadata"))
@@ -191,13 +200,14 @@ def conversations_history(st: SlackState, args: dict[str, Any]) -> dict[str, Any
 
 
 def conversations_replies(st: SlackState, args: dict[str, Any]) -> dict[str, Any]:
-    """conversations.replies: the parent then its replies, oldest first."""
+    """conversations.replies: the parent then its replies (those between `oldest` and `latest`), oldest first."""
     chan = _member_channel(st, str(args.get("channel") or ""))
     ts = str(args.get("ts") or "")
     parent = st.message(chan["id"], ts)
     if parent is None:
         raise ApiError("thread_not_found")
-    thread = [parent] + [m for m in st.messages[chan["id"]] if m["thread_ts"] == ts and m["ts"] != ts]
+    within = _within(args)
+    thread = [parent] + [m for m in st.messages[chan["id"]] if m["thread_ts"] == ts and m["ts"] != ts and within(m)]
     page, next_cursor = paginate(thread, args, default_limit=1000)
     with_meta = as_bool(args.get("include_all_metadata"))
     return {"ok": True, "messages": [st.api_message(m, include_metadata=with_meta) for m in page],

@@ -102,7 +102,7 @@ class FakeSlackHandler(BaseHTTPRequestHandler):
         st = self.server.state
         with st.lock:
             st.calls.append(Call(method=method, args=snapshot(args), token=token, at=at, status=status,
-                                 response=snapshot(response)))
+                                 response=snapshot(response), clock=st.now()))
 
     def _apply_fault(self, method: str) -> tuple[int, dict[str, Any], dict[str, str]] | None:
         """Sleep for / answer an injected fault; None when the call should be processed normally."""
@@ -178,11 +178,13 @@ class FakeSlackHandler(BaseHTTPRequestHandler):
                 status, body = 200, {"ok": False, "error": "not_authed"}
             elif token not in st.tokens:  # unknown, or revoked
                 status, body = 200, {"ok": False, "error": "invalid_auth"}
-            elif st.rate_limited(method, str(args.get("channel") or args.get("channel_id") or "")):
-                status, body, headers = 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}
+            elif (retry_after := st.throttle(method, args, st.tokens[token].team_id)) is not None:
+                # as Slack answers a call beyond its rate limit (see bot.fakeslack.tiers)
+                status, body = 429, {"ok": False, "error": "ratelimited"}
+                headers = {"Retry-After": str(retry_after)}
             else:
                 st.caller = st.tokens[token]
-                status, body = _answer(method, st, args)
+                status, body = _answer(method, st, st.shape(method, args))
             self._record(method, args, token, at, status, body)
         if self._hold:
             time.sleep(self._hold)  # Slack acted (outside the lock: others see it), the answer comes later

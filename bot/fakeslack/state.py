@@ -10,9 +10,17 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
+
+from bot.fakeslack import tiers
 
 RESPONSE_URL_MAX_USES = 5
+
+
+class Monotonic(Protocol):
+    """A clock the fake's time can follow (a SteppedClock: seconds waited without really waiting)."""
+
+    def monotonic(self) -> float: ...
 
 
 _IMMUTABLE = (str, int, float, bool, bytes, type(None))
@@ -42,6 +50,9 @@ class Call:
     at: float
     status: int
     response: dict[str, Any]
+    # the fake's clock when the call came (seconds; real time plus the waits of the clocks it follows): what its
+    # rate limits are measured on, so that a wait on a SteppedClock counts as time passed (see FakeSlack.follow)
+    clock: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -135,6 +146,12 @@ class SlackState:
         self.rate_last: dict[tuple[str, str], float] = {}
         self.workspace_limits: dict[str, int] = {}  # method -> calls accepted in any one second, all channels
         self.workspace_calls: dict[str, collections.deque[float]] = {}
+        # Slack's published tiers (bot.fakeslack.tiers), per workspace and method, on the fake's clock
+        self.tiers_enabled = True
+        self.marketplace = False  # conversations.history/.replies: the non-Marketplace limit unless True
+        self.windows = tiers.Windows()
+        self.followed: list[tuple[Monotonic, float]] = []  # clocks whose waits move the fake's time on
+        self.advanced = 0.0  # seconds the fake's time was moved on by hand (FakeSlack.advance)
         self.triggers: dict[str, dict[str, Any]] = {}
         self.response_urls: dict[str, dict[str, Any]] = {}
         self.response_url_posts: list[dict[str, Any]] = []
@@ -262,14 +279,42 @@ class SlackState:
                     return fault
         return None
 
-    def rate_limited(self, method: str, channel: str) -> bool:
-        """Record a call for the per-channel and workspace-wide rate limits; True when it must be refused
-        with 429 (a refused call counts for neither)."""
+    def now(self) -> float:
+        """The fake's clock (seconds): the machine's monotonic time, plus what the clocks it follows have waited
+        since it began following them (virtual seconds in tests), plus what `advance` added."""
+        with self.lock:
+            return time.monotonic() + self.advanced + sum(clock.monotonic() - start for clock, start in self.followed)
+
+    def throttle(self, method: str, args: dict[str, Any], team: str) -> int | None:
+        """Retry-After (seconds) when this call must be answered 429 by the limits set by hand (enforce_rate_limit,
+        enforce_workspace_rate_limit: Retry-After 1) or by Slack's tiers; else None, and the call is counted."""
+        with self.lock:
+            channel = str(args.get("channel") or args.get("channel_id") or "")
+            now = self.now()
+            limit = tiers.limit_of(method, marketplace=self.marketplace) if self.tiers_enabled else None
+            if method in self.workspace_limits and limit is not None:  # set by hand: it replaces the tier's
+                limit = tiers.Limit(limit.tier, (), limit.per_channel, limit.page)
+            if self.rate_limited(method, channel, now=now, commit=False):
+                return 1
+            if limit is not None and (retry := self.windows.refuse(limit, team, method, channel, now)) is not None:
+                return retry
+            self.rate_limited(method, channel, now=now, commit=True)
+            return None
+
+    def shape(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        """The arguments as the method takes them under its tier (a `limit` above 15 is cut to 15 for
+        conversations.history/.replies of a non-Marketplace app)."""
+        limit = tiers.limit_of(method, marketplace=self.marketplace) if self.tiers_enabled else None
+        return tiers.shape_arguments(limit, args)
+
+    def rate_limited(self, method: str, channel: str, *, now: float | None = None, commit: bool = True) -> bool:
+        """The limits set by hand: True when a call must be refused with 429; else, with `commit`, the call is
+        recorded for them (a refused call counts for neither)."""
         with self.lock:
             rate, per_second = self.rate_limits.get(method), self.workspace_limits.get(method)
             if not rate and not per_second:
                 return False
-            now = time.monotonic()
+            now = self.now() if now is None else now
             last = self.rate_last.get((method, channel))
             if rate and last is not None and now - last < 1.0 / rate:
                 return True
@@ -279,8 +324,9 @@ class SlackState:
                     window.popleft()
                 if len(window) >= per_second:
                     return True
-                window.append(now)
-            if rate:
+                if commit:
+                    window.append(now)
+            if rate and commit:
                 self.rate_last[(method, channel)] = now
             return False
 

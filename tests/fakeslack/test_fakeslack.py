@@ -68,6 +68,7 @@ def test_post_update_permalink_history(fake: FakeSlack, client: WebClient) -> No
     hist = client.conversations_history(channel="C0SHARED", include_all_metadata=True)
     assert [m["ts"] for m in hist["messages"]] == [ts]  # thread replies are not in history
     assert hist["messages"][0]["metadata"] == meta and hist["has_more"] is False
+    fake.advance(60)  # an app outside the Marketplace reads a channel's history once a minute
     plain = client.conversations_history(channel="C0SHARED")
     assert "metadata" not in plain["messages"][0]
 
@@ -184,6 +185,7 @@ def test_views_open_trigger_once_and_expiry(fake: FakeSlack, client: WebClient) 
 
 
 def test_invalid_blocks_rejected(fake: FakeSlack, client: WebClient) -> None:
+    fake.tiers_enabled = False  # seven posts to one channel at once: about validation, not the posting limit
     cases = [
         [SECTION] * 51,
         [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}],
@@ -315,6 +317,7 @@ def test_reset_calls_and_context_manager() -> None:
 
 
 def test_concurrent_posts_get_unique_increasing_ts(fake: FakeSlack, client: WebClient) -> None:
+    fake.tiers_enabled = False  # twenty posts to one channel at once: about their ts, not the posting limit
     results: list[str] = []
 
     def post(i: int) -> None:

@@ -26,8 +26,9 @@ def test_a_workspace_limit_refuses_posts_beyond_it_in_any_one_second(fake: FakeS
     assert client.chat_postMessage(channel="C0LIMIT3", text="3 again")["ok"]
     assert [m["text"] for m in fake.messages("C0LIMIT3")] == ["3 again"]  # the refused post left nothing
     fake.enforce_workspace_rate_limit("chat.postMessage", per_second=None)
-    for n in range(5):
-        assert client.chat_postMessage(channel="C0SHARED", text=f"free {n}")["ok"]
+    for n in range(5):  # one post each to five channels: only the tiers' limits are left, wide enough
+        fake.add_channel(f"C0FREE{n}", f"free-{n}")
+        assert client.chat_postMessage(channel=f"C0FREE{n}", text=f"free {n}")["ok"]
 
 
 def test_a_post_refused_by_the_workspace_limit_does_not_count_against_its_channel(

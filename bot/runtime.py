@@ -14,6 +14,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from sqlalchemy.engine import Engine
 
+from bot import outbox_reconcile as reconcile
 from bot.app import create_app
 from bot.identity import BotIdentity
 from bot.outbox import DrainReport, OutboxPump, OutboxSender
@@ -55,7 +56,8 @@ def make_sender(settings: Settings, engine: Engine, *, wait_clock: WaitClock | N
     client = make_web_client(settings, wait_clock=wait_clock)
     return OutboxSender(engine=engine, client=client, worker=worker_name(), workers=SENDER_WORKERS,
                         lease=timedelta(seconds=settings.outbox_lease_seconds),
-                        tokens=token_source(settings, engine, client), wait_clock=wait_clock or RealClock())
+                        tokens=token_source(settings, engine, client), wait_clock=wait_clock or RealClock(),
+                        history=reconcile.history_tier({reconcile.TIER_ENV: settings.history_tier}))
 
 
 @dataclass

@@ -47,6 +47,9 @@ class Settings:
     tick_seconds: float
     # how long a message claimed by a sender stays its own: a replica that died mid-send is taken over after it
     outbox_lease_seconds: float = 300.0
+    # Slack's tier for reading history: "marketplace" (Tier 3) for an app approved for the Marketplace or an
+    # internal app; otherwise the strict tier of a distributed app (one call a minute, 15 messages)
+    history_tier: str = "strict"
     # OAuth distribution (installed in each organisation's workspace): all of client id, secret and state secret
     client_id: str | None = None
     client_secret: str | None = None
@@ -96,8 +99,16 @@ def load_settings(values: Mapping[str, str], *, require: tuple[str, ...] = ()) -
         tick_seconds=_number(get("ACCORD_TICK_SECONDS") or "30", "ACCORD_TICK_SECONDS", float, 0.05, 86400),
         outbox_lease_seconds=_number(get("ACCORD_OUTBOX_LEASE_SECONDS") or "300", "ACCORD_OUTBOX_LEASE_SECONDS",
                                      float, 1, 86400),
+        history_tier=_history_tier(get("ACCORD_SLACK_HISTORY_TIER") or "strict"),
         **oauth,
     )
+
+
+def _history_tier(value: str) -> str:
+    tier = value.strip().lower()
+    if tier not in ("strict", "marketplace"):
+        raise SettingsError("ACCORD_SLACK_HISTORY_TIER", "must be strict or marketplace")
+    return tier
 
 
 def _prefixed(value: str | None, name: str, prefix: str) -> str | None:

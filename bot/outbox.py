@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from bot import outbox_calls
+from bot import outbox_calls, pace
 from bot import outbox_reconcile as reconcile
 from bot.ids import Event
 from bot.outbox_calls import Matcher, Permanent, Transient
@@ -54,6 +54,7 @@ LANE = func.coalesce(OutboxMessage.channel, OutboxMessage.updates, OutboxMessage
 CLAIM_INTERVAL = 0.02  # seconds between claims while every lane is busy or paced
 CLAIM_ROUNDS = 50  # heads set aside (held for working hours, parked) before a claim gives up for now
 POLL_SECONDS = 0.1  # while delivering, look for new messages at least this often
+PACE_MARGIN = 0.05  # seconds added to a shared slot: posts a slot apart arrive at Slack a little unevenly
 PACE_ENTRIES = 1000  # channels remembered for pacing before the ones whose pace ran out are forgotten
 
 
@@ -434,8 +435,10 @@ class OutboxSender:
             result.get("channel") if row.method == "dm" else row.channel
         with self._state:
             if posted and (row.method in PACED_METHODS or row.method == "dm"):
-                # after a 429 the channel waits as long as Slack said, not only its pace
+                # after a 429 the channel waits as long as Slack said, not only its pace (every replica does)
                 self._next_post[posted] = self.wait_clock.monotonic() + max(self.pace_seconds, retry_after or 0.0)
+                if retry_after and not posted.startswith("D"):
+                    pace.postpone(self.engine, f"post:{posted}", seconds=retry_after, now=self._pace_time())
             if len(self._next_post) > PACE_ENTRIES:  # forget the channels whose pace has long run out
                 now = self.wait_clock.monotonic()
                 self._next_post = {channel: at for channel, at in self._next_post.items() if at > now}
@@ -452,10 +455,19 @@ class OutboxSender:
         return notes
 
     def _await_pace(self, channel: str) -> None:
-        """Wait until `channel` may take another post."""
+        """Wait until `channel` may take another post: this sender's own pace, then a slot of the channel's pace
+        shared with every replica through the database (bot.pace; a DM channel has one poster: none needed)."""
         with self._state:
             wait = self._next_post.get(channel, 0.0) - self.wait_clock.monotonic()
         self.wait_clock.sleep(wait)
+        if not channel.startswith("D"):
+            every = self.pace_seconds + PACE_MARGIN if self.pace_seconds else 0.0
+            self.wait_clock.sleep(pace.reserve(self.engine, f"post:{channel}", every=every, now=self._pace_time()))
+
+    def _pace_time(self) -> float:
+        """Seconds since the epoch as the shared pace counts them: the wall clock, moved on by the waits a
+        stepped clock skipped (tests), so that the slots reserved match the waits made."""
+        return time.time() + float(getattr(self.wait_clock, "waited", 0.0))
 
     def _before_post(self, row: OutboxMessage, attempt: _Attempt, channel: str) -> None:
         """Wait for `channel`'s pace, then make sure `row` is still this sender's to post; it is posted now."""

@@ -46,7 +46,7 @@ def retry_handlers(*, retries: int = 2, wait_clock: WaitClock | None = None) -> 
 
     A timeout or a connection dropped while waiting for the answer is not: the request may have
     reached Slack, so the outbox retries it later, after looking for the message in the channel
-    (see OutboxSender._find_posted).
+    (see bot.outbox_reconcile).
     """
     backoff = ClockedBackoff(wait_clock or RealClock())
     return [

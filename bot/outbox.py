@@ -437,11 +437,11 @@ class OutboxSender:
             if posted and (row.method in PACED_METHODS or row.method == "dm"):
                 # after a 429 the channel waits as long as Slack said, not only its pace (every replica does)
                 self._next_post[posted] = self.wait_clock.monotonic() + max(self.pace_seconds, retry_after or 0.0)
-                if retry_after and not posted.startswith("D"):
-                    pace.postpone(self.engine, f"post:{posted}", seconds=retry_after, now=self._pace_time())
             if len(self._next_post) > PACE_ENTRIES:  # forget the channels whose pace has long run out
                 now = self.wait_clock.monotonic()
                 self._next_post = {channel: at for channel, at in self._next_post.items() if at > now}
+        if posted and retry_after and row.method in PACED_METHODS and not posted.startswith("D"):
+            pace.postpone(self.engine, f"post:{posted}", seconds=retry_after, now=self._pace_time())  # not under lock
         self._record(row, result=result, error=error, permanent=permanent, report=report, retry_after=retry_after,
                      attempt=attempt if row.method in SEARCHED else None)
 

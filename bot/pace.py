@@ -18,12 +18,17 @@ from sqlmodel import Session, col
 from storage.models import SlackPace
 
 
+def _ensure(db: Session, engine: Engine, key: str, next_at: float) -> None:
+    """The row of budget `key`, created with `next_at` unless it exists (whoever creates it first wins)."""
+    insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    db.execute(insert(SlackPace).values(key=key, next_at=next_at).on_conflict_do_nothing())
+
+
 def reserve(engine: Engine, key: str, *, every: float, now: float | None = None) -> float:
     """Reserve the next slot of budget `key` (one use per `every` seconds); the seconds to wait for it."""
     at = time.time() if now is None else now
-    insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
     with Session(engine) as db, db.begin():
-        db.execute(insert(SlackPace).values(key=key, next_at=0.0).on_conflict_do_nothing())
+        _ensure(db, engine, key, 0.0)
         later = case((col(SlackPace.next_at) > at, col(SlackPace.next_at)), else_=at) + every
         next_at = db.execute(update(SlackPace).where(col(SlackPace.key) == key).values(next_at=later)
                              .returning(col(SlackPace.next_at))).scalar_one()
@@ -33,8 +38,7 @@ def reserve(engine: Engine, key: str, *, every: float, now: float | None = None)
 def postpone(engine: Engine, key: str, *, seconds: float, now: float | None = None) -> None:
     """Nobody spends budget `key` for `seconds` from now (Slack answered 429 with that Retry-After)."""
     at = (time.time() if now is None else now) + seconds
-    insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
     with Session(engine) as db, db.begin():
-        db.execute(insert(SlackPace).values(key=key, next_at=at).on_conflict_do_nothing())
+        _ensure(db, engine, key, at)
         db.execute(update(SlackPace).where(col(SlackPace.key) == key, col(SlackPace.next_at) < at)
                    .values(next_at=at))

@@ -213,7 +213,7 @@ def _review_forms(world: World, trust: dict[str, Any]) -> list[Form]:
     return forms
 
 
-@settings(max_examples=15, deadline=None, derandomize=True, database=None,
+@settings(max_examples=10, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(scenario=scenarios())
 def test_no_published_figure_singles_out_fewer_people_than_the_threshold(

@@ -181,7 +181,7 @@ class OutboxSender:
     _seen: Seen = field(default_factory=Seen)  # the history read lately, shared by the looks it can serve
 
     def __post_init__(self) -> None:
-        self._budget = HistoryBudget(self.history, self.wait_clock)
+        self._budget = HistoryBudget(self.history, self.engine, self._pace_time)
 
     def drain(self, *, max_seconds: float = 60.0, stop: threading.Event | None = None) -> DrainReport:
         """Send every ready message, waiting for paced channels, until none is ready or time runs out.
@@ -607,6 +607,7 @@ class OutboxSender:
                 page = self._history_page(client, method, channel, row.thread_ts, state)
             except SlackApiError as exc:
                 if exc.response.status_code != 429:
+                    self._budget.answered(token, method)
                     log.warning("outbox %s: could not look for an earlier attempt (%s) in %s; posting again",
                                 row.idempotency_key, exc.response.get("error"), channel)
                     self._seen.release(where, row.id or 0)
@@ -625,6 +626,10 @@ class OutboxSender:
                     return None
                 raise Deferred(retry_after, state, f"{method}: ratelimited (HTTP 429) looking for an earlier "
                                f"attempt in {channel}; looking again in {retry_after:.0f} s") from None
+            except Exception:  # no answer (a timeout, a lost connection): the call may have counted
+                self._budget.answered(token, method)
+                raise
+            self._budget.answered(token, method)
             state.refused, state.pages = 0, state.pages + 1
             messages = page.get("messages") or []
             self._seen.note(where, messages)
@@ -643,7 +648,11 @@ class OutboxSender:
 
     def _history_page(self, client: WebClient, method: str, channel: str, thread_ts: str | None,
                       state: Unconfirmed) -> Any:
-        """The next page of the window `state` is looked for in, newest first (a thread's, oldest first)."""
+        """The next page of the window `state` is looked for in, newest first (a thread's, oldest first).
+
+        One try (no retry of a timeout or a lost connection): Slack may have counted the call though its answer
+        never came, and a second call within the minute is refused; the look carries on with the next budget."""
+        client = _one_try(client)
         arguments: dict[str, Any] = {
             "channel": channel, "include_all_metadata": True, "limit": self.history.page, "inclusive": True,
             "oldest": f"{state.oldest:.6f}", "latest": f"{state.latest:.6f}",
@@ -721,6 +730,15 @@ def _answering_429_at_once(client: WebClient) -> WebClient:
         return client
     own = copy.copy(client)  # the same token and settings; the caller's client keeps its retries
     own.retry_handlers = handlers
+    return own
+
+
+def _one_try(client: WebClient) -> WebClient:
+    """`client` without any retries (the caller decides what a failure means)."""
+    if not client.retry_handlers:
+        return client
+    own = copy.copy(client)
+    own.retry_handlers = []
     return own
 
 

@@ -13,8 +13,9 @@ own minute). So the look:
 - follows the cursor, one page per call the budget allows; between calls the row waits out of the way (put
   back until the next call may go, no worker held), its place in the search kept in the row (`Unconfirmed`,
   under OUTBOX_DATA in its data), so that any sender, this one or another replica, carries it on;
-- is paced per workspace (token) and method in this process (HistoryBudget), as Slack allows; a 429 (another
-  process spent the minute) is waited out for as long as Slack says;
+- is paced per workspace (token) and method across every replica (HistoryBudget, through the database), as Slack
+  allows; a 429 (another app's process spent the minute, say) is waited out, by every replica, for as long as
+  Slack says;
 - remembers (Seen): one look at a time reads a channel, and the keys it meets and the windows it reads whole
   serve the other rows' looks there without a call;
 - ends with a clear decision: found (recorded as sent, not posted again), or not there (posted), or, after
@@ -34,9 +35,10 @@ from typing import Any
 from urllib.error import URLError
 
 from slack_sdk.errors import SlackApiError, SlackRequestError
+from sqlalchemy.engine import Engine
 
+from bot import pace
 from bot.outbox_calls import Permanent, Transient
-from bot.wait_clock import WaitClock
 
 OUTBOX_DATA = "_outbox"  # the sender's own notes in a row's data (never rendered): {"unconfirmed": …, "waits": n}
 MARGIN = 30.0  # seconds either side of an attempt: Slack's clock against ours, and a post Slack made late
@@ -44,6 +46,8 @@ MAX_REFUSED = 30  # looks in a row Slack refused (429) before deciding "not post
 WAIT_IN_PLACE = 2.0  # a budget wait at most this long is waited by the worker; a longer one puts the row back
 MINUTE = 60.0
 BUDGET_WINDOW = MINUTE + 1.0  # seconds a budget's calls are counted over: Slack's minute, and a second to spare
+IN_FLIGHT = 600.0  # seconds a history call holds its workspace's budget while under way, unless answered sooner
+# (a sender that died mid-call keeps the next look waiting that long)
 # errors Slack answers (HTTP 200, ok false) after which some of the call may have been done (Slack's words)
 ACTED_ERRORS = frozenset({"internal_error", "fatal_error"})
 
@@ -156,42 +160,35 @@ def may_have_acted(exc: BaseException) -> bool:
 
 
 class HistoryBudget:
-    """The history calls this process may make, per workspace (bot token) and method: `per_minute` in any
-    BUDGET_WINDOW seconds, and none before a Retry-After Slack gave has run out; measured on `clock`."""
+    """The history calls every replica together may make, per workspace (its bot token) and method: one at a time,
+    each BUDGET_WINDOW / per_minute seconds after the last one's answer (Slack counts a call when it arrives,
+    after the take: spacing from the answer, the next can never arrive too soon), and none before a Retry-After
+    Slack gave has run out. Shared through the database (bot.pace), on the senders' clock `now` (epoch seconds);
+    a call whose sender died holds the budget IN_FLIGHT seconds at most."""
 
-    def __init__(self, tier: HistoryTier, clock: WaitClock) -> None:
-        self.tier, self._clock = tier, clock
-        self._lock = threading.Lock()
-        self._calls: dict[tuple[str, str], collections.deque[float]] = {}
-        self._blocked: dict[tuple[str, str], float] = {}
+    def __init__(self, tier: HistoryTier, engine: Engine, now: Callable[[], float]) -> None:
+        self.tier, self._engine, self._now = tier, engine, now
+
+    def _key(self, token: str, method: str) -> str:
+        return f"history:{pace.workspace_of(token)}:{method}"
 
     def take(self, token: str, method: str) -> float:
-        """0 when a call may go now (counted); else the seconds until one may."""
-        key = (token, method)
-        with self._lock:
-            now = self._clock.monotonic()
-            if (blocked := self._blocked.get(key, 0.0)) > now:
-                return blocked - now
-            calls = self._calls.setdefault(key, collections.deque(maxlen=self.tier.per_minute))
-            if len(calls) >= self.tier.per_minute and (free := calls[0] + BUDGET_WINDOW) > now:
-                return free - now
-            calls.append(now)
-            return 0.0
+        """0 when a call may go now (the budget held until `answered`); else the seconds until one may."""
+        every = BUDGET_WINDOW / self.tier.per_minute
+        return pace.take(self._engine, self._key(token, method), every=every + IN_FLIGHT, now=self._now())
+
+    def answered(self, token: str, method: str) -> None:
+        """A call taken was answered (not 429: see `refused`): the next may go a full spacing from now."""
+        every = BUDGET_WINDOW / self.tier.per_minute
+        pace.free_at(self._engine, self._key(token, method), at=self._now() + every)
 
     def peek(self, token: str, method: str) -> float:
         """The seconds until a call may go (0: now), nothing taken."""
-        key = (token, method)
-        with self._lock:
-            now = self._clock.monotonic()
-            calls = self._calls.get(key) or ()
-            free = calls[0] + BUDGET_WINDOW if len(calls) >= self.tier.per_minute else now
-            return max(self._blocked.get(key, 0.0), free, now) - now
+        return pace.free_in(self._engine, self._key(token, method), now=self._now())
 
     def refused(self, token: str, method: str, retry_after: float) -> None:
-        """Slack answered 429: no call of `method` with `token` before `retry_after` seconds have passed."""
-        with self._lock:
-            key = (token, method)
-            self._blocked[key] = max(self._blocked.get(key, 0.0), self._clock.monotonic() + retry_after)
+        """Slack answered 429: no replica calls `method` with `token` before `retry_after` seconds have passed."""
+        pace.postpone(self._engine, self._key(token, method), seconds=retry_after, now=self._now())
 
 
 Match = Callable[[dict[str, Any]], bool]

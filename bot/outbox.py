@@ -55,6 +55,7 @@ CLAIM_INTERVAL = 0.02  # seconds between claims while every lane is busy or pace
 CLAIM_ROUNDS = 50  # heads set aside (held for working hours, parked) before a claim gives up for now
 POLL_SECONDS = 0.1  # while delivering, look for new messages at least this often
 PACE_MARGIN = 0.05  # seconds added to a shared slot: posts a slot apart arrive at Slack a little unevenly
+WORKSPACE_MARGIN = 1.01  # a workspace's posts spaced 1% wider than its budget: Slack counts them on arrival
 PACE_ENTRIES = 1000  # channels remembered for pacing before the ones whose pace ran out are forgotten
 
 
@@ -124,8 +125,8 @@ class _Attempt:
     waited: bool = False
 
     def posting(self, channel: str) -> None:
-        """The post is made now, to `channel`."""
-        self.posting_since, self.posted_to = time.time(), channel
+        """The post is made now, to `channel` (a person's id: their DM with the app, its channel not yet known)."""
+        self.posting_since, self.posted_to = time.time(), None if _is_person(channel) else channel
 
 
 class Waiting(Exception):
@@ -178,6 +179,8 @@ class OutboxSender:
     # unless ACCORD_SLACK_HISTORY_TIER=marketplace)
     history: HistoryTier = field(default_factory=reconcile.history_tier)
     _budget: HistoryBudget = field(init=False)
+    # the posts a workspace takes a minute, every replica together (Slack: "several hundred"; 0: not paced)
+    posts_per_minute: int = 600
     _seen: Seen = field(default_factory=Seen)  # the history read lately, shared by the looks it can serve
 
     def __post_init__(self) -> None:
@@ -440,7 +443,7 @@ class OutboxSender:
             if len(self._next_post) > PACE_ENTRIES:  # forget the channels whose pace has long run out
                 now = self.wait_clock.monotonic()
                 self._next_post = {channel: at for channel, at in self._next_post.items() if at > now}
-        if posted and retry_after and row.method in PACED_METHODS and not posted.startswith("D"):
+        if posted and retry_after and row.method in PACED_METHODS and not _is_dm(posted):
             pace.postpone(self.engine, f"post:{posted}", seconds=retry_after, now=self._pace_time())  # not under lock
         self._record(row, result=result, error=error, permanent=permanent, report=report, retry_after=retry_after,
                      attempt=attempt if row.method in SEARCHED else None)
@@ -456,22 +459,31 @@ class OutboxSender:
 
     def _await_pace(self, channel: str) -> None:
         """Wait until `channel` may take another post: this sender's own pace, then a slot of the channel's pace
-        shared with every replica through the database (bot.pace; a DM channel has one poster: none needed)."""
+        shared with every replica through the database (bot.pace; a DM has one poster: none needed)."""
         with self._state:
             wait = self._next_post.get(channel, 0.0) - self.wait_clock.monotonic()
         self.wait_clock.sleep(wait)
-        if not channel.startswith("D"):
+        if not _is_dm(channel):
             every = self.pace_seconds + PACE_MARGIN if self.pace_seconds else 0.0
             self.wait_clock.sleep(pace.reserve(self.engine, f"post:{channel}", every=every, now=self._pace_time()))
+
+    def _await_workspace(self, client: WebClient) -> None:
+        """Wait for a slot of the workspace's posts (`posts_per_minute`, every replica together; bot.pace)."""
+        if self.posts_per_minute:
+            every = WORKSPACE_MARGIN * 60.0 / self.posts_per_minute
+            key = f"posts:{pace.workspace_of(client.token or '')}"
+            self.wait_clock.sleep(pace.reserve(self.engine, key, every=every, now=self._pace_time()))
 
     def _pace_time(self) -> float:
         """Seconds since the epoch as the shared pace counts them: the wall clock, moved on by the waits a
         stepped clock skipped (tests), so that the slots reserved match the waits made."""
         return time.time() + float(getattr(self.wait_clock, "waited", 0.0))
 
-    def _before_post(self, row: OutboxMessage, attempt: _Attempt, channel: str) -> None:
-        """Wait for `channel`'s pace, then make sure `row` is still this sender's to post; it is posted now."""
+    def _before_post(self, row: OutboxMessage, attempt: _Attempt, client: WebClient, channel: str) -> None:
+        """Wait for `channel`'s pace and the workspace's, then make sure `row` is still this sender's to post; it
+        is posted now (to `channel`: a DM's channel, or the person's id, where Slack posts in the app's DM)."""
         self._await_pace(channel)
+        self._await_workspace(client)
         self._renew(row)
         attempt.posting(channel)
 
@@ -512,6 +524,7 @@ class OutboxSender:
             message = self._named_outside_hours(row, message)
             if (found := self._look(row, attempt, client, row.channel or "")) is not None:
                 return found  # an earlier attempt reached Slack before this sender could record it
+            self._await_workspace(client)
             self._renew(row)
             attempt.posting(row.channel or "")
             response = client.chat_postMessage(
@@ -520,9 +533,10 @@ class OutboxSender:
             )
             return {"ts": response["ts"], "channel": response["channel"]}
         if row.method == "dm":
-            find = partial(self._look, row, attempt, client)
+            # an earlier attempt that may be in Slack is looked for in the DM first
+            find = partial(self._look, row, attempt, client) if attempt.notes.unconfirmed is not None else None
             return outbox_calls.send_dm(client, row, message, find=find,
-                                        pace=partial(self._before_post, row, attempt))
+                                        pace=partial(self._before_post, row, attempt, client))
         if row.method == "chat.update":
             response = client.chat_update(channel=row.channel, ts=row.ts, **message)
             return {"ts": response["ts"], "channel": response["channel"]}
@@ -731,6 +745,16 @@ def _answering_429_at_once(client: WebClient) -> WebClient:
     own = copy.copy(client)  # the same token and settings; the caller's client keeps its retries
     own.retry_handlers = handlers
     return own
+
+
+def _is_person(channel: str) -> bool:
+    """Whether `channel` is a person's id (U…, or W… on Enterprise Grid): a post there goes to their DM."""
+    return channel[:1] in ("U", "W")
+
+
+def _is_dm(channel: str) -> bool:
+    """Whether a post to `channel` goes to a DM (D…, or a person's id)."""
+    return channel[:1] == "D" or _is_person(channel)
 
 
 def _one_try(client: WebClient) -> WebClient:

@@ -57,7 +57,8 @@ def make_sender(settings: Settings, engine: Engine, *, wait_clock: WaitClock | N
     return OutboxSender(engine=engine, client=client, worker=worker_name(), workers=SENDER_WORKERS,
                         lease=timedelta(seconds=settings.outbox_lease_seconds),
                         tokens=token_source(settings, engine, client), wait_clock=wait_clock or RealClock(),
-                        history=reconcile.history_tier({reconcile.TIER_ENV: settings.history_tier}))
+                        history=reconcile.history_tier({reconcile.TIER_ENV: settings.history_tier}),
+                        posts_per_minute=settings.posts_per_minute)
 
 
 @dataclass

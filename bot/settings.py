@@ -50,6 +50,8 @@ class Settings:
     # Slack's tier for reading history: "marketplace" (Tier 3) for an app approved for the Marketplace or an
     # internal app; otherwise the strict tier of a distributed app (one call a minute, 15 messages)
     history_tier: str = "strict"
+    # the posts a workspace takes a minute from Accord, every replica together (Slack: "several hundred")
+    posts_per_minute: int = 600
     # OAuth distribution (installed in each organisation's workspace): all of client id, secret and state secret
     client_id: str | None = None
     client_secret: str | None = None
@@ -100,6 +102,8 @@ def load_settings(values: Mapping[str, str], *, require: tuple[str, ...] = ()) -
         outbox_lease_seconds=_number(get("ACCORD_OUTBOX_LEASE_SECONDS") or "300", "ACCORD_OUTBOX_LEASE_SECONDS",
                                      float, 1, 86400),
         history_tier=_history_tier(get("ACCORD_SLACK_HISTORY_TIER") or "strict"),
+        posts_per_minute=_number(get("ACCORD_SLACK_POSTS_PER_MINUTE") or "600", "ACCORD_SLACK_POSTS_PER_MINUTE",
+                                 int, 1, 100000),
         **oauth,
     )
 

@@ -205,6 +205,16 @@ class FakeSlack:
         """Recorded calls of one method, including failed ones."""
         return [c for c in self.calls if c.method == method]
 
+    def dm_channels(self) -> dict[str, str]:
+        """The app's DMs with one person: channel id -> the person (however each was opened: conversations.open,
+        or a post to the person's id)."""
+        with self._state.lock:
+            return {channel: next(iter(users)) for users, channel in self._state.dms.items() if len(users) == 1}
+
+    def dm_with(self, user: str) -> str | None:
+        """The channel of the app's DM with `user`, if there is one."""
+        return {person: channel for channel, person in self.dm_channels().items()}.get(user)
+
     def messages(self, channel: str) -> list[dict[str, Any]]:
         """Messages currently in a channel, oldest first (ephemeral ones excluded)."""
         return self._snapshot(self._state.messages.get(channel, []))

@@ -214,10 +214,13 @@ class SlackState:
         return None
 
     def resolve_channel(self, channel: str) -> dict[str, Any]:
-        """A channel by id; a user id (as Slack allows for chat.postMessage) means the DM with that user."""
+        """A channel by id; a user id (as Slack allows for chat.postMessage) means the app's DM with that user,
+        refused (channel_not_found) for a user of another organisation that takes no DMs from the app."""
         if channel in self.channels:
             return self.channels[channel]
         if channel in self.users:
+            if self.users[channel]["team_id"] != self.caller.team_id and not self.allow_external_dm:
+                raise ApiError("channel_not_found")
             return self.open_dm(frozenset([channel]))
         raise ApiError("channel_not_found")
 

@@ -55,7 +55,7 @@ CLAIM_INTERVAL = 0.02  # seconds between claims while every lane is busy or pace
 CLAIM_ROUNDS = 50  # heads set aside (held for working hours, parked) before a claim gives up for now
 POLL_SECONDS = 0.1  # while delivering, look for new messages at least this often
 PACE_MARGIN = 0.05  # seconds added to a shared slot: posts a slot apart arrive at Slack a little unevenly
-WORKSPACE_MARGIN = 1.01  # a workspace's posts spaced 1% wider than its budget: Slack counts them on arrival
+WORKSPACE_MARGIN = 1.03  # a workspace's posts spaced 3% wider than its budget: Slack counts them on arrival
 PACE_ENTRIES = 1000  # channels remembered for pacing before the ones whose pace ran out are forgotten
 
 
@@ -432,10 +432,10 @@ class OutboxSender:
             if failure is not None and reconcile.may_have_acted(failure):  # and its answer never came
                 attempt.notes.unconfirmed = Unconfirmed(since=attempt.posting_since, until=time.time(),
                                                         channel=attempt.posted_to)
-        # pace the channel posted to: a post's own, a DM's once it is known (a DM refused went as a message only
-        # its person sees in the fallback channel: not a post, not paced; a look that waits posted nothing)
-        posted = None if result.get("ephemeral") or attempt.waited else \
-            result.get("channel") if row.method == "dm" else row.channel
+        # pace the channel posted to: a post's own, a DM's by its person's id, where DMs are posted (a DM refused
+        # went as a message only its person sees in the fallback channel: not a post, not paced; a look that
+        # waits posted nothing)
+        posted = None if result.get("ephemeral") or attempt.waited else row.user if row.method == "dm" else row.channel
         with self._state:
             if posted and (row.method in PACED_METHODS or row.method == "dm"):
                 # after a 429 the channel waits as long as Slack said, not only its pace (every replica does)
@@ -443,7 +443,7 @@ class OutboxSender:
             if len(self._next_post) > PACE_ENTRIES:  # forget the channels whose pace has long run out
                 now = self.wait_clock.monotonic()
                 self._next_post = {channel: at for channel, at in self._next_post.items() if at > now}
-        if posted and retry_after and row.method in PACED_METHODS and not _is_dm(posted):
+        if posted and retry_after and (row.method in PACED_METHODS or row.method == "dm"):
             pace.postpone(self.engine, f"post:{posted}", seconds=retry_after, now=self._pace_time())  # not under lock
         self._record(row, result=result, error=error, permanent=permanent, report=report, retry_after=retry_after,
                      attempt=attempt if row.method in SEARCHED else None)
@@ -458,21 +458,21 @@ class OutboxSender:
         return notes
 
     def _await_pace(self, channel: str) -> None:
-        """Wait until `channel` may take another post: this sender's own pace, then a slot of the channel's pace
-        shared with every replica through the database (bot.pace; a DM has one poster: none needed)."""
+        """Wait until `channel` may take another post (a DM: `channel` is its person's id, where it is posted):
+        this sender's own pace, then a slot of the channel's pace shared with every replica through the database
+        (bot.pace: one person's DMs from several partnerships may go from several replicas at once)."""
         with self._state:
             wait = self._next_post.get(channel, 0.0) - self.wait_clock.monotonic()
         self.wait_clock.sleep(wait)
-        if not _is_dm(channel):
-            every = self.pace_seconds + PACE_MARGIN if self.pace_seconds else 0.0
-            self.wait_clock.sleep(pace.reserve(self.engine, f"post:{channel}", every=every, now=self._pace_time()))
+        every = self.pace_seconds + PACE_MARGIN if self.pace_seconds else 0.0
+        self.wait_clock.sleep(pace.reserve(self.engine, f"post:{channel}", every=every, now=self._pace_time))
 
     def _await_workspace(self, client: WebClient) -> None:
         """Wait for a slot of the workspace's posts (`posts_per_minute`, every replica together; bot.pace)."""
         if self.posts_per_minute:
             every = WORKSPACE_MARGIN * 60.0 / self.posts_per_minute
             key = f"posts:{pace.workspace_of(client.token or '')}"
-            self.wait_clock.sleep(pace.reserve(self.engine, key, every=every, now=self._pace_time()))
+            self.wait_clock.sleep(pace.reserve(self.engine, key, every=every, now=self._pace_time))
 
     def _pace_time(self) -> float:
         """Seconds since the epoch as the shared pace counts them: the wall clock, moved on by the waits a
@@ -750,11 +750,6 @@ def _answering_429_at_once(client: WebClient) -> WebClient:
 def _is_person(channel: str) -> bool:
     """Whether `channel` is a person's id (U…, or W… on Enterprise Grid): a post there goes to their DM."""
     return channel[:1] in ("U", "W")
-
-
-def _is_dm(channel: str) -> bool:
-    """Whether a post to `channel` goes to a DM (D…, or a person's id)."""
-    return channel[:1] == "D" or _is_person(channel)
 
 
 def _one_try(client: WebClient) -> WebClient:

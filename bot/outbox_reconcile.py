@@ -175,7 +175,9 @@ class HistoryBudget:
     def take(self, token: str, method: str) -> float:
         """0 when a call may go now (the budget held until `answered`); else the seconds until one may."""
         every = BUDGET_WINDOW / self.tier.per_minute
-        return pace.take(self._engine, self._key(token, method), every=every + IN_FLIGHT, now=self._now())
+        wait = pace.take(self._engine, self._key(token, method), every=every + IN_FLIGHT, now=self._now())
+        # a call under way holds the budget until it is answered, most likely within a second: ask again then
+        return min(wait, every)
 
     def answered(self, token: str, method: str) -> None:
         """A call taken was answered (not 429: see `refused`): the next may go a full spacing from now."""
@@ -183,12 +185,13 @@ class HistoryBudget:
         pace.free_at(self._engine, self._key(token, method), at=self._now() + every)
 
     def peek(self, token: str, method: str) -> float:
-        """The seconds until a call may go (0: now), nothing taken."""
-        return pace.free_in(self._engine, self._key(token, method), now=self._now())
+        """The seconds until a call may go (0: now; at most a spacing, as in `take`), nothing taken."""
+        every = BUDGET_WINDOW / self.tier.per_minute
+        return min(pace.free_in(self._engine, self._key(token, method), now=self._now()), every)
 
     def refused(self, token: str, method: str, retry_after: float) -> None:
         """Slack answered 429: no replica calls `method` with `token` before `retry_after` seconds have passed."""
-        pace.postpone(self._engine, self._key(token, method), seconds=retry_after, now=self._now())
+        pace.free_at(self._engine, self._key(token, method), at=self._now() + retry_after)  # the call was answered
 
 
 Match = Callable[[dict[str, Any]], bool]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 
 from sqlalchemy import case, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -32,15 +33,31 @@ def _ensure(db: Session, engine: Engine, key: str, next_at: float) -> None:
     db.execute(insert(SlackPace).values(key=key, next_at=next_at).on_conflict_do_nothing())
 
 
-def reserve(engine: Engine, key: str, *, every: float, now: float | None = None) -> float:
-    """Reserve the next slot of budget `key` (one use per `every` seconds); the seconds to wait for it."""
-    at = time.time() if now is None else now
+def _hold(db: Session, engine: Engine, key: str) -> None:
+    """Lock budget `key`'s row (created first if new) until the transaction ends: SQLite's write lock is taken by
+    the insert; PostgreSQL locks the row."""
+    _ensure(db, engine, key, 0.0)
+    if engine.dialect.name == "postgresql":
+        db.execute(select(SlackPace.key).where(col(SlackPace.key) == key).with_for_update())
+
+
+def reserve(engine: Engine, key: str, *, every: float, now: float | Callable[[], float] | None = None) -> float:
+    """Reserve the next slot of budget `key` (one use per `every` seconds); the seconds to wait for it.
+
+    `now` (epoch seconds, default the wall clock) may be a clock: it is then read once the budget is locked, so
+    that a caller kept waiting for the lock by the others is not given a slot in the past (slots given late and
+    used at once would bunch up)."""
     with Session(engine) as db, db.begin():
-        _ensure(db, engine, key, 0.0)
+        _hold(db, engine, key)
+        at = _read(now)
         later = case((col(SlackPace.next_at) > at, col(SlackPace.next_at)), else_=at) + every
         next_at = db.execute(update(SlackPace).where(col(SlackPace.key) == key).values(next_at=later)
                              .returning(col(SlackPace.next_at))).scalar_one()
     return max(0.0, float(next_at) - every - at)
+
+
+def _read(now: float | Callable[[], float] | None) -> float:
+    return time.time() if now is None else now() if callable(now) else now
 
 
 def take(engine: Engine, key: str, *, every: float, now: float | None = None) -> float:

@@ -81,7 +81,7 @@ class Transcript:
     _day: date | None = None
     _shown: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     _posted: dict[tuple[str, str], tuple[datetime, str]] = field(default_factory=dict)  # when, and its title
-    _dms: dict[str, str] = field(default_factory=dict)
+    _dms: dict[str, str] = field(default_factory=dict)  # DM channel -> its person (the fake's DMs, as posts land)
     _clock: str | None = None  # a clock move not shown yet: it is shown before what happens next
 
     # -- writing ----------------------------------------------------------------------------------
@@ -161,11 +161,11 @@ class Transcript:
 
     def _call(self, fake: FakeSlack, method: str, args: dict[str, Any], response: dict[str, Any],
               now: datetime) -> None:
-        if method == "conversations.open":
-            self._dms[response["channel"]["id"]] = str(args.get("users"))
-        elif method == "chat.postMessage":
+        if method == "chat.postMessage":
             channel, ts = response["channel"], response["ts"]
             message = fake.message(channel, ts) or {}
+            if channel not in self._dms and (person := fake.dm_channels().get(channel)) is not None:
+                self._dms[channel] = person  # a DM (posted to the person's id: Slack answers with its channel)
             to = self._dms.get(channel)
             head = f"Accord → DM {self.names.get(to or '', to)}" if to else "Accord"
             lines = blocks_text(message, self.names)

@@ -62,6 +62,14 @@ def _assert_shown_only_to(engine: Engine, fake: FakeSlack, key: str, user: str) 
     assert (row.status, row.sent_channel, row.ts) == (SENT, CHANNEL, None)
 
 
+def _assert_refused_to(fake: FakeSlack, user: str) -> None:
+    """Every chat.postMessage went to `user`'s id (their DM with the app) and was refused: nothing was posted."""
+    posts = fake.calls_to("chat.postMessage")
+    assert posts and all(call.args["channel"] == user for call in posts)
+    assert {call.response.get("error") for call in posts} == {"channel_not_found"}
+    assert fake.dm_with(user) is None  # no DM was opened with them
+
+
 def _timezones(engine: Engine) -> dict[tuple[str, str], str | None]:
     with Session(engine) as db:
         rows = db.exec(select(Person, Relationship).where(Person.relationship_id == Relationship.id)).all()
@@ -92,11 +100,12 @@ def test_a_dm_to_an_external_user_falls_back_to_a_message_only_they_see_in_the_s
     _dm(engine, "dm:bob", "UBOB")
     with caplog.at_level(logging.INFO):
         assert _sender(engine, fake).drain().sent == ["dm:bob"]
-    [opened] = fake.calls_to("conversations.open")
-    assert opened.response.get("error") == "invalid_user_combination"
+    [refused] = fake.calls_to("chat.postMessage")  # posted to his id, in his DM with the app: refused
+    assert refused.args["channel"] == "UBOB" and refused.response.get("error") == "channel_not_found"
+    assert fake.calls_to("conversations.open") == []  # a first attempt opens no DM first
     _assert_shown_only_to(engine, fake, "dm:bob", "UBOB")
-    assert fake.calls_to("chat.postMessage") == []  # nothing posted anywhere
-    fallbacks = [r for r in caplog.records if "no DM with UBOB (invalid_user_combination)" in r.getMessage()]
+    _assert_refused_to(fake, "UBOB")  # nothing posted anywhere
+    fallbacks = [r for r in caplog.records if "no DM with UBOB (channel_not_found)" in r.getMessage()]
     assert [r.levelno for r in fallbacks] == [logging.INFO]  # normal, not an error
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
@@ -111,12 +120,12 @@ def test_an_external_user_whose_organisation_allows_dms_gets_one(engine: Engine,
 
 @pytest.mark.parametrize("error", ["messages_tab_disabled", "restricted_action"])
 def test_a_dm_refused_at_posting_falls_back_too(engine: Engine, fake: FakeSlack, error: str) -> None:
-    fake.inject("chat.postMessage", error=error, times=1)  # the DM opened, but the post in it is refused
+    fake.inject("chat.postMessage", error=error, times=1)  # she can have a DM, but the post in it is refused
     _dm(engine, "dm:erin", "UERIN")
     assert _sender(engine, fake).drain().sent == ["dm:erin"]
     [refused] = fake.calls_to("chat.postMessage")
-    assert refused.response.get("error") == error and refused.args["channel"].startswith("D")
-    assert fake.messages(refused.args["channel"]) == []
+    assert refused.response.get("error") == error and refused.args["channel"] == "UERIN"  # to her id: her DM
+    assert all(fake.messages(channel) == [] for channel in fake.dm_channels())
     _assert_shown_only_to(engine, fake, "dm:erin", "UERIN")
 
 
@@ -158,19 +167,27 @@ def test_a_fallback_retried_is_shown_to_them_and_never_posted_in_the_channel(
     ephemerals = fake.ephemerals(CHANNEL)
     assert ephemerals and {e["user"] for e in ephemerals} == {"UBOB"}  # at least once, to them only
     assert shown is None or len(ephemerals) == shown
-    assert fake.messages(CHANNEL) == [] and fake.calls_to("chat.postMessage") == []
+    assert fake.messages(CHANNEL) == []
+    _assert_refused_to(fake, "UBOB")  # his DM refused (the retry, looking, could not open it either): never posted
     row = outbox_rows(engine)["dm:bob"]
     assert (row.status, row.sent_channel, row.ts) == (SENT, CHANNEL, None)
 
 
 def test_a_dm_retried_after_a_server_error_is_delivered_once(engine: Engine, fake: FakeSlack) -> None:
-    fake.inject("conversations.open", status=503, times=3)  # more than the client's own retries
+    fake.inject("chat.postMessage", status=503, times=3)  # more than the client's own retries
     _dm(engine, "dm:erin", "UERIN")
     sender = _sender(engine, fake)
     assert sender.drain().retried == ["dm:erin"]
+    assert fake.calls_to("conversations.open") == []  # the first attempt posted to her id, opening nothing
     retries_due_now(engine)
     assert sender.drain().sent == ["dm:erin"]
-    assert len(fake.messages(outbox_rows(engine)["dm:erin"].sent_channel or "")) == 1
+    # a 5xx may have posted it: the retry opened her DM to look for it there, then posted to her id again
+    [opened] = fake.calls_to("conversations.open")
+    assert opened.args["users"] == "UERIN" and opened.response["channel"]["id"] == fake.dm_with("UERIN")
+    assert {call.args["channel"] for call in fake.calls_to("chat.postMessage")} == {"UERIN"}
+    row = outbox_rows(engine)["dm:erin"]
+    assert row.sent_channel == fake.dm_with("UERIN")
+    assert len(fake.messages(row.sent_channel or "")) == 1
 
 
 def test_dms_are_not_held_up_by_the_shared_channels_pace(engine: Engine, fake: FakeSlack) -> None:
@@ -194,7 +211,7 @@ def test_a_fallback_is_not_held_up_by_the_shared_channels_pace_nor_holds_up_its_
     assert outbox_rows(engine)["post-2"].status == PENDING
     assert [m["text"] for m in fake.messages(CHANNEL)] == ["post-1"]
     assert [e["user"] for e in fake.ephemerals(CHANNEL)] == ["UBOB", "UCAROL"]
-    [post_1] = fake.calls_to("chat.postMessage")
+    [post_1] = [call for call in fake.calls_to("chat.postMessage") if call.args["channel"] == CHANNEL]
     [to_bob, to_carol] = fake.calls_to("chat.postEphemeral")
     assert post_1.at - to_bob.at < 1.0 and to_carol.at - post_1.at < 1.0  # far from the 5 s pace, both ways
 

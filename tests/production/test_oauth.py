@@ -169,12 +169,14 @@ def test_direct_messages_go_with_the_persons_own_installation(distributed: Harne
             outbox.direct_message(db, key=f"dm:{user}", user=user, fallback_channel=CHANNEL, view="raw",
                                   data={"text": f"Hello {user}"}, now=utcnow())
     distributed.sender.drain()
-    opened = {call.args["users"]: call for call in distributed.fake.calls_to("conversations.open")}
-    # each person's own organisation's bot opens the DM: no external user, so no fallback to the channel
-    assert (opened["UALICE"].token, opened["UBOB"].token) == (home, partner)
-    assert opened["UALICE"].ok and opened["UBOB"].ok
+    posted = {call.args["channel"]: call for call in distributed.fake.calls_to("chat.postMessage")}
+    # each person's own organisation's bot posts to them (their id: the DM): no external user, so no fallback
+    assert (posted["UALICE"].token, posted["UBOB"].token) == (home, partner)
+    assert posted["UALICE"].ok and posted["UBOB"].ok
+    assert not [e for e in distributed.fake.ephemerals(CHANNEL) if e["text"].startswith("Hello")]
     for user in ("UALICE", "UBOB"):
-        dm = opened[user].response["channel"]["id"]
+        dm = posted[user].response["channel"]
+        assert dm == distributed.fake.dm_with(user)
         assert [m["text"] for m in distributed.fake.messages(dm)] == [f"Hello {user}"]
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from bot import cli
+from bot.fakeslack.state import Call
 from storage.clock import parse_instant
 from tests.harness import CHANNEL, Harness
 from tests.scenarios.plan_steps import latest_view, submit
@@ -34,6 +35,15 @@ def dm_channels(harness: Harness) -> dict[str, str]:
     return harness.fake.dm_channels()
 
 
+def dm_recipient(call: Call, dms: dict[str, str]) -> str | None:
+    """The person a chat.postMessage that Slack took was a DM to, else None. Accord posts a DM to the person's
+    id (Slack posts it in the app's DM with them and answers with that DM's channel), or, as any post, to a DM's
+    channel id; `dms` is `dm_channels`."""
+    if call.method != "chat.postMessage" or not call.ok:
+        return None
+    return dms.get(call.response.get("channel") or call.args.get("channel"))
+
+
 def prompts(harness: Harness, user: str, round_number: int, *, reminder: bool = False) -> list[dict[str, Any]]:
     """The check-in prompts (or reminders) `user` received for a round: by DM, or shown only to them in the
     shared channel (someone Accord cannot DM)."""
@@ -42,9 +52,8 @@ def prompts(harness: Harness, user: str, round_number: int, *, reminder: bool = 
     found = []
     for call in harness.fake.calls_to("chat.postMessage"):
         text = call.args.get("text") or ""
-        if call.status == 200 and call.response.get("ok") and f"{head} {round_number} " in text \
-                and dms.get(call.args["channel"]) == user:
-            found.append({"at": call.at, "text": text, "channel": call.args["channel"]})
+        if call.status == 200 and f"{head} {round_number} " in text and dm_recipient(call, dms) == user:
+            found.append({"at": call.at, "text": text, "channel": call.response["channel"]})
     for call in harness.fake.calls_to("chat.postEphemeral"):
         text = call.args.get("text") or ""
         if call.status == 200 and call.response.get("ok") and f"{head} {round_number} " in text \

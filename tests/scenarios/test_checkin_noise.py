@@ -31,7 +31,7 @@ from storage.clock import parse_instant
 from storage.models import PENDING, SENT, OutboxMessage, WorkItem
 from storage.rmp import Relationship
 from tests.harness import CHANNEL, Harness
-from tests.scenarios.checkin_steps import answer, dm_channels
+from tests.scenarios.checkin_steps import answer, dm_channels, dm_recipient
 from tests.scenarios.plan_steps import join, set_up
 
 NORTH = ("UALICE", "UERIN", "UHANK")  # Northwind, Accord's home organisation (London)
@@ -133,8 +133,8 @@ def _prompted(call: Call, dms: dict[str, str]) -> tuple[str, int] | None:
         return None
     if call.method == "chat.postEphemeral":
         return call.args["user"], int(match[1])
-    if call.method == "chat.postMessage" and call.args.get("channel") in dms:
-        return dms[call.args["channel"]], int(match[1])
+    if (user := dm_recipient(call, dms)) is not None:
+        return user, int(match[1])
     return None
 
 
@@ -217,7 +217,7 @@ def _count(harness: Harness, quarter: Quarter) -> Figures:
     starts, roots, dms = _round_starts(harness), _round_roots(harness), dm_channels(harness)
     figures = Figures(rounds=len(starts))
     for call, moment, actor in quarter.placed():
-        if not call.ok:  # conversations.open refused (the partner's people, without DMs), say
+        if not call.ok:  # a DM refused (chat.postMessage to one of the partner's people, without DMs), say
             figures.refused[call.method] += 1
             continue
         head, text, channel = call.args.get("text") or "", _text(call), call.args.get("channel")
@@ -237,8 +237,8 @@ def _count(harness: Harness, quarter: Quarter) -> Figures:
                 figures.replies[actor] += 1
                 continue
             recipients, kind = [call.args["user"]], "ephemeral"
-        elif call.method == "chat.postMessage" and channel in dms:
-            recipients, kind = [dms[channel]], "dm"
+        elif (person := dm_recipient(call, dms)) is not None:
+            recipients, kind = [person], "dm"
         elif call.method == "chat.postMessage" and channel == CHANNEL:
             if top:
                 figures.top_level.append((number, text))

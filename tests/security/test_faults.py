@@ -51,8 +51,7 @@ def _inject(harness: Harness, seed: int) -> None:
 def _delivered_keys(harness: Harness) -> Counter[str]:
     """Each outbox key found in Slack, counted: posts by their metadata, shared files by their title."""
     found: Counter[str] = Counter()
-    channels = {CHANNEL} | {c.response["channel"]["id"] for c in harness.fake.calls_to("conversations.open")
-                            if c.response.get("ok")}
+    channels = {CHANNEL} | set(harness.fake.dm_channels())  # the shared channel and every DM with the app
     for channel in channels:
         for message in harness.fake.messages(channel):
             key = ((message.get("metadata") or {}).get("event_payload") or {}).get("key")

@@ -64,4 +64,4 @@ def test_requests_the_tick_and_the_outbox_writing_at_once_never_meet_a_locked_da
         texts = [w.payload.get("text", "") for w in db.exec(select(WorkItem))]
         done = len(db.exec(select(WorkItem.id).where(WorkItem.status == DONE)).all())
     assert sorted(t for t in texts if t.startswith("request")) == sorted(f"request {n}" for n in range(1, REQUESTS, 2))
-    assert done >= 40  # the tick really was writing meanwhile
+    assert done >= 20  # the tick really was writing meanwhile (its posts paced by the workspace budget too)

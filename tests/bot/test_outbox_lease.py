@@ -60,7 +60,12 @@ def test_a_sender_held_up_past_its_lease_does_not_post_what_another_took_over(
             outbox.direct_message(db, key=f"dm-{n}", user="UERIN", fallback_channel=CHANNEL, view="reminder",
                                   data={"text": f"note {n}", "by": "UALICE"}, now=utcnow())
     thread, reports = _in_background(slow)
-    time.sleep(1.6)
+    until = time.monotonic() + 2.8  # A's claim on dm-2 outlives its lease (before A's pace of 3 s runs out)
+    while time.monotonic() < until:
+        row = outbox_rows(engine)["dm-2"]
+        if row.claimed_by == slow.worker and row.claimed_at and utcnow() - row.claimed_at > timedelta(seconds=1.1):
+            break
+        time.sleep(0.05)
     assert other.drain(max_seconds=10).sent == ["dm-2"]  # after the DM's pace A reserved, shared
     thread.join(20)
     assert reports[0].sent == ["dm-1"]  # A let dm-2 go when it found it taken over

@@ -404,9 +404,9 @@ class OutboxSender:
         retry_after: float | None = None  # Slack's Retry-After, on a 429
         failure: BaseException | None = None
         attempt = _Attempt(self._notes(row))
-        if row.method in PACED_METHODS and row.channel:
-            self._await_pace(row.channel)  # claimed up to claim_ahead before the channel's turn
         try:
+            if row.method in PACED_METHODS and row.channel:
+                self._await_pace(row, row.channel)  # claimed up to claim_ahead before the channel's turn
             result = self._call(row, attempt)
         except TakenOver:
             log.warning("outbox %s was taken over by another sender before it was posted; leaving it",
@@ -457,7 +457,7 @@ class OutboxSender:
             notes.unconfirmed = Unconfirmed(since=since, until=time.time())
         return notes
 
-    def _await_pace(self, channel: str) -> None:
+    def _await_pace(self, row: OutboxMessage, channel: str) -> None:
         """Wait until `channel` may take another post (a DM: `channel` is its person's id, where it is posted):
         this sender's own pace, then a slot of the channel's pace shared with every replica through the database
         (bot.pace: one person's DMs from several partnerships may go from several replicas at once)."""
@@ -465,14 +465,22 @@ class OutboxSender:
             wait = self._next_post.get(channel, 0.0) - self.wait_clock.monotonic()
         self.wait_clock.sleep(wait)
         every = self.pace_seconds + PACE_MARGIN if self.pace_seconds else 0.0
-        self.wait_clock.sleep(pace.reserve(self.engine, f"post:{channel}", every=every, now=self._pace_time))
+        self._await_slot(row, f"post:{channel}", every)
 
-    def _await_workspace(self, client: WebClient) -> None:
+    def _await_workspace(self, row: OutboxMessage, client: WebClient) -> None:
         """Wait for a slot of the workspace's posts (`posts_per_minute`, every replica together; bot.pace)."""
         if self.posts_per_minute:
             every = WORKSPACE_MARGIN * 60.0 / self.posts_per_minute
-            key = f"posts:{pace.workspace_of(client.token or '')}"
-            self.wait_clock.sleep(pace.reserve(self.engine, key, every=every, now=self._pace_time))
+            self._await_slot(row, f"posts:{pace.workspace_of(client.token or '')}", every)
+
+    def _await_slot(self, row: OutboxMessage, key: str, every: float) -> None:
+        """Reserve a slot of the shared budget `key` and wait for it. A slot further off than a quarter of the
+        lease keeps `row`'s claim until then (the wait is the budget's, not a stalled sender's: no other sender
+        may take the message over meanwhile, and wait for a slot of its own behind this one)."""
+        wait = pace.reserve(self.engine, key, every=every, now=self._pace_time)
+        if wait > self.lease.total_seconds() / 4:
+            self._renew(row, hold=wait)
+        self.wait_clock.sleep(wait)
 
     def _pace_time(self) -> float:
         """Seconds since the epoch as the shared pace counts them: the wall clock, moved on by the waits a
@@ -482,22 +490,24 @@ class OutboxSender:
     def _before_post(self, row: OutboxMessage, attempt: _Attempt, client: WebClient, channel: str) -> None:
         """Wait for `channel`'s pace and the workspace's, then make sure `row` is still this sender's to post; it
         is posted now (to `channel`: a DM's channel, or the person's id, where Slack posts in the app's DM)."""
-        self._await_pace(channel)
-        self._await_workspace(client)
+        self._await_pace(row, channel)
+        self._await_workspace(row, client)
         self._renew(row)
         attempt.posting(channel)
 
-    def _renew(self, row: OutboxMessage) -> None:
-        """Right before a post: check that the claim on `row` is still this sender's and start its lease again.
+    def _renew(self, row: OutboxMessage, *, hold: float = 0.0) -> None:
+        """Right before a post: check that the claim on `row` is still this sender's and start its lease again
+        (from `hold` seconds on: the time a shared budget's slot is waited for).
 
-        A sender held up between its claim and its post for longer than the lease (a channel's pace, a slow
-        answer, a stalled machine) may have lost the message to another sender, which found it not yet in
-        Slack and posted it: TakenOver then, so that it is not posted twice. A claim younger than a quarter
-        of the lease needs no look (replicas' clocks agree far better than that).
+        A sender held up between its claim and its post for longer than the lease (a slow answer, a stalled
+        machine) may have lost the message to another sender, which found it not yet in Slack and posted it:
+        TakenOver then, so that it is not posted twice. A claim younger than a quarter of the lease needs no
+        look (replicas' clocks agree far better than that).
         """
         now = self.clock()
-        if row.claimed_at is not None and now - row.claimed_at < self.lease / 4:
+        if not hold and row.claimed_at is not None and now - row.claimed_at < self.lease / 4:
             return
+        now += timedelta(seconds=hold)
         with self.engine.begin() as connection:
             renewed = connection.execute(update(OutboxMessage).where(
                 col(OutboxMessage.id) == row.id, col(OutboxMessage.status) == SENDING,
@@ -524,7 +534,7 @@ class OutboxSender:
             message = self._named_outside_hours(row, message)
             if (found := self._look(row, attempt, client, row.channel or "")) is not None:
                 return found  # an earlier attempt reached Slack before this sender could record it
-            self._await_workspace(client)
+            self._await_workspace(row, client)
             self._renew(row)
             attempt.posting(row.channel or "")
             response = client.chat_postMessage(

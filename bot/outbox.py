@@ -676,7 +676,7 @@ class OutboxSender:
 
         One try (no retry of a timeout or a lost connection): Slack may have counted the call though its answer
         never came, and a second call within the minute is refused; the look carries on with the next budget."""
-        client = _one_try(client)
+        client = _retrying_only(client, lambda _: False)
         arguments: dict[str, Any] = {
             "channel": channel, "include_all_metadata": True, "limit": self.history.page, "inclusive": True,
             "oldest": f"{state.oldest:.6f}", "latest": f"{state.latest:.6f}",
@@ -749,10 +749,16 @@ def _answering_429_at_once(client: WebClient) -> WebClient:
     """`client` without its 429 retries: the outbox waits out Slack's Retry-After itself, with the message put
     back and its channel paced. A client sleeping through Retry-After inside the call, claim in hand, could
     post after its lease ran out and another sender had taken the message over (and posted it)."""
-    handlers = [h for h in client.retry_handlers if not isinstance(h, RateLimitErrorRetryHandler)]
+    return _retrying_only(client, lambda handler: not isinstance(handler, RateLimitErrorRetryHandler))
+
+
+def _retrying_only(client: WebClient, keep: Callable[[Any], bool]) -> WebClient:
+    """`client` with only the retry handlers `keep` accepts (a copy: the same token and settings; the caller's
+    client keeps its retries)."""
+    handlers = [handler for handler in client.retry_handlers if keep(handler)]
     if len(handlers) == len(client.retry_handlers):
         return client
-    own = copy.copy(client)  # the same token and settings; the caller's client keeps its retries
+    own = copy.copy(client)
     own.retry_handlers = handlers
     return own
 
@@ -760,15 +766,6 @@ def _answering_429_at_once(client: WebClient) -> WebClient:
 def _is_person(channel: str) -> bool:
     """Whether `channel` is a person's id (U…, or W… on Enterprise Grid): a post there goes to their DM."""
     return channel[:1] in ("U", "W")
-
-
-def _one_try(client: WebClient) -> WebClient:
-    """`client` without any retries (the caller decides what a failure means)."""
-    if not client.retry_handlers:
-        return client
-    own = copy.copy(client)
-    own.retry_handlers = []
-    return own
 
 
 def _retry_after(headers: Any) -> float:

@@ -4,7 +4,8 @@ A channel takes about one post a second, whichever replica posts; a workspace ta
 minute; a distributed app reads a workspace's history once a minute. `reserve` moves the budget's next free
 moment on by `every` seconds in one atomic statement and says how long the caller must wait for the slot it got,
 so replicas never spend one slot twice; `take` spends the budget only when it is free now (a caller that would
-rather do something else than wait); `postpone` holds it for as long as Slack's Retry-After said.
+rather do something else than wait); `free_at` sets when it is next free (a call that held it was answered);
+`postpone` holds it for as long as Slack's Retry-After said.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def _read(now: float | Callable[[], float] | None) -> float:
 
 def take(engine: Engine, key: str, *, every: float, now: float | None = None) -> float:
     """Spend budget `key` now if it is free (0), else the seconds until it is, nothing spent."""
-    at = time.time() if now is None else now
+    at = _read(now)
     with Session(engine) as db, db.begin():
         _ensure(db, engine, key, 0.0)
         taken = db.execute(update(SlackPace).where(col(SlackPace.key) == key, col(SlackPace.next_at) <= at)
@@ -75,7 +76,7 @@ def take(engine: Engine, key: str, *, every: float, now: float | None = None) ->
 
 def free_in(engine: Engine, key: str, *, now: float | None = None) -> float:
     """The seconds until budget `key` may be spent (0: now), nothing spent."""
-    at = time.time() if now is None else now
+    at = _read(now)
     with Session(engine) as db:
         next_at = db.execute(select(SlackPace.next_at).where(col(SlackPace.key) == key)).scalar_one_or_none()
     return max(0.0, float(next_at or 0.0) - at)
@@ -90,7 +91,7 @@ def free_at(engine: Engine, key: str, *, at: float) -> None:
 
 def postpone(engine: Engine, key: str, *, seconds: float, now: float | None = None) -> None:
     """Nobody spends budget `key` for `seconds` from now (Slack answered 429 with that Retry-After)."""
-    at = (time.time() if now is None else now) + seconds
+    at = _read(now) + seconds
     with Session(engine) as db, db.begin():
         _ensure(db, engine, key, at)
         db.execute(update(SlackPace).where(col(SlackPace.key) == key, col(SlackPace.next_at) < at)

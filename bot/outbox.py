@@ -19,7 +19,7 @@ from urllib.error import URLError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
-from sqlalchemy import Integer, String, and_, bindparam, cast, func, or_, update
+from sqlalchemy import Integer, String, and_, bindparam, case, cast, func, or_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -47,10 +47,12 @@ PACED_METHODS = {"chat.postMessage", "files.upload"}
 # queued
 RECONCILE_SLACK = timedelta(minutes=5)
 SEARCHED = {"chat.postMessage", "dm", "files.upload"}  # looked for in Slack before a retry may post them again
-# Messages of one lane are delivered one at a time, in order: a channel's posts, DMs (by their fallback
-# channel) and ephemeral answers; the updates of one message; the calls about one user (Home tab, users.info).
-LANE = func.coalesce(OutboxMessage.channel, OutboxMessage.updates, OutboxMessage.user,
-                     cast(OutboxMessage.id, String))
+# Messages of one lane are delivered one at a time, in order: a channel's posts and ephemeral answers; one
+# person's DMs (a round's prompts to a hundred people go side by side, each person's DM paced on its own); the
+# updates of one message; the calls about one user (Home tab, users.info).
+LANE = case((col(OutboxMessage.method) == "dm", OutboxMessage.user),
+            else_=func.coalesce(OutboxMessage.channel, OutboxMessage.updates, OutboxMessage.user,
+                                cast(OutboxMessage.id, String)))
 CLAIM_INTERVAL = 0.02  # seconds between claims while every lane is busy or paced
 CLAIM_ROUNDS = 50  # heads set aside (held for working hours, parked) before a claim gives up for now
 POLL_SECONDS = 0.1  # while delivering, look for new messages at least this often
@@ -107,8 +109,10 @@ def _ready_statements() -> _ReadyStatements:
                   .order_by(col(OutboxMessage.id)))
     return _ReadyStatements(
         any_ready=select(OutboxMessage.id).where(ready).limit(1),
+        # the lanes with the most waiting first (a lane goes one message at a time, paced: the longest takes
+        # longest, so it starts first), then the oldest
         heads=(select(func.min(OutboxMessage.id), LANE).where(ready).group_by(LANE)
-               .order_by(func.min(OutboxMessage.id)).limit(bindparam("limit", type_=Integer))),
+               .order_by(func.count().desc(), func.min(OutboxMessage.id)).limit(bindparam("limit", type_=Integer))),
         candidates=candidates,
         locking=candidates.with_for_update(skip_locked=True),
     )
@@ -405,8 +409,6 @@ class OutboxSender:
         failure: BaseException | None = None
         attempt = _Attempt(self._notes(row))
         try:
-            if row.method in PACED_METHODS and row.channel:
-                self._await_pace(row, row.channel)  # claimed up to claim_ahead before the channel's turn
             result = self._call(row, attempt)
         except TakenOver:
             log.warning("outbox %s was taken over by another sender before it was posted; leaving it",
@@ -443,8 +445,12 @@ class OutboxSender:
             if len(self._next_post) > PACE_ENTRIES:  # forget the channels whose pace has long run out
                 now = self.wait_clock.monotonic()
                 self._next_post = {channel: at for channel, at in self._next_post.items() if at > now}
-        if posted and retry_after and (row.method in PACED_METHODS or row.method == "dm"):
-            pace.postpone(self.engine, f"post:{posted}", seconds=retry_after, now=self._pace_time())  # not under lock
+        hold = max(self.pace_seconds + PACE_MARGIN if self.pace_seconds else 0.0, retry_after or 0.0)
+        if posted and hold and (row.method in PACED_METHODS or row.method == "dm"):
+            # the channel's next post, from any replica, a pace after this one's answer (a post that reached Slack
+            # late must not leave the next one, its slot reserved already, arriving early), or as long as Slack's
+            # Retry-After said
+            pace.postpone(self.engine, f"posted:{posted}", seconds=hold, now=self._pace_time())  # not under lock
         self._record(row, result=result, error=error, permanent=permanent, report=report, retry_after=retry_after,
                      attempt=attempt if row.method in SEARCHED else None)
 
@@ -466,12 +472,18 @@ class OutboxSender:
         self.wait_clock.sleep(wait)
         every = self.pace_seconds + PACE_MARGIN if self.pace_seconds else 0.0
         self._await_slot(row, f"post:{channel}", every)
+        # and a pace after the last post's start and its answer (or its Retry-After), whichever replica made it: a
+        # post held up past its slot moves the next one on, though its slot was reserved already
+        self.wait_clock.sleep(pace.reserve(self.engine, f"posted:{channel}", every=every, now=self._pace_time))
 
-    def _await_workspace(self, row: OutboxMessage, client: WebClient) -> None:
-        """Wait for a slot of the workspace's posts (`posts_per_minute`, every replica together; bot.pace)."""
+    def _await_post(self, row: OutboxMessage, client: WebClient, channel: str) -> None:
+        """Wait for a slot of the workspace's posts (`posts_per_minute`, every replica together; bot.pace), then
+        for `channel`'s pace: the channel's, the shorter, last, so that its posts reach Slack spaced as reserved
+        however long the workspace's queue made them wait."""
         if self.posts_per_minute:
             every = WORKSPACE_MARGIN * 60.0 / self.posts_per_minute
             self._await_slot(row, f"posts:{pace.workspace_of(client.token or '')}", every)
+        self._await_pace(row, channel)
 
     def _await_slot(self, row: OutboxMessage, key: str, every: float) -> None:
         """Reserve a slot of the shared budget `key` and wait for it. A slot further off than a quarter of the
@@ -490,8 +502,7 @@ class OutboxSender:
     def _before_post(self, row: OutboxMessage, attempt: _Attempt, client: WebClient, channel: str) -> None:
         """Wait for `channel`'s pace and the workspace's, then make sure `row` is still this sender's to post; it
         is posted now (to `channel`: a DM's channel, or the person's id, where Slack posts in the app's DM)."""
-        self._await_pace(row, channel)
-        self._await_workspace(row, client)
+        self._await_post(row, client, channel)
         self._renew(row)
         attempt.posting(channel)
 
@@ -534,7 +545,7 @@ class OutboxSender:
             message = self._named_outside_hours(row, message)
             if (found := self._look(row, attempt, client, row.channel or "")) is not None:
                 return found  # an earlier attempt reached Slack before this sender could record it
-            self._await_workspace(row, client)
+            self._await_post(row, client, row.channel or "")
             self._renew(row)
             attempt.posting(row.channel or "")
             response = client.chat_postMessage(
@@ -585,6 +596,7 @@ class OutboxSender:
                 attempt.posting(channel)  # not there: shared now
             return found
 
+        self._await_pace(row, row.channel or "")  # sharing a file posts a message in the channel
         self._renew(row)
         return outbox_calls.upload_file(client, row, file, find=find)
 

@@ -407,6 +407,16 @@ class FakeSlack:
                 self._state.workspace_limits.pop(method, None)
             self._state.workspace_calls.pop(method, None)
 
+    def set_workspace_minute(self, method: str = "chat.postMessage", calls: int | None = 600) -> None:
+        """Slack's tiers on, with `method`'s workspace-wide window set to `calls` in any minute (a workspace that
+        takes more posts than the tier's "several hundred"); None gives the tier's own back."""
+        with self._state.lock:
+            if calls:
+                self._state.workspace_minutes[method] = calls
+            else:
+                self._state.workspace_minutes.pop(method, None)
+            self._state.windows.clear()
+
     # ---- interaction helpers -----------------------------------------------------------------------------
     def new_ts(self) -> str:
         """A fresh unique message ts."""

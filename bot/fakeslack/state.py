@@ -145,6 +145,7 @@ class SlackState:
         self.rate_limits: dict[str, float] = {}
         self.rate_last: dict[tuple[str, str], float] = {}
         self.workspace_limits: dict[str, int] = {}  # method -> calls accepted in any one second, all channels
+        self.workspace_minutes: dict[str, int] = {}  # method -> calls accepted in any minute, all channels
         self.workspace_calls: dict[str, collections.deque[float]] = {}
         # Slack's published tiers (bot.fakeslack.tiers), per workspace and method, on the fake's clock
         self.tiers_enabled = True
@@ -297,6 +298,9 @@ class SlackState:
             limit = tiers.limit_of(method, marketplace=self.marketplace) if self.tiers_enabled else None
             if method in self.workspace_limits and limit is not None:  # set by hand: it replaces the tier's
                 limit = tiers.Limit(limit.tier, (), limit.per_channel, limit.page)
+            if method in self.workspace_minutes and limit is not None:
+                window = tiers.Window(self.workspace_minutes[method], tiers.MINUTE)
+                limit = tiers.Limit(limit.tier, (window,), limit.per_channel, limit.page)
             if self.rate_limited(method, channel, now=now, commit=False):
                 return 1
             if limit is not None and (retry := self.windows.refuse(limit, team, method, channel, now)) is not None:

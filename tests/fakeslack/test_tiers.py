@@ -123,6 +123,19 @@ def test_posting_is_about_one_a_second_per_channel_with_short_bursts(fake: FakeS
     assert client.chat_postMessage(channel="C0SHARED", text="after Retry-After")["ok"]
 
 
+def test_a_workspace_takes_its_minute_of_posts_over_all_channels_and_a_persons_id_is_their_dm(
+    fake: FakeSlack, client: WebClient
+) -> None:
+    fake.set_workspace_minute("chat.postMessage", 5)  # a workspace taking 5 posts a minute
+    for n in range(5):  # channels and DMs together: a post to a person's id goes to the app's DM with them
+        answer = client.chat_postMessage(channel="C0SHARED" if n % 2 else "UHOME1", text=f"post {n}")
+        assert answer["ok"] and (n % 2 or answer["channel"] == fake.dm_with("UHOME1"))
+    exc = _refused(lambda: client.chat_postMessage(channel="UHOME1", text="one too many"))
+    assert exc.response.status_code == 429 and 1 <= _retry_after(exc) <= 60
+    fake.advance(_retry_after(exc))
+    assert client.chat_postMessage(channel="UHOME1", text="a minute on")["ok"]
+
+
 def test_a_form_encoded_call_beyond_a_limit_gets_the_same_answer(fake: FakeSlack) -> None:
     fake.add_message("C0SHARED", user="UHOME1", text="hello")
     answers = [httpx.post(fake.api_url + "conversations.history",

@@ -21,7 +21,9 @@ from commands.rmp import items
 from storage.clock import as_utc
 from storage.rmp import Action, Change, ExitTrigger, Kpi, KpiValue, Objective, Party, Person, Relationship, Risk
 
-FORMAT_VERSION = 2  # 2: each party has its own calendar (format 1 kept one on the relationship)
+# 2: each party has its own calendar (format 1 kept one on the relationship); 3: a party's Enterprise Grid org
+# and the workspaces it was seen from
+FORMAT_VERSION = 3
 FORMATS = ("yaml", "json")
 
 RELATIONSHIP_FIELDS = (
@@ -29,7 +31,8 @@ RELATIONSHIP_FIELDS = (
     "ladder", "exit_reviewed_on", "checkin_statements", "checkin_scale", "checkin_window_days",
     "checkin_min_respondents", "checkin_reminders", "gap_threshold", "version", "created_at", "updated_at",
 )
-PARTY_FIELDS = ("slot", "name", "team_id", "timezone", "working_days", "working_hours", "holidays", "holiday_region")
+PARTY_FIELDS = ("slot", "name", "team_id", "enterprise_id", "team_ids", "timezone", "working_days", "working_hours",
+                "holidays", "holiday_region")
 PERSON_FIELDS = ("user_id", "party", "role", "tz")
 OBJECTIVE_FIELDS = ("number", "party_slot", "title", "benefit_1", "benefit_2", "status")
 KPI_FIELDS = ("number", "name", "unit", "direction", "target", "amber", "red", "owner_slot", "reporter_slot",

@@ -224,7 +224,8 @@ READERS: dict[str, dict[str, Reader]] = {
         "version": whole(0, MAX_INT), "created_at": instant, "updated_at": instant,
     },
     "parties": {
-        "slot": SLOT, "name": text(80), "team_id": nullable(text(64)), "timezone": _checked(64, zone),
+        "slot": SLOT, "name": text(80), "team_id": nullable(text(64)), "enterprise_id": nullable(text(64)),
+        "team_ids": lambda v, p: _list(v, p, text(64)), "timezone": _checked(64, zone),
         "working_days": _working_days, "working_hours": _checked(16, lambda v: parse_hours(v, field="working_hours")),
         "holidays": lambda v, p: [d.isoformat() for d in _list(v, p, day)],
         "holiday_region": _checked(16, lambda v: parse_region(v, field="holiday_region"), required=False),
@@ -288,11 +289,13 @@ def read_plan(data: Any) -> dict[str, Any]:
                             f"got {shown(data)}")
     if "accord_export" not in data:
         _problem("accord_export", "missing: this is not a file written by `accord export`")
-    if data["accord_export"] not in (1, FORMAT_VERSION) or isinstance(data["accord_export"], bool):
+    if data["accord_export"] not in (1, 2, FORMAT_VERSION) or isinstance(data["accord_export"], bool):
         _problem("accord_export", f"unsupported format {shown(data['accord_export'])}: "
-                                  f"this Accord reads formats 1 and {FORMAT_VERSION}")
+                                  f"this Accord reads formats 1 to {FORMAT_VERSION}")
     if data["accord_export"] == 1:
         data = _from_format_1(data)
+    if data["accord_export"] in (1, 2):
+        data = _from_format_2(data)
     for key in data:
         if key != "accord_export" and key not in SECTIONS:
             _problem(str(key), "unknown section")
@@ -305,6 +308,15 @@ def read_plan(data: Any) -> dict[str, Any]:
             _records(readers)(value, section)
     _consistent(plan)
     return plan
+
+
+def _from_format_2(data: dict[str, Any]) -> dict[str, Any]:
+    """A format 2 document as format 3: each party in no Enterprise Grid org, seen from its one workspace."""
+    if not isinstance(data.get("parties"), list):
+        return data
+    parties = [{"enterprise_id": None, "team_ids": [], **party} if isinstance(party, dict) else party
+               for party in data["parties"]]
+    return {**data, "parties": parties}
 
 
 def _from_format_1(data: dict[str, Any]) -> dict[str, Any]:

@@ -110,6 +110,35 @@ def test_the_document_is_plain_has_no_ids_and_reads_back_in_process(engine: Engi
     assert counts(target) == counts(engine)
 
 
+def test_a_grid_partys_org_and_workspaces_travel_and_a_format_2_file_reads_as_no_grid(
+    engine: Engine, target: Engine, database_copies: Callable[[], str]
+) -> None:
+    build_plan(engine)
+    with transaction(engine) as db:
+        partner = db.exec(select(Party).where(Party.team_id == PARTNER)).one()
+        partner.enterprise_id, partner.team_ids = "E0PARTNERORG", [PARTNER, "T0PARTNER2"]
+        db.add(partner)
+    document = exported(engine)
+    assert document["accord_export"] == 3
+    with transaction(target) as db:
+        import_plan(db, load_text(dump_text(document, "yaml")))
+    with Session(target) as db:
+        imported = db.exec(select(Party).where(Party.team_id == PARTNER)).one()
+        assert (imported.enterprise_id, imported.team_ids) == ("E0PARTNERORG", [PARTNER, "T0PARTNER2"])
+    older = copy.deepcopy(document)
+    older["accord_export"] = 2
+    for party in older["parties"]:
+        del party["enterprise_id"], party["team_ids"]
+    third = make_engine(database_copies())
+    try:
+        with transaction(third) as db:
+            import_plan(db, older)
+        with Session(third) as db:
+            assert {(p.enterprise_id, tuple(p.team_ids)) for p in db.exec(select(Party))} == {(None, ())}
+    finally:
+        third.dispose()
+
+
 def test_history_is_included_one_entry_per_change(engine: Engine) -> None:
     build_plan(engine)
     document = exported(engine)
@@ -187,7 +216,7 @@ def test_a_malformed_file_is_refused_naming_the_line_or_field_and_nothing_is_wri
 
 
 INCONSISTENT: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
-    "format": (lambda d: d.update(accord_export=3), "accord_export: unsupported format 3"),
+    "format": (lambda d: d.update(accord_export=4), "accord_export: unsupported format 4"),
     "unknown section": (lambda d: d.update(extras=[]), "extras: unknown section"),
     "unknown field": (lambda d: d["risks"][0].update(colour="red"), "risks[0].colour: unknown field"),
     "mode": (lambda d: d["relationship"].update(mode="merged"), "relationship.mode: expected one of connect, single"),

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from commands.rmp.kpis import colour
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
@@ -93,23 +95,23 @@ def _kpi_panel(ax: Axes, kpi: dict[str, Any], span: tuple[date, date] | None) ->
     if not points:
         _no_values(ax)
         return
-    target, amber, red = float(kpi["target"]), float(kpi["amber"]), float(kpi["red"])
-    higher = kpi.get("direction", "higher") == "higher"
+    target, red = float(kpi["target"]), float(kpi["red"])
+    direction = str(kpi.get("direction") or "higher")
     values = [value for _, value in points]
-    low, high = min(*values, target, amber, red), max(*values, target, amber, red)
+    low, high = min(*values, target, red), max(*values, target, red)
     margin = (high - low) * 0.12 or abs(high) * 0.1 or 1.0
     low, high = low - margin, high + margin
-    # amber past the amber threshold, red past the red one, on the bad side of the target
-    if higher:
-        ax.axhspan(red, amber, color=AMBER_BAND, zorder=0, lw=0)
+    # amber from the target to the red threshold, red past it, on the bad side of the target
+    if direction == "higher":
+        ax.axhspan(red, target, color=AMBER_BAND, zorder=0, lw=0)
         ax.axhspan(low, red, color=RED_BAND, zorder=0, lw=0)
     else:
-        ax.axhspan(amber, red, color=AMBER_BAND, zorder=0, lw=0)
+        ax.axhspan(target, red, color=AMBER_BAND, zorder=0, lw=0)
         ax.axhspan(red, high, color=RED_BAND, zorder=0, lw=0)
     ax.axhline(target, color=TARGET, linestyle="--", linewidth=1.2, zorder=1, label="target")
     days = [day for day, _ in points]
     ax.plot(days, values, color=LINE, linewidth=1.6, zorder=2)
-    ax.scatter(days, values, s=22, zorder=3, color=[RAG_COLOURS[_rag(value, higher, amber, red)] for value in values])
+    ax.scatter(days, values, s=22, zorder=3, color=dot_colours(kpi, values))
     ax.set_ylim(low, high)
     ax.annotate(f"target {target:g}", xy=(1, target), xycoords=("axes fraction", "data"), xytext=(-2, 2),
                 textcoords="offset points", ha="right", va="bottom", fontsize=7, color=TARGET)
@@ -165,6 +167,12 @@ def _dates(ax: Axes, span: tuple[date, date] | None, days: list[date]) -> None:
         ax.spines[side].set_visible(False)
 
 
+def dot_colours(kpi: dict[str, Any], values: list[float]) -> list[str]:
+    """The colour of each dot of a KPI's panel: its value's RAG, as status and the review count it."""
+    direction, target, red = str(kpi.get("direction") or "higher"), float(kpi["target"]), float(kpi["red"])
+    return [RAG_COLOURS[colour(value, direction=direction, target=target, red=red)] for value in values]
+
+
 # -- helpers --------------------------------------------------------------------------------------
 
 
@@ -173,11 +181,6 @@ def _span(period: dict[str, Any]) -> tuple[date, date] | None:
         return date.fromisoformat(str(period["first_day"])), date.fromisoformat(str(period["last_day"]))
     except (KeyError, ValueError):
         return None
-
-
-def _rag(value: float, higher: bool, amber: float, red: float) -> str:
-    worse = (lambda a, b: a < b) if higher else (lambda a, b: a > b)
-    return "red" if worse(value, red) else "amber" if worse(value, amber) else "green"
 
 
 def _short(text: str, limit: int) -> str:

@@ -45,7 +45,8 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand(
         "remind",
         "/accord remind <when> <text>",
-        "Post a reminder to this channel later: `in 30m`, `in 3d`, or `2026-12-01 09:00` (UTC).",
+        "Post a reminder to this channel later: `tomorrow at 9`, `on 2027-01-05 at 14:00`, `in 3d` or "
+        "`next monday`, in your own timezone.",
     ),
 )
 

@@ -1,60 +1,155 @@
-"""Reminders: `/accord remind <when> <text>` posts a message to the channel when it is due."""
+"""Reminders: `/accord remind <when> <text>` posts a message to the channel when it is due.
+
+`<when>` is read by dateparser in the person's own timezone (their Slack one, else their party's calendar's, else
+the relationship's, else UTC): `tomorrow at 9`, `on 2027-01-05 at 14:00`, `in 3d`, `next monday`. A day without
+a time of day means 09:00 there; a clock time is local wall time (DST-safe); `in 30m`/`in 2h` is that long from
+now."""
 
 from __future__ import annotations
 
 import random
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from sqlmodel import Session
+from dateparser.date import DateDataParser
+from sqlmodel import Session, col, select
 
 from commands import outbox, work
 from commands.actor import Actor
+from commands.calendar import zone
 from commands.errors import InputError
 from storage.models import WorkItem
+from storage.rmp import Party, Person, Relationship
 
 KIND = "reminder.post"
 MAX_TEXT = 2000
 MAX_AHEAD = timedelta(days=366)
-_RELATIVE = re.compile(r"^in\s+(\d{1,4})\s*(m|min|mins|minutes?|h|hours?|d|days?|w|weeks?)(?:\s+(.*))?$", re.I | re.S)
-_ABSOLUTE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T](\d{1,2}:\d{2}))?(?:\s+(.*))?$", re.S)
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-USAGE = "Usage: `/accord remind in 3d Send the revised plan` or `/accord remind 2026-12-01 09:00 Review`."
+MAX_PHRASE_WORDS = 8  # the longest `<when>` tried: `next friday at 5 pm` and the like
+DEFAULT_TIME = time(9, 0)  # a day named without a time of day
+_WORD = re.compile(r"\S+")
+# a phrase cut short, or joined to the reminder's text (`in 1m from the partner`: dateparser reads `in 1m from`)
+_DANGLING = frozenset({"at", "on", "in", "next", "the", "a", "an", "and", "of", "by", "from", "before", "after",
+                       "until", "till", "to", "for", "with", "ago"})
+_CLOCK_PERIODS = ("time", "part_of_day")  # dateparser read a time of day
+_SETTINGS = {"PREFER_DATES_FROM": "future", "RETURN_TIME_AS_PERIOD": True}
+USAGE = ("Usage: `/accord remind tomorrow at 9 Send the revised plan`, `/accord remind on 2027-01-05 at 14:00 "
+         "Review`, `/accord remind in 3d Chase the invoice` or `/accord remind next monday Kick-off`.")
 
 
 @dataclass(frozen=True)
 class ReminderScheduled:
-    """A reminder accepted: when it will post, and what it will say."""
+    """A reminder accepted: when it will post (UTC), what it will say, and the timezone its time was read in
+    (`tz`, IANA) with why that one (`tz_source`)."""
 
     due_at: datetime
     text: str
+    tz: str = "UTC"
+    tz_source: str = "UTC"
 
 
-def parse_when(text: str, *, now: datetime) -> tuple[datetime, str]:
-    """Split `in 3d rest` or `YYYY-MM-DD [HH:MM] rest` into a due time (UTC) and the rest."""
-    text = text.strip()
-    relative = _RELATIVE.match(text)
-    if relative:
-        amount, unit, rest = relative.groups()
-        return now + timedelta(**{_UNITS[unit[0].lower()]: int(amount)}), rest or ""
-    absolute = _ABSOLUTE.match(text)
-    if absolute:
-        day, clock, rest = absolute.groups()
-        try:
-            due = datetime.fromisoformat(f"{day}T{clock or '09:00'}").replace(tzinfo=UTC)
-        except ValueError:
-            raise InputError(f"`{day} {clock or ''}`".strip() + " is not a real date and time. " + USAGE,
-                             field="when") from None
-        return due, rest or ""
-    raise InputError("I could not read when to remind. " + USAGE, field="when")
+@dataclass(frozen=True)
+class ReaderZone:
+    """The timezone a person's typed times are read in, and why that one."""
+
+    tz: ZoneInfo
+    source: str
+
+
+def reader_zone(db: Session, actor: Actor) -> ReaderZone:
+    """The actor's Slack timezone, else their party's calendar timezone, else the channel's relationship's,
+    else UTC (a stored name Python does not know is skipped)."""
+    relationship = None
+    if actor.channel_id:
+        relationship = db.exec(select(Relationship).where(Relationship.channel_id == actor.channel_id)).first()
+    person = party = None
+    if relationship is not None:
+        found = db.exec(select(Person, Party).where(Person.relationship_id == relationship.id,
+                                                    Person.user_id == actor.user_id,
+                                                    col(Party.id) == Person.party_id)).first()
+        if found is not None:
+            person, party = found
+    own = person.tz if person is not None else db.exec(
+        select(Person.tz).where(Person.user_id == actor.user_id, col(Person.tz).is_not(None)).limit(1)).first()
+    candidates = [(own, "your Slack timezone")]
+    if party is not None:
+        candidates.append((party.timezone, f"{party.name}'s calendar timezone: Slack has not shared yours"))
+    if relationship is not None:
+        candidates.append((relationship.timezone, "this relationship's timezone: Accord does not know yours"))
+    for name, source in candidates:
+        if name:
+            try:
+                return ReaderZone(zone(name), source)
+            except InputError:
+                continue
+    return ReaderZone(ZoneInfo("UTC"), "Accord does not know your timezone")
+
+
+def _phrase(words: list[str]) -> str | None:
+    """The words as dateparser should read them (`at 9` is 09:00, not the 9th), or None when they cannot be
+    a whole `<when>`: cut short (`tomorrow at`) or ending in a bare number (`in 3d 2 copies`: `2` is text)."""
+    last = words[-1]
+    if last.lower() in _DANGLING or (last.isdigit() and not (len(words) > 1 and words[-2].lower() == "at")):
+        return None
+    return " ".join(f"{word}:00" if word.isdigit() and len(word) <= 2 and i and words[i - 1].lower() == "at"
+                    else word for i, word in enumerate(words))
+
+
+def _written_zone(words: list[str]) -> bool:
+    """Whether the phrase names its own zone explicitly: `… 09:00 UTC` or an ISO offset (`…T09:00+01:00`).
+    Other zone abbreviations are too like words of the reminder (`ART`, `CAT`) to be taken as zones."""
+    return words[-1] in ("UTC", "GMT") or ("T" in words[-1] and any(c.isdigit() for c in words[-1]))
+
+
+def parse_when(text: str, *, now: datetime, tz: ZoneInfo | None = None) -> tuple[datetime, str]:
+    """Split `<when> <rest>` into a due time (aware, UTC) and the rest; `<when>` is read in `tz` (UTC if None).
+
+    The `<when>` is the longest leading run of words dateparser reads as a moment; InputError when none is."""
+    tz = tz or ZoneInfo("UTC")
+    now = now.astimezone(UTC) if now.tzinfo else now.replace(tzinfo=UTC)
+    base = now.astimezone(tz).replace(tzinfo=None)
+    parser = DateDataParser(languages=["en"], settings={**_SETTINGS, "RELATIVE_BASE": base})
+    spans = list(_WORD.finditer(text))
+    for count in range(min(len(spans), MAX_PHRASE_WORDS), 0, -1):
+        words = [span.group() for span in spans[:count]]
+        phrase = _phrase(words)
+        if phrase is None:
+            continue
+        data = parser.get_date_data(phrase)
+        moment = data.date_obj
+        if moment is None or (moment.tzinfo is not None and not _written_zone(words)):
+            continue
+        rest = text[spans[count - 1].end():].strip()
+        clock_unread = "at" in (word.lower() for word in words) and data.period not in _CLOCK_PERIODS
+        if clock_unread or (rest and rest.split(maxsplit=1)[0].lower() == "at"):  # `tomorrow at 25`
+            raise InputError(f"I could not read the time of day in `{text.strip()[:60]}`: write it as `9`, "
+                             "`09:30` or `2pm`. " + USAGE, field="when")
+        return _due(moment, data.period or "day", words, base=base, now=now, tz=tz), rest
+    raise InputError(f"I could not read when to remind in `{text.strip()[:60]}`. " + USAGE, field="when")
+
+
+def _due(moment: datetime, period: str, words: list[str], *, base: datetime, now: datetime,
+         tz: ZoneInfo) -> datetime:
+    """The due time of a parsed moment: an aware one as written; `in 30m` that long from now; a clock time or
+    `in 3d` local wall time; a day without a time at 09:00 local."""
+    if moment.tzinfo is not None:
+        return moment.astimezone(UTC)
+    lowered = [word.lower() for word in words]
+    duration = lowered[0] == "in"
+    if duration and period == "time" and "at" not in lowered:
+        return now + (moment - base)  # minutes and hours are elapsed time, also across a DST change
+    if period not in _CLOCK_PERIODS and not duration:
+        moment = datetime.combine(moment.date(), DEFAULT_TIME)
+    return moment.replace(tzinfo=tz).astimezone(UTC)
 
 
 def schedule_reminder(db: Session, *, actor: Actor, text: str, now: datetime) -> ReminderScheduled:
-    """Schedule a reminder in the actor's channel."""
+    """Schedule a reminder in the actor's channel, its time read in the actor's timezone."""
     if actor.channel_id is None:
         raise InputError("Reminders are posted to a channel: run this in one.", field="channel")
-    due_at, message = parse_when(text, now=now)
+    reader = reader_zone(db, actor)
+    due_at, message = parse_when(text, now=now, tz=reader.tz)
     message = message.strip()
     if not message:
         raise InputError("What should the reminder say? " + USAGE, field="text")
@@ -62,7 +157,8 @@ def schedule_reminder(db: Session, *, actor: Actor, text: str, now: datetime) ->
         raise InputError(f"A reminder holds at most {MAX_TEXT} characters; this one has {len(message)}.",
                          field="text")
     if due_at <= now:
-        raise InputError("That time has passed: pick a time in the future.", field="when")
+        raise InputError(f"That time has passed ({due_at.astimezone(reader.tz):%a %d %b %Y %H:%M} {reader.tz.key}): "
+                         "pick a time in the future.", field="when")
     if due_at - now > MAX_AHEAD:
         raise InputError("Reminders can be set up to a year ahead.", field="when")
     work.schedule_new(
@@ -71,7 +167,7 @@ def schedule_reminder(db: Session, *, actor: Actor, text: str, now: datetime) ->
         db, kind=KIND, key=f"reminder:{random.getrandbits(128):032x}", due_at=due_at, now=now,
         payload={"channel": actor.channel_id, "text": message, "by": actor.user_id},
     )
-    return ReminderScheduled(due_at=due_at, text=message)
+    return ReminderScheduled(due_at=due_at, text=message, tz=reader.tz.key, tz_source=reader.source)
 
 
 def post_reminder(db: Session, item: WorkItem, now: datetime) -> None:

@@ -107,7 +107,9 @@ class Objective(SQLModel, table=True):
 
 
 class Kpi(SQLModel, table=True):
-    """A measure with a target and amber and red thresholds on the bad side of it."""
+    """A measure with a target and a red threshold on the bad side of it: green at or better than the target,
+    amber short of it but not past red, red past red. `amber` is kept for plan files and equals the target
+    (migration 0011 carried older KPIs, whose amber could lie past the target, over)."""
 
     __tablename__ = "kpi"
     __table_args__ = (UniqueConstraint("relationship_id", "number"),)

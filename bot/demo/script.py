@@ -124,9 +124,9 @@ class Demo:
         self.step("Erin fills in the joint Relationship Management Plan.")
         w.clock.now = at("2027-01-05", "10:00")
         w.form("erin", "kpi", {"name": "Deliveries at temperature", "unit": "%", "direction": "higher",
-                               "target": "98", "amber": "95", "red": "90", "owner_slot": "1", "reporter_slot": "2"})
+                               "target": "98", "red": "90", "owner_slot": "1", "reporter_slot": "2"})
         w.form("erin", "kpi", {"name": "Orders on time", "unit": "%", "direction": "higher", "target": "95",
-                               "amber": "92", "red": "85", "owner_slot": "1", "reporter_slot": "2"})
+                               "red": "85", "owner_slot": "1", "reporter_slot": "2"})
         w.form("erin", "objective", {"whose": "ours", "title": "Zero spoiled shipments by June",
                                      "benefit_1": "Fewer claims", "benefit_2": "Less waste"})
         self.step("A joint objective is both parties': Carol approves it for Southwind.")

@@ -146,6 +146,32 @@ def _left(dispute: Any) -> str:
     return "no timer" if dispute.days_left is None else f"{dispute.days_left:g} working days left"
 
 
+def _held_by(holders: list[Any], mentions: bool) -> str:
+    if mentions:  # a message only the viewer sees, or their App Home: mentions notify nobody there
+        return ", ".join(f"<@{h.user_id}>" for h in holders)
+    named = [escape(h.name) for h in holders if h.name]  # a post in the channel names them without a mention
+    others = len(holders) - len(named)
+    if others:
+        named.append(f"{others} {'more ' if named else ''}{'person' if others == 1 else 'people'}")
+    return ", ".join(named)
+
+
+def status_line(dispute: Any, *, timezone: str, mentions: bool) -> str:
+    """A dispute in the status: level, who holds it there per party, and the time left before it escalates
+    (shown in `timezone`, the viewer's). `dispute` is a commands.rmp.status.DisputeLine."""
+    holders = " · ".join(f"{escape(party)}: {_held_by(people, mentions) or '_nobody_'}"
+                         for party, people in dispute.holders)
+    if dispute.status == "paused":
+        clock = ":pause_button: paused"
+    elif dispute.due_at is None:
+        clock = "no timer at the last level"
+    else:
+        left = f"{dispute.days_left:g} working day{'' if dispute.days_left == 1 else 's'} left"
+        clock = f"{left} (escalates {_local(dispute.due_at.isoformat(), timezone)})"
+    return (f"{SEVERITY.get(dispute.severity, '')} *#{dispute.number} {escape(dispute.title)}* · "
+            f"L{dispute.level} of {dispute.levels} {escape(dispute.level_name)} · held by {holders} · {clock}")
+
+
 def open_list(disputes: list[Any]) -> dict[str, Any]:
     """`/accord disputes`."""
     lines = ["*Open disputes*"] + [f"#{d.number} {escape(d.title)} · {escape(d.level)} · {_left(d)}" for d in disputes]

@@ -5,16 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from bot.views.blocks import context, escape, section
+from commands.calendar import zone
 from commands.reminders import ReminderScheduled
 
 
 def _when(result: ReminderScheduled) -> str:
-    return result.due_at.strftime("%a %d %b %Y %H:%M UTC")
+    """The due time in the timezone it was read in: `Tue 05 Jan 2027 09:00 Europe/Paris`."""
+    return f"{result.due_at.astimezone(zone(result.tz)):%a %d %b %Y %H:%M} {result.tz}"
 
 
 def reminder_scheduled(result: ReminderScheduled) -> dict[str, Any]:
-    """The ephemeral confirmation of a scheduled reminder."""
-    text = f"I will remind this channel on {_when(result)}: {escape(result.text)}"
+    """The ephemeral confirmation of a scheduled reminder, saying which timezone its time was read in."""
+    text = (f"I will remind this channel on {_when(result)}: {escape(result.text)}\n"
+            f"_Times you type are read in {result.tz} ({escape(result.tz_source)})._")
     return {"response_type": "ephemeral", "text": text}
 
 

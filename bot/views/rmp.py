@@ -160,8 +160,13 @@ def status_blocks(status: Status, *, buttons: bool = True) -> list[Block]:
     reviewed = status.exit_reviewed_on.isoformat() if status.exit_reviewed_on else "never"
     blocks += sections([f"*Exit strategy* (last reviewed {reviewed})",
                         *_more(exits or ["_No exit triggers yet._"], len(status.exits), "triggers")])
-    disputes = status.open_disputes or ["_No open disputes._"]
-    blocks += sections(["*Disputes*", *disputes])
+    from bot.views import disputes, rounds  # they build on this module's buttons: imported when used
+
+    # in a post to the channel (no buttons) the holders are named, not mentioned: a mention would notify them
+    open_disputes = [disputes.status_line(d, timezone=status.timezone, mentions=buttons)
+                     for d in status.open_disputes[:SHOWN]] or ["_No open disputes._"]
+    blocks += sections(["*Disputes*", *_more(open_disputes, len(status.open_disputes), "disputes")])
+    blocks += sections(rounds.status_lines(status.checkin, timezone=status.timezone))
     blocks.append(context(f"Next check-in {_when(status.next_checkin, status.timezone)} · "
                           f"next review {_when(status.next_review, status.timezone)}"
                           + (f" · last review {status.last_review}" if status.last_review else "")))

@@ -39,7 +39,7 @@ def round_message(data: dict[str, Any]) -> dict[str, Any]:
         return _closed(data)
     tz = data["timezone"]
     value = {"channel": data["channel"], "round": data["round_id"]}
-    counts = " · ".join(_counts(p) for p in data["parties"])
+    counts = counts_line(data["parties"])
     text = f"Check-in round {data['number']} of {data['relationship']} is open until " \
            f"{_local(data['closes_at'], tz)} ({tz})."
     return {"text": text, "blocks": [
@@ -52,35 +52,69 @@ def round_message(data: dict[str, Any]) -> dict[str, Any]:
     ]}
 
 
+def counts_line(parties: list[dict[str, Any]]) -> str:
+    """`Northwind 3 of 3 · Southwind 1 of 3, 1 away`: counts per party, nobody named."""
+    return " · ".join(_counts(p) for p in parties)
+
+
+def participation(figures: dict[str, Any]) -> list[str]:
+    """A closed round's counts per party, and which party's scores are withheld (under the threshold)."""
+    lines = [f"*Participation*: {counts_line(figures['parties'])}"]
+    for party in figures["parties"]:
+        if party["withheld"]:
+            lines.append(f"_{escape(possessive(party['name']))} scores are withheld this round: they are shown once "
+                         f"{figures['min_respondents']} or more people of {escape(party['name'])} have answered "
+                         "(pooled with the next rounds if need be)._")
+    return lines
+
+
+def statement_lines(figures: dict[str, Any]) -> list[str]:
+    """The heading, then each statement's published means per party (– where withheld) and the gap."""
+    parties = figures["parties"]
+    names = " / ".join(escape(p["name"]) + _pooled(p["rounds"]) for p in parties)
+    lines = [f"*Behaviours and trust* (means out of {figures['scale']}: {names})"]
+    for index, statement in enumerate(figures["statements"]):
+        means = " / ".join(_fmt(p["means"][index]) for p in parties)
+        gap = figures["gaps"][index]
+        flag = f" :warning: *gap {gap:.2f}*" if figures["flagged"][index] else (
+            f" · gap {gap:.2f}" if gap is not None else "")
+        lines.append(f"{escape(statement)}: {means}{flag}")
+    return lines
+
+
+def status_lines(checkin: Any, *, timezone: str) -> list[str]:
+    """The latest round in the status (times in `timezone`, the viewer's): while open, its answered counts per
+    party as its message shows them; once closed, the figures its close published, withheld ones included as
+    withheld. `checkin` is a commands.rmp.status.CheckinLine, or None before the first round."""
+    if checkin is None:
+        return ["*Latest check-in*", "_No check-in round yet._"]
+    if checkin.state == "open":
+        return [f"*Latest check-in*: round {checkin.number}, open until "
+                f"{_local(checkin.closes_at.isoformat(), timezone)} ({timezone})",
+                f"Answered so far: {counts_line(checkin.counts)}", "_No figures yet: they are published when the "
+                "round closes._"]
+    head = f"*Latest check-in*: round {checkin.number}, closed {_local(checkin.closes_at.isoformat(), timezone)} " \
+           f"({timezone})"
+    if checkin.nobody:
+        return [head, f"_Nobody answered: no figures this round._ ({counts_line(checkin.figures['parties'])})"]
+    return [head, *participation(checkin.figures), *statement_lines(checkin.figures)]
+
+
 def _closed(data: dict[str, Any]) -> dict[str, Any]:
     tz, figures = data["timezone"], data["summary"]
     head = f"Check-in round {data['number']} of {data['relationship']} closed {_local(data['closes_at'], tz)}"
     if data["nobody"]:
         text = f"{head}: nobody answered."
         return {"text": text, "blocks": [section(f":clipboard: *{escape(text)}* No figures this round."),
-                                         context(" · ".join(_counts(p) for p in figures["parties"]))]}
-    parties = figures["parties"]
-    lines = ["*Participation*: " + " · ".join(_counts(p) for p in parties)]
-    for party in parties:
-        if party["withheld"]:
-            lines.append(f"_{escape(possessive(party['name']))} scores are withheld this round: they are shown once "
-                         f"{figures['min_respondents']} or more people of {escape(party['name'])} have answered "
-                         "(pooled with the next rounds if need be)._")
-    names = " / ".join(escape(p["name"]) + _pooled(p["rounds"]) for p in parties)
-    statements = []
-    for index, statement in enumerate(figures["statements"]):
-        means = " / ".join(_fmt(p["means"][index]) for p in parties)
-        gap = figures["gaps"][index]
-        flag = f" :warning: *gap {gap:.2f}*" if figures["flagged"][index] else (
-            f" · gap {gap:.2f}" if gap is not None else "")
-        statements.append(f"{escape(statement)}: {means}{flag}")
+                                         context(counts_line(figures["parties"]))]}
+    lines, statements = participation(figures), statement_lines(figures)
     flagged = sum(figures["flagged"])
     text = f"{head}: summary" + (f", {flagged} perception gap{'s' if flagged != 1 else ''} flagged" if flagged
                                  else "")
     blocks: list[Block] = [section(f":clipboard: *Check-in round {data['number']}* of "
                                    f"*{escape(data['relationship'])}*: closed {_local(data['closes_at'], tz)}.")]
     blocks += sections(lines)
-    blocks += sections([f"*Behaviours and trust* (means out of {figures['scale']}: {names})", *statements])
+    blocks += sections(statements)
     blocks.append(actions_block([button("Comments for my organisation", CheckinAct.COMMENTS,
                                         {"channel": data["channel"], "round": data["round_id"]})]))
     blocks.append(context(f"KPIs and changes since the last round are in the thread. A gap of "

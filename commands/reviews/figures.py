@@ -89,10 +89,11 @@ def _kpi_figures(kpi: Kpi, rows: list[KpiValue], earlier: list[float]) -> dict[s
         trend = "flat" if value == baseline else "up" if value > baseline else "down"
     return {
         "number": kpi.number, "name": kpi.name, "unit": kpi.unit, "direction": kpi.direction, "target": kpi.target,
-        "amber": kpi.amber, "red": kpi.red, "value": value, "rag": kpis.rag(kpi, value) if value is not None else None,
+        "red": kpi.red, "value": value, "rag": kpis.rag(kpi, value) if value is not None else None,
         "previous_value": earlier[-1] if earlier else None,
         "previous_rag": kpis.rag(kpi, earlier[-1]) if earlier else None,
         "trend": trend, "red_streak": streak, "series": [[period, v] for period, v in series],
+        "recent": values[-3:],  # the last three values up to the period's end, oldest first
     }
 
 

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from commands.rmp.kpis import RED, colour, worse
+
 Figures = dict[str, Any]
 Recommendation = dict[str, str]
 
@@ -26,6 +28,44 @@ def _kpi_red(f: Figures) -> list[Recommendation]:
              f"(now {_num(k['value'])}{k['unit'] and ' ' + k['unit']} against a target of {_num(k['target'])})",
              "text": f"Agree a recovery plan for *{k['name']}* with an owner and a date."}
             for k in f["kpis"] if k["red_streak"] >= RED_PERIODS and k["value"] is not None]
+
+
+def _rag_of(k: dict[str, Any]) -> Callable[[float], str]:
+    return lambda value: colour(value, direction=k["direction"], target=k["target"], red=k["red"])
+
+
+def _kpi_toward_red(f: Figures) -> list[Recommendation]:
+    """A KPI not yet red two periods running that got worse in each of its last two periods, or that, on the
+    line through its last two values, passes red by its next report."""
+    out = []
+    for k in f["kpis"]:
+        recent = [float(v) for v in k.get("recent") or []]
+        if k["red_streak"] >= RED_PERIODS or len(recent) < 2:
+            continue  # _kpi_red speaks of it, or too few values for a direction
+        rag = _rag_of(k)
+        direction, last, before = k["direction"], recent[-1], recent[-2]
+        falling = worse(direction, last, before)
+        twice = falling and len(recent) == 3 and worse(direction, before, recent[0])
+        projected = 2 * last - before
+        passes = falling and rag(last) != RED and rag(projected) == RED
+        if not (twice or passes):
+            continue
+        unit = k["unit"] and " " + k["unit"]
+        shown = recent if twice else recent[-2:]
+        verb = "fell" if direction == "higher" else "rose"
+        if rag(last) == RED:  # red for the first period: _kpi_red speaks from the second
+            outlook = f"it is past red ({_num(k['red'])}{unit})"
+        elif passes:
+            outlook = f"at this rate it passes red ({_num(k['red'])}{unit}) next period"
+        else:
+            outlook = f"at this rate it reaches {_num(projected)}{unit} next period (red at {_num(k['red'])}{unit})"
+        gone = rag(last) == RED
+        out.append({"rule": "kpi_toward_red",
+                    "figure": f"KPI #{k['number']} {k['name']} {verb} {' → '.join(_num(v) for v in shown)}{unit}; "
+                              f"{outlook}",
+                    "text": f"Find out why *{k['name']}* is slipping and agree with its owner what turns it round"
+                            + (": it has gone red." if gone else " before it goes red.")})
+    return out
 
 
 def _gap(f: Figures) -> list[Recommendation]:
@@ -102,7 +142,7 @@ def _exit(f: Figures) -> list[Recommendation]:
 
 
 RULES: tuple[Callable[[Figures], list[Recommendation]], ...] = (
-    _kpi_red, _gap, _dispute_level, _overdue, _benefit, _participation, _exit)
+    _kpi_red, _kpi_toward_red, _gap, _dispute_level, _overdue, _benefit, _participation, _exit)
 
 
 def recommendations(figures: Figures) -> list[Recommendation]:

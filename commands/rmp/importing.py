@@ -23,6 +23,7 @@ from commands.reviews import transfer as review_transfer
 from commands.reviews import values as value_entries
 from commands.rmp import actions, exits, objectives, risks
 from commands.rmp.export import FORMAT_VERSION, ITEM_TABLES, SECTIONS, PlanFileError, shown
+from commands.rmp.kpis import threshold_problem
 from storage.clock import as_utc, parse_instant, utcnow
 from storage.disputes import OPEN, PAUSED, RESOLVED
 from storage.rmp import CONNECT, ROLES, SINGLE, Change, Kpi, KpiValue, Party, Person, Relationship
@@ -390,17 +391,12 @@ def _unique(rows: list[dict[str, Any]], section: str, key: str, norm: Callable[[
 
 
 def _thresholds(kpi: dict[str, Any], path: str) -> None:
-    target, amber, red = kpi["target"], kpi["amber"], kpi["red"]
-    if kpi["direction"] == "higher":
-        if amber > target:
-            _problem(f"{path}.amber", "when higher is better, amber starts at or below the target")
-        if red > amber or red >= target:
-            _problem(f"{path}.red", "when higher is better, red starts below the target and not above amber")
-    else:
-        if amber < target:
-            _problem(f"{path}.amber", "when lower is better, amber starts at or above the target")
-        if red < amber or red <= target:
-            _problem(f"{path}.red", "when lower is better, red starts above the target and not below amber")
+    """Red on the bad side of the target. A file's amber threshold is read but not kept: amber starts where the
+    target is missed, so the KPI's amber is its target (as migration 0011 carried stored KPIs over)."""
+    problem = threshold_problem(kpi["direction"], kpi["target"], kpi["red"])
+    if problem:
+        _problem(f"{path}.red", problem[0].lower() + problem[1:].rstrip("."))
+    kpi["amber"] = kpi["target"]
 
 
 def _trigger(trigger: dict[str, Any], path: str, kpi_numbers: set[int]) -> None:

@@ -92,7 +92,7 @@ def save_or_propose(
     stored = {key: value.isoformat() if isinstance(value, date) else value for key, value in values.items()}
     names = {party.slot: party.name for party in access.parties(db, by.relationship)}
     changes = [proposals.Change(_label(key, names), _words(current.get(key), key, names), _words(value, key, names))
-               for key, value in stored.items() if current.get(key) != value]
+               for key, value in stored.items() if current.get(key) != value and key not in DERIVED_FIELDS]
     if not changes:
         return find(db, model, by.relationship.id or 0, number, label=LABELS[entity]) if number is not None \
             else save(db, by, entity=entity, values=values, model=model, number=number, user_id=user_id, now=now)
@@ -103,6 +103,7 @@ def save_or_propose(
 FIELD_LABELS = {"party_slot": "whose", "owner_slot": "owned by", "reporter_slot": "reported by",
                 "owner_user_id": "owner", "due_on": "due", "kpi_number": "KPI", "on_date": "on"}
 SLOT_FIELDS = ("party_slot", "owner_slot", "reporter_slot")
+DERIVED_FIELDS = ("amber",)  # a KPI's amber threshold is its target: not a change of its own
 
 
 def _label(key: str, names: dict[int, str]) -> str:

@@ -1,4 +1,8 @@
-"""KPIs: a measure with a unit, a direction, a target and amber and red thresholds; RAG from a value."""
+"""KPIs: a measure with a unit, a direction, a target and a red threshold; RAG from a value.
+
+RAG is computed here and only here (`colour`; `rag` for a stored KPI): status, check-in summaries, reviews,
+exit triggers, the review chart and the form's checks all call it.
+"""
 
 from __future__ import annotations
 
@@ -24,44 +28,51 @@ class KpiInput:
     unit: str
     direction: str
     target: str
-    amber: str
     red: str
     owner_slot: str
     reporter_slot: str
     cadence: str = "each check-in"
 
 
-def rag(kpi: Kpi, value: float) -> str:
-    """Green at or better than the amber threshold; amber past it; red past the red threshold."""
-    worse = (lambda a, b: a < b) if kpi.direction == "higher" else (lambda a, b: a > b)
-    if worse(value, kpi.red):
+def worse(direction: str, value: float, than: float) -> bool:
+    """Whether `value` is worse than `than` for a KPI where `direction` ("higher" or "lower") is better."""
+    return value < than if direction == "higher" else value > than
+
+
+def colour(value: float, *, direction: str, target: float, red: float) -> str:
+    """Green at or better than the target; amber short of it but not past the red threshold; red past it."""
+    if worse(direction, value, red):
         return RED
-    if worse(value, kpi.amber):
+    if worse(direction, value, target):
         return AMBER
     return GREEN
+
+
+def rag(kpi: Kpi, value: float) -> str:
+    """The colour of a value of a stored KPI (see `colour`)."""
+    return colour(value, direction=kpi.direction, target=kpi.target, red=kpi.red)
+
+
+def threshold_problem(direction: str, target: float, red: float) -> str | None:
+    """Why a red threshold does not fit its target, or None: red lies on the bad side of the target."""
+    if not worse(direction, red, target):
+        side = "below" if direction == "higher" else "above"
+        return f"When {direction} is better, red starts {side} the target."
+    return None
 
 
 def _checked(form: KpiInput) -> dict[str, object]:
     direction = choice(form.direction, ("higher", "lower"), field="direction", label="Better is")
     target = number(form.target, field="target", label="The target")
-    amber = number(form.amber, field="amber", label="The amber threshold")
     red = number(form.red, field="red", label="The red threshold")
-    if direction == "higher":
-        if amber > target:
-            raise InputError("When higher is better, amber starts at or below the target.", field="amber")
-        if red > amber or red >= target:
-            raise InputError("When higher is better, red starts below the target and not above amber.",
-                             field="red")
-    else:
-        if amber < target:
-            raise InputError("When lower is better, amber starts at or above the target.", field="amber")
-        if red < amber or red <= target:
-            raise InputError("When lower is better, red starts above the target and not below amber.",
-                             field="red")
+    problem = threshold_problem(direction, target, red)
+    if problem:
+        raise InputError(problem, field="red")
     return {
         "name": text(form.name, field="name", label="The KPI's name", limit=100),
         "unit": text(form.unit, field="unit", label="The unit", limit=30, required=False),
-        "direction": direction, "target": target, "amber": amber, "red": red,
+        # amber starts where the target is missed: the stored threshold is the target (see Kpi.amber)
+        "direction": direction, "target": target, "amber": target, "red": red,
         "owner_slot": int(choice(form.owner_slot, ("1", "2"), field="owner_slot", label="The owning party")),
         "reporter_slot": int(choice(form.reporter_slot, ("1", "2"), field="reporter_slot",
                                     label="The reporting party")),

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from commands.actor import Actor
 from commands.calendar import next_occurrence, parse_cadence, zone
+from commands.checkins import round_post, summary
+from commands.disputes import ladder
 from commands.rmp import access, calendars, exits, items, kpis, objectives, risks
 from commands.rmp.actions import OPEN, is_overdue
+from storage import disputes
+from storage.checkins import CLOSED, Round
+from storage.disputes import Dispute
 from storage.reviews import Review, ReviewSignature
 from storage.rmp import Action, ExitTrigger, Kpi, Objective, Party, Person, Relationship, Risk
 
@@ -27,6 +33,46 @@ class KpiLine:
     value: float | None
     rag: str | None
     trend: str | None
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Someone who holds a dispute at its level: their Slack id, and their name when Slack told it (to name
+    them in a post without a mention, which would notify them)."""
+
+    user_id: str
+    name: str | None
+
+
+@dataclass(frozen=True)
+class DisputeLine:
+    """An open or paused dispute: its level on the ladder frozen when it opened, who holds it there (each party's
+    people of the level's role, as the dispute's own message shows them), and the working time left."""
+
+    number: int
+    title: str
+    severity: str
+    status: str  # open or paused
+    level: int  # 1-based: L1 …
+    levels: int
+    level_name: str
+    holders: list[tuple[str, list[Holder]]]  # per party, in slot order
+    days_left: float | None  # None: paused, or no timer at the last level
+    due_at: datetime | None  # when it escalates (None: no timer, or paused)
+
+
+@dataclass(frozen=True)
+class CheckinLine:
+    """The latest check-in round: while open, its answered counts per party as its message shows them; once
+    closed, the summary its close published (`summary.as_data`: only thresholded figures, never answers)."""
+
+    number: int
+    state: str  # open or closed
+    opens_at: datetime
+    closes_at: datetime
+    counts: list[dict[str, Any]] = field(default_factory=list)  # while open (round_post.counts)
+    figures: dict[str, Any] | None = None  # once closed
+    nobody: bool = False  # closed with no answers: no figures
 
 
 @dataclass
@@ -48,7 +94,8 @@ class Status:
     objectives: list[tuple[Objective, str]] = field(default_factory=list)
     exits: list[tuple[ExitTrigger, str]] = field(default_factory=list)
     exit_reviewed_on: date | None = None
-    open_disputes: list[str] = field(default_factory=list)
+    open_disputes: list[DisputeLine] = field(default_factory=list)
+    checkin: CheckinLine | None = None  # the latest round; None before the first
     next_checkin: datetime | None = None
     next_review: datetime | None = None
     last_review: str | None = None  # "#3 on 2027-04-01, signed off by both parties"
@@ -89,7 +136,47 @@ def status_of(db: Session, relationship: Relationship, *, viewer_slot: int | Non
     status.next_review = next_occurrence(parse_cadence(relationship.review_cadence, field="review_cadence"),
                                          now, tz, calendar)
     status.last_review = _last_review(db, rid)
+    status.open_disputes = open_disputes(db, relationship, now)
+    status.checkin = latest_checkin(db, relationship)
     return status
+
+
+def open_disputes(db: Session, relationship: Relationship, now: datetime) -> list[DisputeLine]:
+    """The relationship's open and paused disputes, by number, with level, holders and time left (read-only)."""
+    rid = relationship.id or 0
+    found = list(db.exec(select(Dispute).where(Dispute.relationship_id == rid,
+                                               col(Dispute.status).in_([disputes.OPEN, disputes.PAUSED]))
+                         .order_by(col(Dispute.number))))
+    if not found:
+        return []
+    names = dict(db.exec(select(Person.user_id, Person.name).where(Person.relationship_id == rid)).all())
+    by_level: dict[int, dict[str, list[str]]] = {}
+    lines = []
+    for dispute in found:
+        if dispute.level not in by_level:
+            by_level[dispute.level] = ladder.holders(db, relationship, dispute.level)
+        holders = [(party, [Holder(user, names.get(user)) for user in users])
+                   for party, users in by_level[dispute.level].items()]
+        running = dispute.status == disputes.OPEN
+        lines.append(DisputeLine(
+            dispute.number, dispute.title, dispute.severity, dispute.status, dispute.level + 1, len(dispute.ladder),
+            dispute.ladder[dispute.level]["name"], holders, ladder.working_days_left(db, dispute, relationship, now),
+            dispute.level_due_at if running else None))
+    return lines
+
+
+def latest_checkin(db: Session, relationship: Relationship) -> CheckinLine | None:
+    """The latest round: its counts while open; once closed, what its close published (see disclosure)."""
+    round_ = db.exec(select(Round).where(Round.relationship_id == relationship.id)
+                     .order_by(col(Round.number).desc())).first()
+    if round_ is None:
+        return None
+    if round_.status != CLOSED:
+        return CheckinLine(round_.number, "open", round_.opens_at, round_.closes_at,
+                           counts=round_post.counts(db, round_, relationship))
+    result = summary.summarise(db, round_)
+    return CheckinLine(round_.number, "closed", round_.opens_at, round_.closes_at,
+                       figures=summary.as_data(result), nobody=not any(p.answered for p in result.parties))
 
 
 def _last_review(db: Session, rid: int) -> str | None:

@@ -130,11 +130,11 @@ def _objectives(db: Session, alice: Actor, bob: Actor, clock: Clock) -> None:
 
 def _kpis(db: Session, alice: Actor, bob: Actor, clock: Clock) -> None:
     _agree(db, kpis.save_kpi(db, actor=alice, kpi_number=None, now=clock(), form=KpiInput(
-        "Qualified leads", "leads", "higher", "40", "30", "20.5", "1", "2")), bob, clock)
+        "Qualified leads", "leads", "higher", "40", "20.5", "1", "2")), bob, clock)
     _agree(db, kpis.save_kpi(db, actor=bob, kpi_number=None, now=clock(), form=KpiInput(
-        "Response time", "hours", "lower", "4", "8", "24", "2", "1", cadence="monthly")), alice, clock)
+        "Response time", "hours", "lower", "4", "24", "2", "1", cadence="monthly")), alice, clock)
     _agree(db, kpis.save_kpi(db, actor=alice, kpi_number=1, now=clock(), form=KpiInput(
-        "Qualified leads", "leads", "higher", "45", "30", "20.5", "1", "2")), bob, clock)
+        "Qualified leads", "leads", "higher", "45", "20.5", "1", "2")), bob, clock)
 
 
 def _kpi_values(db: Session, alice: Actor, clock: Clock) -> None:

@@ -162,7 +162,7 @@ def _objective(whose: str) -> PlanChange:
 
 def _kpi(owner: str) -> PlanChange:
     return lambda db, actor: kpis.save_kpi(db, actor=actor, kpi_number=None, now=NOW, form=kpis.KpiInput(
-        f"KPI {owner} {actor.user_id}", "%", "higher", "95", "90", "80", owner, owner))
+        f"KPI {owner} {actor.user_id}", "%", "higher", "95", "80", owner, owner))
 
 
 def _risk(owner: str) -> PlanChange:

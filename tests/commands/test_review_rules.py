@@ -67,6 +67,15 @@ def _flag_gap(figures: Figures) -> None:
 FIRING: list[tuple[str, Callable[[Figures], None], str]] = [
     ("kpi_red", lambda f: f["kpis"][0].update(value=78.0, rag="red", red_streak=2),
      "KPI #1 On-time delivery red for 2 periods in a row (now 78 % against a target of 95)"),
+    ("kpi_toward_red", lambda f: f["kpis"][0].update(value=88.0, rag="amber", recent=[97.0, 93.0, 88.0]),
+     "KPI #1 On-time delivery fell 97 → 93 → 88 %; at this rate it reaches 83 % next period (red at 80 %)"),
+    ("kpi_toward_red", lambda f: f["kpis"][0].update(value=84.0, rag="amber", recent=[90.0, 84.0]),
+     "KPI #1 On-time delivery fell 90 → 84 %; at this rate it passes red (80 %) next period"),
+    ("kpi_toward_red", lambda f: f["kpis"][0].update(value=78.0, rag="red", red_streak=1, recent=[97.0, 93.0, 78.0]),
+     "KPI #1 On-time delivery fell 97 → 93 → 78 %; it is past red (80 %)"),
+    ("kpi_toward_red", lambda f: f["kpis"][0].update(direction="lower", target=4.0, red=24.0, unit="hours",
+                                                     value=20.0, rag="amber", recent=[10.0, 20.0]),
+     "KPI #1 On-time delivery rose 10 → 20 hours; at this rate it passes red (24 hours) next period"),
     ("perception_gap", _flag_gap,
      "a perception gap of 1 on “Commitments are kept” (Northwind 4, Southwind 3; threshold 1)"),
     ("dispute_level", _set("disputes.highest.0", {"number": 2, "title": "Invoices", "severity": "low", "level": 2,
@@ -113,6 +122,9 @@ def test_the_benefit_rule_fires_at_three_quarters_and_not_below() -> None:
 def test_the_rules_stay_quiet_just_short_of_each_threshold() -> None:
     cases: list[Callable[[Figures], None]] = [
         lambda f: f["kpis"][0].update(value=78.0, rag="red", red_streak=1),  # red once
+        lambda f: f["kpis"][0].update(value=93.0, recent=[97.0, 98.0, 93.0]),  # worse once, red not in reach
+        lambda f: f["kpis"][0].update(value=90.0, recent=[95.0, 90.0]),  # on the line, 85 next: not past 80
+        lambda f: f["kpis"][0].update(value=96.0, recent=[90.0, 93.0, 96.0]),  # getting better
         lambda f: f["trust"]["statements"][0].update(gap=0.99, flagged=False),
         _set("disputes.highest.0.level", 1),  # L2
         _set("actions.overdue_share", 0.25),  # exactly a quarter

@@ -31,15 +31,19 @@ def _kpi(direction: str, target: float, amber: float, red: float) -> Kpi:
                owner_slot=1, reporter_slot=1)
 
 
-@pytest.mark.parametrize(("value", "expected"), [(96, "green"), (95, "green"), (92, "green"), (89.9, "amber"),
-                                                 (80, "amber"), (79, "red")])
+# the KPIs keep an amber threshold past the target as KPIs stored before 0011 had: it no longer colours anything
+@pytest.mark.parametrize(("value", "expected"), [(96, "green"), (95, "green"), (94, "amber"), (92, "amber"),
+                                                 (80, "amber"), (79.9, "red")])
 def test_rag_when_higher_is_better(value: float, expected: str) -> None:
+    """Green at or above the target (95), amber short of it down to red (80), red below that."""
     assert kpis.rag(_kpi("higher", 95, 90, 80), value) == expected
+    assert kpis.colour(value, direction="higher", target=95, red=80) == expected
 
 
-@pytest.mark.parametrize(("value", "expected"), [(2, "green"), (3, "green"), (3.5, "amber"), (5, "amber"),
-                                                 (5.1, "red")])
+@pytest.mark.parametrize(("value", "expected"), [(1, "green"), (2, "green"), (2.1, "amber"), (3, "amber"),
+                                                 (5, "amber"), (5.1, "red")])
 def test_rag_when_lower_is_better(value: float, expected: str) -> None:
+    """Green at or below the target (2), amber above it up to red (5), red above that."""
     assert kpis.rag(_kpi("lower", 2, 3, 5), value) == expected
 
 
@@ -85,7 +89,7 @@ def test_ladder_parsing() -> None:
 def test_exit_triggers_on_kpi_red_streaks_and_dates(engine: Engine) -> None:
     with transaction(engine) as db:
         setup.configure(db, actor=ALICE, form=setup.SetupInput(name="R", party_1="A", party_2="B"), now=NOW)
-        kpi = kpis.save_kpi(db, actor=ALICE, form=KpiInput("Uptime", "%", "higher", "99", "98", "95", "1", "1"),
+        kpi = kpis.save_kpi(db, actor=ALICE, form=KpiInput("Uptime", "%", "higher", "99", "95", "1", "1"),
                             kpi_number=None, now=NOW)
         red_streak = exits.save_trigger(db, actor=ALICE, now=NOW, number=None, form=exits.ExitInput(
             kind="kpi_red", description="Uptime red 2 months", kpi="1", periods="2"))

@@ -65,7 +65,7 @@ STAGES = [
     "      *Participation*: Northwind Logistics 3 of 3 · Southwind Foods 4 of 4\n"
     "      *Behaviours and trust* (means out of 5: Northwind Logistics / Southwind Foods)\n"
     "      Communication is open and timely: 4.00 / 3.00 :warning: *gap 1.00*",
-    "15:30       ↳ Accord: *KPIs*\n         :large_green_circle: *#1 Deliveries at temperature*: 97 %",
+    "15:30       ↳ Accord: *KPIs*\n         :large_orange_circle: *#1 Deliveries at temperature*: 97 %",
     "*Participation*: Northwind Logistics 3 of 3 · Southwind Foods 3 of 3, 1 skipped",
     "I trust the partner to act in our joint interest: 4.00 / 2.00 :warning: *gap 2.00*",
     # comments: to the commenter's own SERs and managers (their prompt DMs edited at the close, or the summary's
@@ -91,7 +91,8 @@ STAGES = [
     "13:30       ↳ Accord: @bob action #2 (Install data loggers in 12 trucks) cannot be completed: see above.",
     # the quarterly review with its recommendations, wins, chart and both signatures
     "Accord: REVIEW #1: NORTHWIND–SOUTHWIND COLD CHAIN",
-    "*Recommendations* (2)",
+    "*Recommendations* (3)",
+    "_because KPI #1 Deliveries at temperature fell 97 → 93 → 88 %; it is past red (90 %)_",
     "_because a perception gap of 1.67 on “I trust the partner to act in our joint interest”",
     "• Dispute #1 “Warm deliveries” resolved at L2 Relationship managers",
     "📎 shares “Review #1 chart: Northwind–Southwind cold chain” (accord-review-1.png",
@@ -187,9 +188,9 @@ CONSOLE_INPUT = "\n".join([
     "buttons",
     "click Join",
     "@accord status",
-    "/accord kpi",  # Bob is only a manager... of Southwind: the form opens; a bad amber first
-    "On time", "%", "1", "95", "99", "85", "2", "2", "",  # owned by Southwind: Bob's party adds it alone
-    "90",  # asked again for the refused field only
+    "/accord kpi",  # Bob is only a manager... of Southwind: the form opens; a red above the target first
+    "On time", "%", "1", "95", "99", "2", "2", "",  # owned by Southwind: Bob's party adds it alone
+    "85",  # asked again for the refused field only
     "tick +14d",
     "as nobody",
     "click 99",
@@ -207,7 +208,7 @@ def test_the_console_takes_piped_input(tmp_path: Path) -> None:
     assert "You are bob@southwind." in out and re.search(r"\d+\. \[Join\]", out)
     assert "Accord (only bob@southwind sees): You joined *Southwind Foods* as Manager." in out
     assert "Accord (only bob@southwind sees): NORTHWIND–SOUTHWIND TRIAL" in out
-    assert "Accord (in bob@southwind's form): amber: " in out
+    assert "Accord (in bob@southwind's form): red: " in out
     assert "Accord (only bob@southwind sees): Saved KPI #1: On time" in out
     assert "Time for check-in round 1 of *Northwind–Southwind trial*" in out  # the clock moved on
     assert "It is now Mon 18 Jan 2027 10:30 UTC." in out

@@ -44,8 +44,8 @@ def month_of_partnership(harness: Harness) -> None:
     edited = command_form_agreed(harness, "UALICE", "setup", {"checkin_cadence": "weekly on monday at 09:30"})
     assert edited.text == "", edited.text
     forms: list[tuple[str, dict[str, Any]]] = [
-        ("kpi", {"name": "On-time delivery", "unit": "%", "direction": "higher", "target": "95", "amber": "90",
-                 "red": "80", "owner_slot": "2", "reporter_slot": "2"}),
+        ("kpi", {"name": "On-time delivery", "unit": "%", "direction": "higher", "target": "95", "red": "80",
+                 "owner_slot": "2", "reporter_slot": "2"}),
         ("objective", {"whose": "ours", "title": "Launch the joint service", "benefit_1": "Revenue"}),
         ("objective", {"whose": "2", "title": "Enter the Nordic market", "benefit_2": "Reach"}),
         ("risk", {"description": "Key engineer leaves", "likelihood": "3", "impact": "4", "owner": "UERIN"}),

@@ -47,7 +47,7 @@ def _plan(harness: Harness) -> None:
     refused = command_form(harness, "UALICE", "checkin settings", {"reminders": "2"}).json()
     assert "from 0 to 1" in refused["errors"]["reminders"]
     command_form_agreed(harness, "UALICE", "kpi", {"name": "On-time delivery", "unit": "%", "direction": "higher",
-                                            "target": "95", "amber": "90", "red": "80", "owner_slot": "2",
+                                            "target": "95", "red": "80", "owner_slot": "2",
                                             "reporter_slot": "2"})
     command_form_agreed(harness, "UALICE", "exit", {"kind": "kpi_red", "description": "Deliveries red two periods",
                                              "kpi": "1", "periods": "2"})

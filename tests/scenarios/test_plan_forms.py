@@ -30,7 +30,7 @@ def _plan(harness: Harness) -> None:
 
 def _kpi(harness: Harness) -> None:
     response = command_form_agreed(harness, "UALICE", "kpi", {
-        "name": "On-time delivery", "unit": "%", "direction": "higher", "target": "95", "amber": "90", "red": "80",
+        "name": "On-time delivery", "unit": "%", "direction": "higher", "target": "95", "red": "80",
         "owner_slot": "2", "reporter_slot": "2"})
     assert response.text == ""
 
@@ -40,13 +40,13 @@ FORMS: list[tuple[str, dict[str, Any], dict[str, Any], str, str, type]] = [
     ("objective", {"whose": "ours", "title": "Cut lead time together", "benefit_1": "Lower stock",
                    "benefit_2": "More orders"},
      {"whose": "1", "title": "", "benefit_1": "x"}, "title", "cannot be empty", Objective),
-    ("kpi", {"name": "Invoice accuracy", "unit": "%", "direction": "higher", "target": "98", "amber": "95",
-             "red": "90", "owner_slot": "1", "reporter_slot": "2"},
-     {"name": "Bad", "direction": "higher", "target": "98", "amber": "99", "red": "90", "owner_slot": "1",
-      "reporter_slot": "1"}, "amber", "at or below the target", Kpi),
-    ("kpi", {"name": "Defects", "unit": "ppm", "direction": "lower", "target": "50", "amber": "80", "red": "120",
+    ("kpi", {"name": "Invoice accuracy", "unit": "%", "direction": "higher", "target": "98", "red": "90",
+             "owner_slot": "1", "reporter_slot": "2"},
+     {"name": "Bad", "direction": "higher", "target": "98", "red": "98", "owner_slot": "1",
+      "reporter_slot": "1"}, "red", "red starts below the target", Kpi),
+    ("kpi", {"name": "Defects", "unit": "ppm", "direction": "lower", "target": "50", "red": "120",
              "owner_slot": "2", "reporter_slot": "2"},
-     {"name": "Defects", "direction": "lower", "target": "50", "amber": "80", "red": "40", "owner_slot": "2",
+     {"name": "Defects", "direction": "lower", "target": "50", "red": "40", "owner_slot": "2",
       "reporter_slot": "2"}, "red", "red starts above the target", Kpi),
     ("risk", {"description": "Key supplier staff leave", "likelihood": "3", "impact": "4", "owner": "UBOB",
               "mitigation": "Cross-train", "status": "open"},
@@ -112,15 +112,15 @@ def test_setup_form_rejects_a_bad_timezone_a_bad_ladder_and_same_names(harness: 
 def test_editing_an_item_records_before_and_after(harness: Harness) -> None:
     _plan(harness)
     _kpi(harness)
-    response = command_form_agreed(harness, "UALICE", "kpi edit 1", {"target": "97", "amber": "92"})
+    response = command_form_agreed(harness, "UALICE", "kpi edit 1", {"target": "97"})
     assert response.text == ""
     with Session(harness.engine) as db:
         kpi = db.exec(select(Kpi)).one()
         change = db.exec(select(Change).where(Change.entity == "kpi")
                          .order_by(Change.version.desc())).first()  # type: ignore[attr-defined]
-    assert (kpi.target, kpi.amber, kpi.red) == (97, 92, 80)
-    assert change.verb == "update" and change.before == {"target": 95.0, "amber": 90.0}
-    assert change.after == {"target": 97.0, "amber": 92.0}
+    assert (kpi.target, kpi.amber, kpi.red) == (97, 97, 80)  # amber starts at the target
+    assert change.verb == "update" and change.before == {"target": 95.0, "amber": 95.0}
+    assert change.after == {"target": 97.0, "amber": 97.0}
     assert "There is no KPI #9" in harness.driver.slash("UALICE", CHANNEL, "kpi edit 9").json()["text"]
 
 

@@ -66,7 +66,7 @@ def _button(action_id: str, value: dict) -> Callable[[Harness, str, int], str]:
 def _submit_kpi(harness: Harness, user: str, n: int) -> str:
     """A KPI of the submitter's own party: theirs to add alone."""
     own = "2" if user in SOUTHWIND else "1"
-    answers = {"name": f"KPI by {user}", "target": "10", "amber": "8", "red": "5", "owner_slot": own,
+    answers = {"name": f"KPI by {user}", "target": "10", "red": "5", "owner_slot": own,
                "reporter_slot": own}
     return submit(harness, user, harness.kpi_view, answers).text or "saved"  # type: ignore[attr-defined]
 

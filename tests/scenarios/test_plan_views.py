@@ -31,7 +31,7 @@ def _plan_with_items(harness: Harness) -> None:
     assert set_up(harness).status_code == 200
     join(harness, "UBOB")
     command_form_agreed(harness, "UALICE", "kpi", {"name": "On-time delivery", "unit": "%", "direction": "higher",
-                                            "target": "95", "amber": "90", "red": "80", "owner_slot": "2",
+                                            "target": "95", "red": "80", "owner_slot": "2",
                                             "reporter_slot": "2"})
     command_form_agreed(harness, "UALICE", "risk", {"description": "Port strike", "likelihood": "2", "impact": "5",
                                              "owner": "UBOB"})

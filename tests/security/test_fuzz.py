@@ -43,7 +43,7 @@ def _version(harness: Harness) -> int:
 def _plan(harness: Harness) -> None:
     full_cast(harness)
     command_form(harness, "UALICE", "kpi", {"name": "On time", "unit": "%", "direction": "higher", "target": "95",
-                                            "amber": "90", "red": "80", "owner_slot": "1", "reporter_slot": "2"})
+                                            "red": "80", "owner_slot": "1", "reporter_slot": "2"})
     command_form(harness, "UBOB", "action", {"description": "Joe's task", "owner": "UJOE", "due_on": "2099-01-01"})
     command_form(harness, "UHANK", "dispute", {"title": "Late", "description": "Late again", "severity": "low"})
     harness.sender.drain()

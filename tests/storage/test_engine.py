@@ -114,3 +114,34 @@ def test_each_bound_party_knows_its_one_id_as_a_workspace_or_a_grid_org_when_mig
         assert found == [("A", "T1", None, ["T1"]), ("B", "E2", "E2", []), ("C", None, None, [])]
     finally:
         engine.dispose()
+
+
+def test_each_kpis_amber_starts_at_its_target_when_migrated(empty_database_url: str) -> None:
+    """0011: a KPI whose amber threshold lay past its target (94 % against ≥ 95 % was green) takes its target as
+    amber, so a value short of the target is amber; the target and red threshold stay."""
+    from commands.rmp.kpis import rag
+    from storage.rmp import Kpi
+
+    engine = make_engine(empty_database_url)
+    try:
+        upgrade(engine, "0010")
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO relationship (id, channel_id, name, mode, timezone, checkin_cadence, review_cadence, "
+                "ladder, checkin_statements, checkin_scale, checkin_window_days, checkin_min_respondents, "
+                "checkin_reminders, gap_threshold, version, created_at, updated_at) VALUES "
+                "(1, 'C1', 'R', 'connect', 'UTC', 'weekly on monday at 09:30', 'quarterly on the first working day "
+                "at 10:00', '[]', '[]', 5, 3, 3, 1, 1.0, 0, '2027-01-01 00:00:00+00:00', '2027-01-01 00:00:00+00:00')"))
+            connection.execute(text(
+                "INSERT INTO kpi (id, relationship_id, number, name, unit, direction, target, amber, red, owner_slot, "
+                "reporter_slot, cadence, active) VALUES (1, 1, 1, 'On time', '%', 'higher', 95, 90, 80, 1, 1, 'x', "
+                "true), (2, 1, 2, 'Defects', 'ppm', 'lower', 50, 80, 120, 1, 1, 'x', true)"))
+        assert upgrade(engine) == head_revision()
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT number, target, amber, red FROM kpi ORDER BY number")).all()
+        assert [tuple(row) for row in rows] == [(1, 95, 95, 80), (2, 50, 50, 120)]
+        on_time = Kpi(relationship_id=1, number=1, name="On time", direction="higher", target=95, amber=95, red=80,
+                      owner_slot=1, reporter_slot=1)
+        assert [rag(on_time, value) for value in (95, 94, 80, 79)] == ["green", "amber", "amber", "red"]
+    finally:
+        engine.dispose()

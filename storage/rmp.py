@@ -88,6 +88,10 @@ class Person(SQLModel, table=True):
     tz: str | None = Field(default=None, max_length=64)  # from users.info; None: their party's
     name: str | None = Field(default=None, max_length=120)  # from users.info: named without a mention
     away_until: date | None = None  # not prompted for check-ins until this day (inclusive)
+    # gone: left, removed by their party or deactivated in Slack; not prompted or counted, history kept
+    left_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    left_how: str = Field(default="", max_length=16)  # left, removed or deactivated
+    left_by: str | None = Field(default=None, max_length=64)  # who removed them
 
 
 class Objective(SQLModel, table=True):
@@ -158,6 +162,8 @@ class Risk(SQLModel, table=True):
     owner_user_id: str = Field(max_length=64)
     mitigation: str = Field(default="", max_length=1000)
     status: str = Field(default="open", max_length=16)
+    review_on: date | None = None  # the mitigation owner is reminded when this passes
+    nudged_on: date | None = None  # the last day its owner was nudged about it
 
 
 class Action(SQLModel, table=True):
@@ -175,6 +181,9 @@ class Action(SQLModel, table=True):
     status: str = Field(default="open", max_length=20)
     reason: str = Field(default="", max_length=1000)
     closed_on: date | None = None
+    snoozed_until: date | None = None  # no nudge before this day (the owner's Snooze)
+    nudged_on: date | None = None  # the last day its owner was nudged about it
+    done_asked_by: str | None = Field(default=None, max_length=64)  # the other party asked the owner's to confirm
 
 
 class ExitTrigger(SQLModel, table=True):
@@ -192,7 +201,23 @@ class ExitTrigger(SQLModel, table=True):
     periods: int | None = None
     threshold: float | None = None
     on_date: date | None = None
+    objective_number: int | None = None  # objective_failing: this objective failing
     status: str = Field(default="clear", max_length=16)
+
+
+class Win(SQLModel, table=True):
+    """A win recorded by either party when it happens: posted to the channel and counted in the next review."""
+
+    __tablename__ = "win"
+    __table_args__ = (UniqueConstraint("relationship_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    relationship_id: int = Field(foreign_key="relationship.id", index=True)
+    number: int
+    party_slot: int
+    user_id: str = Field(max_length=64)
+    text: str = Field(max_length=1000)
+    created_at: datetime = Field(sa_type=UtcDateTime)
 
 
 class Change(SQLModel, table=True):

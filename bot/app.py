@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from bot.deps import Deps
 from bot.distribution import distribution
 from bot.identity import BotIdentity
-from bot.listeners import checkins, disputes, events, forms, home, plan, proposals, reviews, slash
+from bot.listeners import checkins, disputes, events, forms, home, nudges, plan, proposals, reviews, slash, wins
 from bot.logs import keep_content_out_of_logs
 from bot.settings import Settings
 from bot.slack_client import request_path_client
@@ -40,7 +40,7 @@ def create_app(
     else:
         app = _single_workspace_app(settings, client, identity or BotIdentity(token=client.token))
     deps = Deps(settings=settings, engine=engine, notify_outbox=notify_outbox, clock=clock)
-    for module in (slash, plan, forms, checkins, disputes, reviews, proposals, events, home):
+    for module in (slash, plan, forms, checkins, disputes, reviews, wins, proposals, events, home, nudges):
         module.register(app, deps)
     return app
 

@@ -38,14 +38,22 @@ class Deps:
 
     def tell(self, actor: Actor, message: dict[str, Any]) -> None:
         """Queue an ephemeral message to the actor where they acted (answers to buttons and mentions): the DM
-        they clicked in, else their channel, in the thread they acted in."""
+        they clicked in, else their channel, in the thread they acted in. A click on their App Home draws the Home
+        again, so that what they just did leaves their to-do list."""
         channel = actor.reply_channel or actor.channel_id
+        if actor.on_home:
+            self.refresh_home(actor.user_id)
         if not channel:
             return
         data = {key: message[key] for key in ("text", "blocks") if key in message}
         with self.unit_of_work() as db:
             outbox.post_ephemeral(db, key=f"tell:{uuid.uuid4().hex}", channel=channel, user=actor.user_id,
                                   view="raw", data=data, now=self.clock(), thread_ts=actor.thread_ts)
+
+    def refresh_home(self, user: str) -> None:
+        """Publish `user`'s App Home as it stands now (see `publish_home`)."""
+        with self.unit_of_work() as db:
+            publish_home(db, user=user, key=f"home:{user}:{uuid.uuid4().hex}", now=self.clock())
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
@@ -82,3 +90,12 @@ def answer_errors(run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     except Exception:
         log.exception("request failed")
         return {"response_type": "ephemeral", "text": SORRY}
+
+
+def publish_home(db: Session, *, user: str, key: str, now: datetime) -> None:
+    """Queue `user`'s App Home: their to-do list in each relationship, each relationship at a glance below."""
+    from bot.views.home import home_view  # the views import the listeners' ids: imported when used
+    from commands.rmp.todo import todos_for_user
+
+    outbox.publish_home(db, key=key, user=user, data={"view": home_view(todos_for_user(db, user_id=user, now=now))},
+                        now=now)

@@ -23,15 +23,18 @@ class Callback(StrEnum):
     DISPUTE_RAISE = "disputes.raise"
     DISPUTE_TEXT = "disputes.text"
     REVIEW_VALUE = "reviews.value"
+    WIN = "wins.record"
 
 
 class Act(StrEnum):
     """Button action ids; a button's value carries the channel and, where needed, a form or number."""
 
     JOIN = "rmp.join"
+    LEAVE = "rmp.leave"  # confirms `/accord leave`; the value names the successor, if any
     OPEN_FORM = "rmp.open_form"
     ACTION_DONE = "rmp.action_done"
     ACTION_CANNOT = "rmp.action_cannot"
+    ACTION_SNOOZE = "rmp.action_snooze"  # a nudge's Snooze 2 days
     STATUS = "rmp.status"
     CHECKIN_OPEN = "checkin.open"
     REVIEW_SIGN = "reviews.sign"

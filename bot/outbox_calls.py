@@ -140,12 +140,14 @@ def lookup_user(client: WebClient, row: OutboxMessage) -> dict[str, Any]:
     user = response.get("user") or {}
     profile = user.get("profile") or {}
     name = profile.get("display_name") or user.get("real_name") or profile.get("real_name") or user.get("name")
-    return {"ts": None, "channel": None, "tz": user.get("tz") or None, "name": name or None}
+    return {"ts": None, "channel": None, "tz": user.get("tz") or None, "name": name or None,
+            "deleted": bool(user.get("deleted"))}
 
 
 def record_lookup(db: Session, row: OutboxMessage, result: dict[str, Any]) -> None:
     """Store what users.info said, in the transaction recording the row as sent."""
-    record_user(db, user_id=row.user or "", tz=result.get("tz"), name=result.get("name"))
+    record_user(db, user_id=row.user or "", tz=result.get("tz"), name=result.get("name"),
+                deleted=bool(result.get("deleted")), now=row.sent_at)
 
 
 # Work done in the same transaction that records a row of this method as sent.

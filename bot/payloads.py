@@ -86,13 +86,14 @@ def interaction_actor(body: dict[str, Any], channel_id: str | None) -> Actor:
                  **where_clicked(body, channel_id))
 
 
-def where_clicked(body: dict[str, Any], channel_id: str | None) -> dict[str, str | None]:
+def where_clicked(body: dict[str, Any], channel_id: str | None) -> dict[str, Any]:
     """Where to answer a click: in the thread of a reply it was on, and in the DM it was in (a button in a DM
-    names the relationship's channel, but the person is in the DM)."""
+    names the relationship's channel, but the person is in the DM); and whether it was on their App Home."""
     container = body.get("container") if isinstance(body.get("container"), dict) else {}
     message = body.get("message") if isinstance(body.get("message"), dict) else {}
     thread = container.get("thread_ts") or message.get("thread_ts")
     in_thread = thread if thread and thread != (message.get("ts") or container.get("message_ts")) else None
     clicked_in = (body.get("channel") or {}).get("id") if isinstance(body.get("channel"), dict) else None
     in_dm = clicked_in if clicked_in and clicked_in != channel_id and clicked_in.startswith("D") else None
-    return {"thread_ts": in_thread, "reply_channel": in_dm}
+    view = body.get("view") if isinstance(body.get("view"), dict) else {}
+    return {"thread_ts": in_thread, "reply_channel": in_dm, "on_home": view.get("type") == "home"}

@@ -17,7 +17,8 @@ class Actor:
     `team_id` is their workspace (T…), or their Enterprise Grid org (E…) when Slack gives no workspace (as an
     app_mention's `user_team` may); `enterprise_id` is their Grid org when the payload says which it is.
     `channel_id` is the relationship's channel; answers go where the person acted: `reply_channel` (a DM they
-    clicked in) and `thread_ts` (the thread they mentioned Accord or clicked in)."""
+    clicked in) and `thread_ts` (the thread they mentioned Accord or clicked in); `on_home` when they clicked on
+    their App Home (which is then drawn again, so that what they did leaves their to-do list)."""
 
     user_id: str
     team_id: str
@@ -25,6 +26,7 @@ class Actor:
     enterprise_id: str | None = None
     thread_ts: str | None = None
     reply_channel: str | None = None
+    on_home: bool = False
 
     @property
     def organisation_ids(self) -> frozenset[str]:

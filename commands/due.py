@@ -12,6 +12,7 @@ from commands.checkins import rounds
 from commands.consent import decisions, proposals
 from commands.disputes import ladder, lifecycle
 from commands.reviews import runs
+from commands.rmp import chasing
 from storage.models import WorkItem
 
 WorkHandler = Callable[[Session, WorkItem, datetime], None]
@@ -26,4 +27,5 @@ HANDLERS: Mapping[str, WorkHandler] = {
     ladder.ESCALATE_KIND: lifecycle.escalate_on_timer,
     runs.KIND: runs.run_scheduled,
     proposals.LAPSE_KIND: decisions.lapse,
+    chasing.KIND: chasing.send_nudge,
 }

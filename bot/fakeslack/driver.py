@@ -235,6 +235,14 @@ class SlackDriver:
                                     "user_id": self.fake.bot_user_for(team_id), "is_bot": True,
                                     "is_enterprise_install": False}]}
 
+    def user_deactivated(self, user_id: str) -> httpx.Response:
+        """Deactivate `user_id` (as a workspace admin does) and send the user_change event Slack sends to their
+        workspace: its `user` is the users.info object, `deleted: true`."""
+        user = self.fake.deactivate_user(user_id)
+        event = {"type": "user_change", "user": user, "cache_ts": int(time.time()), "event_ts": f"{time.time():.6f}"}
+        return self.send(json.dumps(self._event_body(event, user["team_id"], f"Ev{next(self._ids):06d}C")),
+                         "application/json")
+
     def app_uninstalled(self, team_id: str) -> httpx.Response:
         """The app_uninstalled event Slack sends when workspace `team_id` removes the app (its tokens revoked)."""
         self.fake.revoke_tokens(team_id)

@@ -157,6 +157,15 @@ class FakeSlack:
             self._state.users[user_id] = {"id": user_id, "team_id": team_id, "name": name,
                                           "real_name": real_name or name, "tz": tz, "is_bot": is_bot}
 
+    def deactivate_user(self, user_id: str) -> dict[str, Any]:
+        """Deactivate a user, as a workspace admin does: users.info then answers `deleted: true`; returns the
+        user object Slack sends in the `user_change` event."""
+        from bot.fakeslack.methods_misc import users_info
+
+        with self._state.lock:
+            self._state.users[user_id]["deleted"] = True
+            return users_info(self._state, {"user": user_id})["user"]
+
     def add_channel(self, channel_id: str, name: str, *, members: tuple[str, ...] | list[str] = (),
                     is_shared: bool = False, bot_member: bool = True, is_ext_shared: bool | None = None,
                     is_private: bool = False) -> None:

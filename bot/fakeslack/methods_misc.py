@@ -34,11 +34,11 @@ def _tz_fields(tz: str) -> dict[str, Any]:
 
 
 def users_info(st: SlackState, args: dict[str, Any]) -> dict[str, Any]:
-    """users.info; `tz` is absent for users added with tz=None."""
+    """users.info; `tz` is absent for users added with tz=None; `deleted` is true once deactivated."""
     user = st.user(str(args.get("user") or ""))
     real_name = user["real_name"]
     out: dict[str, Any] = {
-        "id": user["id"], "team_id": user["team_id"], "name": user["name"], "deleted": False,
+        "id": user["id"], "team_id": user["team_id"], "name": user["name"], "deleted": bool(user.get("deleted")),
         "real_name": real_name, "is_bot": user["is_bot"], "is_app_user": False,
         "updated": int(time.time()),
         "profile": {"real_name": real_name, "display_name": user["name"], "team": user["team_id"],

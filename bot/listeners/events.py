@@ -18,6 +18,7 @@ from bot.views.rmp import actions_block, button
 from commands import outbox
 from commands.actor import Actor
 from commands.events import first_delivery
+from commands.rmp import leaving
 
 log = logging.getLogger(__name__)
 
@@ -96,3 +97,12 @@ def register(app: App, deps: Deps) -> None:
     @app.event("message")
     def ignore_messages(ack: Ack) -> None:
         ack()
+
+    @app.event("user_change")
+    def user_changed(ack: Ack, body: dict[str, Any]) -> None:
+        """A user deactivated in Slack (`deleted: true`) goes from their relationships, as "deactivated"."""
+        ack()
+        user = body.get("event", {}).get("user")
+        if isinstance(user, dict) and user.get("deleted") and user.get("id"):
+            with deps.unit_of_work() as db:
+                leaving.deactivated(db, user_id=str(user["id"]), now=deps.clock())

@@ -1,4 +1,4 @@
-"""The App Home tab: each relationship the user is in, with buttons to the forms."""
+"""The App Home tab: what waits on the user in each relationship they are in, then the relationship at a glance."""
 
 from __future__ import annotations
 
@@ -6,11 +6,8 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.deps import Deps
-from bot.views import rmp as views
-from commands import outbox
+from bot.deps import Deps, publish_home
 from commands.events import first_delivery
-from commands.rmp.status import statuses_for_user
 
 
 def register(app: App, deps: Deps) -> None:
@@ -23,8 +20,5 @@ def register(app: App, deps: Deps) -> None:
             return
         user, event_id = event.get("user", ""), body.get("event_id") or f"home:{event.get('event_ts')}"
         with deps.unit_of_work() as db:
-            if not first_delivery(db, event_id=event_id, now=deps.clock()):
-                return
-            statuses = statuses_for_user(db, user_id=user, now=deps.clock())
-            outbox.publish_home(db, key=f"event:{event_id}:home", user=user,
-                                data={"view": views.home_view(statuses)}, now=deps.clock())
+            if first_delivery(db, event_id=event_id, now=deps.clock()):
+                publish_home(db, user=user, key=f"event:{event_id}:home", now=deps.clock())

@@ -20,12 +20,13 @@ from bot.ids import Act
 from bot.payloads import interaction_actor, where_clicked
 from bot.slack_client import NoTimeLeft
 from bot.views import forms as form_views
+from bot.views import leaving as leaving_views
 from bot.views import rmp as views
 from commands import outbox
 from commands.actor import Actor
 from commands.errors import InputError, Refused
 from commands.numbers import whole_number
-from commands.rmp import actions, editing, exits, history, people, setup, status
+from commands.rmp import actions, editing, exits, history, leaving, people, setup, status
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +144,26 @@ def _party(request: Request) -> dict[str, Any]:
     return views.saved(f"<@{user}> is in *{party}* as {people.ROLE_NAMES[role]}.")
 
 
+def _leave(request: Request) -> dict[str, Any]:
+    with request.deps.reading() as db:  # checked here, done by the button
+        check = leaving.check_leave(db, actor=request.actor, text_args=request.rest)
+    return leaving_views.confirm_leave(check, channel=request.actor.channel_id or "")
+
+
+def _leave_confirmed(request: Request, value: dict[str, Any]) -> dict[str, Any]:
+    successor = str(value.get("successor") or "")
+    with request.deps.unit_of_work() as db:
+        gone = leaving.leave(db, actor=request.actor, text_args=f"<@{successor}>" if successor else "",
+                             now=request.deps.clock())
+    return leaving_views.gone_message(gone, self_=True)
+
+
+def _remove(request: Request) -> dict[str, Any]:
+    with request.deps.unit_of_work() as db:
+        gone = leaving.remove(db, actor=request.actor, text_args=request.rest, now=request.deps.clock())
+    return leaving_views.gone_message(gone, self_=gone.user_id == request.actor.user_id)
+
+
 def _status(request: Request) -> dict[str, Any]:
     public = request.rest.strip().lower() == "public"
     if request.rest.strip() and not public:
@@ -201,6 +222,9 @@ def mark_done(request: Request, number: int) -> dict[str, Any]:
     """Mark action `number` done."""
     with request.deps.unit_of_work() as db:
         action = actions.complete_action(db, actor=request.actor, number=number, now=request.deps.clock())
+        if action.status != actions.DONE:  # the other party asked: the owner's party confirms
+            return views.saved(f"Asked <@{action.owner_user_id}> to confirm action #{number} is done: only their "
+                               f"party marks it done. {action.description}")
     return views.saved(f"Action #{number} is done: {action.description}")
 
 
@@ -222,6 +246,7 @@ def _exit(request: Request) -> dict[str, Any]:
 
 ROUTES: dict[str, Callable[[Request], dict[str, Any]]] = {
     "setup": _setup, "join": _join, "people": _people, "role": _role, "party": _party, "status": _status,
+    "leave": _leave, "remove": _remove,
     "history": _history, "objective": _form_route("objective"), "kpi": _form_route("kpi"),
     "risk": _form_route("risk"), "action": _action, "exit": _exit,
 }
@@ -284,6 +309,7 @@ def register(app: App, deps: Deps) -> None:
         return listener
 
     app.action(Act.JOIN.value)(on_button(lambda request, value: _join(request)))
+    app.action(Act.LEAVE.value)(on_button(_leave_confirmed))
     app.action(Act.STATUS.value)(on_button(lambda request, value: _status(request)))
     # a row of form buttons needs an action id each: rmp.open_form:kpi, rmp.open_form:risk…
     app.action(re.compile(rf"^{re.escape(Act.OPEN_FORM.value)}(:[a-z_]+)?$"))(on_button(_open_any_form))

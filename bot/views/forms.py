@@ -19,6 +19,7 @@ from bot.views.inputs import (
 from commands.calendar import CADENCE_HELP, WEEKDAYS
 from commands.rmp.editing import FormContext
 from commands.rmp.exits import KIND_LABELS
+from commands.rmp.objectives import STATUS_LABELS
 from commands.rmp.setup import CalendarInput, SetupForm
 from storage.rmp import CONNECT, SINGLE
 
@@ -104,8 +105,10 @@ def _objective(context: FormContext, item: Any) -> tuple[str, list[dict[str, Any
                    multiline=True, optional=True, max_length=1000),
         text_input("benefit_2", f"Benefit to {two.name}", initial=item.benefit_2 if item else "",
                    multiline=True, optional=True, max_length=1000),
-        select("status", "Status", [option(s, s.title()) for s in ("open", "met", "dropped")],
-               initial=item.status if item else "open"),
+        select("status", "Status", [option(s, label) for s, label in STATUS_LABELS.items()],
+               initial=item.status if item else "open",
+               hint="At risk or failing: the next review recommends action; failing also tells the channel and "
+                    "fires the exit triggers it meets"),
     ]
 
 
@@ -141,6 +144,8 @@ def _risk(context: FormContext, item: Any) -> tuple[str, list[dict[str, Any]]]:
                    optional=True, max_length=1000),
         select("status", "Status", [option(s, s.title()) for s in ("open", "mitigated", "closed")],
                initial=item.status if item else "open"),
+        date_picker("review_on", "Review date (its owner is reminded then)", optional=True,
+                    initial=item.review_on.isoformat() if item and item.review_on else None),
     ]
 
 
@@ -164,11 +169,18 @@ def _exit(context: FormContext, item: Any) -> tuple[str, list[dict[str, Any]]]:
     if kpi_options:
         blocks.append(select("kpi", "KPI (for a KPI trigger)", kpi_options, optional=True,
                              initial=str(item.kpi_number) if item and item.kpi_number else None))
+    objective_options = [option(str(o.number), f"#{o.number} {o.title}") for o in context.objectives]
+    if objective_options:
+        blocks.append(select("objective", "Objective (for an objective failing)", objective_options, optional=True,
+                             initial=str(item.objective_number) if item and item.objective_number else None))
+    counted = item is not None and item.kind == "objectives_failing" and item.threshold
     blocks += [
+        text_input("count", "Objectives failing (count trigger)", optional=True, max_length=4,
+                   initial=f"{item.threshold:g}" if counted else ""),
         text_input("periods", "Periods in a row (KPI trigger)", optional=True, max_length=3,
                    initial=str(item.periods) if item and item.periods else ""),
         text_input("threshold", "Trust below (trust trigger, 1 to 5)", optional=True, max_length=5,
-                   initial=_number_text(item.threshold) if item and item.threshold else ""),
+                   initial=_number_text(item.threshold) if item and item.threshold and not counted else ""),
         date_picker("on_date", "Date (date trigger)", optional=True,
                     initial=item.on_date.isoformat() if item and item.on_date else None),
         select("status", "Status", [option("clear", "Clear"), option("triggered", "Triggered")],

@@ -7,7 +7,21 @@ from typing import Any
 
 from bot import charts
 from bot.charts import FileContent
-from bot.views import checkins, disputes, help, notices, proposals, reminders, reviews, rmp, rounds
+from bot.views import (
+    checkins,
+    disputes,
+    help,
+    leaving,
+    notices,
+    nudges,
+    objectives,
+    proposals,
+    reminders,
+    reviews,
+    rmp,
+    rounds,
+    wins,
+)
 
 Rendered = dict[str, Any]
 
@@ -16,6 +30,11 @@ VIEWS: Mapping[str, Callable[[dict[str, Any]], Rendered]] = {
     "mention_help": help.mention_help,
     "rmp_welcome": rmp.welcome,
     "action_cannot_complete": rmp.cannot_complete,
+    "nudge": nudges.nudge,
+    "nudge_assigned": nudges.assigned,
+    "action_done_asked": nudges.done_asked,
+    "action_done_by_other": nudges.done_by_other,
+    "action_done_confirmed": nudges.done_confirmed,
     "checkin_prompt": checkins.prompt,
     "checkin_summary": rounds.summary,
     "checkin_round": rounds.round_message,
@@ -34,6 +53,9 @@ VIEWS: Mapping[str, Callable[[dict[str, Any]], Rendered]] = {
     "proposal_lapsed": proposals.lapsed,
     "mention_later": notices.mention_later,
     "plan_digest": notices.plan_digest,
+    "win": wins.win_posted,
+    "objective_failing": objectives.failing,
+    "person_gone": leaving.person_gone,
     "raw": dict,  # already rendered by a listener (ephemeral answers, App Home views)
 }
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from bot.ids import Act, Callback
 from bot.views.blocks import Block, context, escape, possessive, section, sections
 from bot.views.inputs import date_picker, modal, option, radios, select, text_input
-from bot.views.rmp import RAG_EMOJI, TREND, actions_block, button
+from bot.views.rmp import OBJECTIVE_STATUS, RAG_EMOJI, TREND, actions_block, button
 from commands.reviews.records import ReviewRecord
 
 PART_CHARS = 12_000  # one thread reply holds at most this much text (4 sections), the rest is counted
@@ -170,7 +170,7 @@ def _objectives(f: dict[str, Any]) -> list[str]:
         return "ours" if o["whose"] == "ours" else f"{escape(possessive(o['whose']))} own"
 
     return [f"{':star: ' if o['met_in_period'] else ''}*{whose(o)}* · #{o['number']} {escape(o['title'])} · "
-            f"{o['status']}" for o in f["objectives"]] or ["_No objectives._"]
+            f"{OBJECTIVE_STATUS.get(o['status'], o['status'])}" for o in f["objectives"]] or ["_No objectives._"]
 
 
 def _values(f: dict[str, Any]) -> list[str]:

@@ -1,4 +1,4 @@
-"""Messages of the plan: welcome, status, people, history, saved, cannot-complete, App Home."""
+"""Messages of the plan: welcome, status, people, history, saved, cannot-complete."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ RAG_EMOJI = {
 }
 TREND = {"up": "↑", "down": "↓", "flat": "→", None: ""}
 SHOWN = 8  # items listed per kind before "and N more"
+OBJECTIVE_STATUS = {"at_risk": ":warning: *at risk*", "failing": ":rotating_light: *failing*"}  # else as stored
 
 
 MAX_BUTTON_VALUE = 2000  # Slack's limit on a button's value, in characters
@@ -92,7 +93,7 @@ def actions_block(elements: list[dict[str, Any]], block_id: str | None = None) -
 def form_buttons(channel: str) -> Block:
     """Buttons that open the plan's forms (they work for the partner's people without /accord)."""
     forms = [("Add KPI", "kpi"), ("Add risk", "risk"), ("Add action", "action"), ("Add objective", "objective"),
-             ("Add exit trigger", "exit")]
+             ("Add exit trigger", "exit"), ("Record a win", "win")]
     return actions_block([button(text, f"{Act.OPEN_FORM}:{form}", {"channel": channel, "form": form})
                           for text, form in forms])
 
@@ -151,7 +152,8 @@ def status_blocks(status: Status, *, buttons: bool = True) -> list[Block]:
             return kind
         return f"{possessive(status.parties[objective.party_slot - 1])} own"
 
-    objectives = [f"*{escape(whose(o, kind))}* · #{o.number} {escape(o.title)} · {o.status}"
+    objectives = [f"*{escape(whose(o, kind))}* · #{o.number} {escape(o.title)} · "
+                  f"{OBJECTIVE_STATUS.get(o.status, o.status)}"
                   for o, kind in status.objectives[:SHOWN]]
     blocks += sections(["*Objectives*", *_more(objectives or ["_No objectives yet._"], len(status.objectives),
                                                "objectives")])
@@ -232,17 +234,3 @@ def cannot_complete(data: dict[str, Any]) -> dict[str, Any]:
 def saved(text: str) -> dict[str, Any]:
     """A short ephemeral confirmation."""
     return {"response_type": "ephemeral", "text": text}
-
-
-def home_view(statuses: list[Status]) -> dict[str, Any]:
-    """The App Home tab: each relationship the user belongs to, with buttons to the forms."""
-    blocks: list[Block] = [{"type": "header", "text": {"type": "plain_text", "text": "Accord"}}]
-    if not statuses:
-        blocks.append(section("You are not in any Accord relationship yet. Run `/accord setup` in a shared "
-                              "channel, or click *Join* on Accord's message there."))
-    for status in statuses[:4]:
-        blocks.append({"type": "divider"})
-        blocks += status_blocks(status)
-    if len(statuses) > 4:
-        blocks.append(context(f"…and {len(statuses) - 4} more relationships: use `/accord status` in their channels."))
-    return {"type": "home", "blocks": blocks[:100]}

@@ -89,11 +89,19 @@ def status_lines(checkin: Any, *, timezone: str) -> list[str]:
     if checkin is None:
         return ["*Latest check-in*", "_No check-in round yet._"]
     if checkin.state == "open":
-        return [f"*Latest check-in*: round {checkin.number}, open until "
-                f"{_local(checkin.closes_at.isoformat(), timezone)} ({timezone})",
-                f"Answered so far: {counts_line(checkin.counts)}", "_No figures yet: they are published when the "
-                "round closes._"]
-    head = f"*Latest check-in*: round {checkin.number}, closed {_local(checkin.closes_at.isoformat(), timezone)} " \
+        lines = [f"*Latest check-in*: round {checkin.number}, open until "
+                 f"{_local(checkin.closes_at.isoformat(), timezone)} ({timezone})",
+                 f"Answered so far: {counts_line(checkin.counts)}", "_No figures yet: they are published when the "
+                 "round closes._"]
+        if checkin.previous is None:
+            return lines
+        return [*lines[:2], "_Its figures are published when it closes; until then the last closed round's:_",
+                *_closed_lines(checkin.previous, timezone, "Last closed check-in")]
+    return _closed_lines(checkin, timezone, "Latest check-in")
+
+
+def _closed_lines(checkin: Any, timezone: str, label: str) -> list[str]:
+    head = f"*{label}*: round {checkin.number}, closed {_local(checkin.closes_at.isoformat(), timezone)} " \
            f"({timezone})"
     if checkin.nobody:
         return [head, f"_Nobody answered: no figures this round._ ({counts_line(checkin.figures['parties'])})"]

@@ -54,7 +54,8 @@ def at_close(db: Session, round_: Round, *, now: datetime) -> dict[str, dict[str
             partner = next((p.name for p in parties if p.slot != party.slot), "")
             shared[party.name] = {"party": party.name, "partner": partner, "comments": comments, "shared": True}
     leads = {p.user_id for p in db.exec(select(Person).where(Person.relationship_id == relationship.id,
-                                                             col(Person.role).in_(LEADS)))}
+                                                             col(Person.role).in_(LEADS),
+                                                             col(Person.left_at).is_(None)))}
     prompts = {p.user_id: p for p in db.exec(select(Prompt).where(Prompt.round_id == round_.id))}
     keys = [prompt_key(round_.id or 0, user) for user in prompts]
     in_dms = db.exec(select(OutboxMessage.idempotency_key).where(

@@ -45,9 +45,11 @@ def reschedule(db: Session, relationship: Relationship, *, now: datetime) -> dat
 
 
 def participants(db: Session, relationship: Relationship) -> list[tuple[Person, Party]]:
-    """Everyone who answers check-ins: all people but observers."""
+    """Everyone who answers check-ins: all people but observers and those who left (or were removed or
+    deactivated)."""
     rows = db.exec(select(Person, Party).where(Person.relationship_id == relationship.id,
-                                               Person.party_id == Party.id, Person.role != "observer")
+                                               Person.party_id == Party.id, Person.role != "observer",
+                                               col(Person.left_at).is_(None))
                    .order_by(col(Person.user_id)))
     return list(rows.all())
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from statistics import mean
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from commands import quiet
 from commands.checkins.summary import Summary
@@ -58,7 +58,8 @@ def fire(db: Session, relationship: Relationship, trigger: ExitTrigger, *, reaso
                           entity_id=trigger.number, verb="fired", before={"status": "clear"},
                           after={"status": "triggered", "reason": reason}, now=now)
     sers = sorted(p.user_id for p in db.exec(select(Person).where(Person.relationship_id == rid,
-                                                                 Person.role == "ser")))
+                                                                 Person.role == "ser",
+                                                                 col(Person.left_at).is_(None))))
     quiet.addressed_post(db, relationship_id=rid, key=f"rel:{rid}:change:{change.version}",
                          channel=relationship.channel_id, view="exit_warning", now=now, users=sers,
                          mention_field="sers", about=f"exit trigger #{trigger.number} fired: see above.",

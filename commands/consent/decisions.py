@@ -13,7 +13,7 @@ from commands.actor import Actor
 from commands.checkins import settings
 from commands.consent.proposals import message_data, message_key, title_of
 from commands.errors import InputError, Refused
-from commands.rmp import access, audit, items, setup
+from commands.rmp import access, audit, items, objectives, setup
 from commands.rmp.forms import text
 from storage.models import WorkItem
 from storage.rmp import PROPOSAL_OPEN, Proposal, Relationship
@@ -27,6 +27,7 @@ APPLIERS: Mapping[str, Apply] = {
     "relationship": lambda db, by, p, now: setup.apply_settings(db, by, p.values, now=now),
     "checkins": lambda db, by, p, now: settings.apply_settings(db, by, p.values, now=now),
     **{entity: lambda db, by, p, now: items.apply_proposal(db, by, p, now=now) for entity in items.MODELS},
+    "objective": lambda db, by, p, now: objectives.apply_proposal(db, by, p, now=now),  # acted upon when failing
 }
 
 

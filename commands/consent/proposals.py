@@ -50,7 +50,7 @@ def title_of(subject: str) -> str:
 
 def editors(db: Session, party_id: int | None) -> list[str]:
     """The SERs and managers of a party."""
-    return sorted(p.user_id for p in db.exec(select(Person).where(Person.party_id == party_id))
+    return sorted(p.user_id for p in db.exec(select(Person).where(Person.party_id == party_id, access.present()))
                   if p.role in access.EDITORS)
 
 

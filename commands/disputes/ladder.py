@@ -28,7 +28,7 @@ def holders(db: Session, relationship: Relationship, level: int) -> dict[str, li
     """Each party's people of the level's role (the next role up when a party has none)."""
     result: dict[str, list[str]] = {}
     for party in access.parties(db, relationship):
-        people = list(db.exec(select(Person).where(Person.party_id == party.id)))
+        people = list(db.exec(select(Person).where(Person.party_id == party.id, access.present())))
         for rank in range(RANK[level_role(level)], 4):
             found = sorted(p.user_id for p in people if RANK[p.role] == rank)
             if found:

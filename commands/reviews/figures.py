@@ -20,7 +20,7 @@ from commands.rmp.actions import local_today
 from storage.checkins import CLOSED, Result, Round
 from storage.disputes import RESOLVED, Dispute, DisputeEvent
 from storage.reviews import BENEFIT, COST, Review, ValueEntry
-from storage.rmp import Action, ExitTrigger, Kpi, KpiValue, Objective, Party, Relationship, Risk
+from storage.rmp import Action, ExitTrigger, Kpi, KpiValue, Objective, Party, Relationship, Risk, Win
 
 Figures = dict[str, Any]
 
@@ -45,6 +45,7 @@ def compute(db: Session, relationship: Relationship, *, starts_at: datetime, end
         "objectives": _objectives(db, rid, parties, before.get("objectives", [])),
         "values": _values(db, rid, parties, first_day, last_day),
         "exits": _exits(db, relationship, last_day),
+        "recorded_wins": _recorded_wins(db, rid, parties, starts_at, ends_at),
     }
 
 
@@ -231,6 +232,16 @@ def _values(db: Session, rid: int, parties: list[Party], first_day: date, last_d
                     "entries": [{"kind": v.kind, "amount": v.amount, "description": v.description,
                                  "on": v.on.isoformat(), "by": v.recorded_by} for v in mine]})
     return out
+
+
+def _recorded_wins(db: Session, rid: int, parties: list[Party], starts_at: datetime,
+                   ends_at: datetime) -> list[dict[str, Any]]:
+    """The wins either party recorded in the period (`/accord win`), oldest first."""
+    names = {p.slot: p.name for p in parties}
+    rows = db.exec(select(Win).where(Win.relationship_id == rid, Win.created_at >= starts_at,
+                                     Win.created_at < ends_at).order_by(col(Win.number)))
+    return [{"number": w.number, "party": names.get(w.party_slot, "?"), "by": w.user_id, "text": w.text,
+             "at": w.created_at.isoformat()} for w in rows]
 
 
 def _exits(db: Session, relationship: Relationship, today: date) -> dict[str, Any]:

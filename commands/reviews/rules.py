@@ -128,6 +128,22 @@ def _participation(f: Figures) -> list[Recommendation]:
     return out
 
 
+def _objectives(f: Figures) -> list[Recommendation]:
+    """An objective failing or at risk must be acted upon (failing first)."""
+    def named(o: dict[str, Any]) -> str:
+        whose = "ours" if o["whose"] == "ours" else f"{o['whose']}'s own"
+        return f"objective #{o['number']} “{o['title']}” ({whose})"
+
+    failing = [{"rule": "objective_failing", "figure": f"{named(o)} is failing",
+                "text": f"Decide together how to recover *{o['title']}*, with an owner and a date, or whether to drop "
+                        "it; check the exit strategy's triggers."}
+               for o in f["objectives"] if o["status"] == "failing"]
+    at_risk = [{"rule": "objective_at_risk", "figure": f"{named(o)} is at risk",
+                "text": f"Agree what gets *{o['title']}* back on track before it fails, with an owner and a date."}
+               for o in f["objectives"] if o["status"] == "at_risk"]
+    return failing + at_risk
+
+
 def _exit(f: Figures) -> list[Recommendation]:
     out = [{"rule": "exit_triggered", "figure": f"exit trigger #{t['number']} “{t['description']}” has fired",
             "text": "The SERs should meet and decide, with the exit strategy in hand, whether to go on."}
@@ -142,7 +158,7 @@ def _exit(f: Figures) -> list[Recommendation]:
 
 
 RULES: tuple[Callable[[Figures], list[Recommendation]], ...] = (
-    _kpi_red, _kpi_toward_red, _gap, _dispute_level, _overdue, _benefit, _participation, _exit)
+    _kpi_red, _kpi_toward_red, _gap, _dispute_level, _overdue, _benefit, _participation, _objectives, _exit)
 
 
 def recommendations(figures: Figures) -> list[Recommendation]:
@@ -151,10 +167,12 @@ def recommendations(figures: Figures) -> list[Recommendation]:
 
 
 def wins(figures: Figures) -> list[str]:
-    """Successes to celebrate: KPIs turned green, disputes resolved, objectives met."""
+    """Successes to celebrate: KPIs turned green, disputes resolved, objectives met, and the wins either party
+    recorded in the period (`recorded_wins`; reviews held before wins were recorded have none)."""
     out = [f"KPI #{k['number']} {k['name']} turned green ({_num(k['previous_value'])} → {_num(k['value'])})"
            for k in figures["kpis"] if k["rag"] == "green" and k["previous_rag"] in ("amber", "red")]
     out += [f"Dispute #{d['number']} “{d['title']}” resolved at {d['level_name']}"
             for d in figures["disputes"]["resolved"]]
     out += [f"Objective #{o['number']} “{o['title']}” met" for o in figures["objectives"] if o["met_in_period"]]
+    out += [f"Win #{w['number']} from {w['party']}: {w['text']}" for w in figures.get("recorded_wins", [])]
     return out

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col, select
 
 from commands.actor import Actor, is_enterprise
 from commands.errors import InputError, Refused
@@ -14,6 +15,11 @@ from storage.rmp import CONNECT, Party, Person, Relationship
 EDITORS = ("ser", "manager")
 ACTORS = ("ser", "manager", "member")
 SETUP_HINT = "This channel has no Accord relationship yet. Run `/accord setup` here to create one."
+
+
+def present() -> ColumnElement[bool]:
+    """The condition on Person of someone still in the relationship (not left, removed or deactivated)."""
+    return col(Person.left_at).is_(None)
 
 
 @dataclass(frozen=True)
@@ -50,7 +56,8 @@ def parties(db: Session, relationship: Relationship) -> list[Party]:
 
 
 def find_member(db: Session, relationship: Relationship, user_id: str) -> Member | None:
-    """The person `user_id` in this relationship, or None."""
+    """The person `user_id` in this relationship, or None; someone who left is found too (their history keeps
+    their party: check `person.left_at`)."""
     person = db.exec(
         select(Person).where(Person.relationship_id == relationship.id, Person.user_id == user_id)
     ).first()
@@ -76,6 +83,9 @@ def member(db: Session, actor: Actor, *, lock: bool = False) -> Member:
             f"You are not in the *{relationship.name}* relationship yet. "
             "Click *Join* on Accord's setup message, or mention `@accord join` in the channel."
         )
+    if found.person.left_at is not None:
+        raise Refused(f"You are no longer in the *{relationship.name}* relationship. "
+                      "To come back, click *Join* on Accord's setup message or mention `@accord join`.")
     if relationship.mode == CONNECT and actor.organisation_ids and organisation_ids(found.party):
         if belongs(found.party, actor):
             if not db.connection().get_execution_options().get(READ_ONLY, False):
@@ -145,6 +155,6 @@ def article(role: str) -> str:
 def require_person(db: Session, relationship: Relationship, user_id: str, *, field: str) -> Member:
     """The person `user_id`, who must be in the relationship (InputError naming `field` if not)."""
     found = find_member(db, relationship, user_id)
-    if found is None:
+    if found is None or found.person.left_at is not None:
         raise InputError(f"<@{user_id}> is not in this relationship.", field=field)
     return found

@@ -11,7 +11,7 @@ from commands import quiet
 from commands.actor import Actor
 from commands.calendar import zone
 from commands.errors import Refused
-from commands.rmp import access, audit, items
+from commands.rmp import access, audit, chasing, items
 from commands.rmp.forms import iso_date, text, user_id
 from storage.rmp import Action, Person, Proposal, Relationship
 
@@ -80,13 +80,64 @@ def _own_or_edit(db: Session, actor: Actor, number: int) -> tuple[access.Member,
 
 
 def complete_action(db: Session, *, actor: Actor, number: int, now: datetime) -> Action:
-    """Mark an action done (its owner, or an editor)."""
+    """Mark an action done: its owner, or an editor of the owner's party (the owner is told). Someone of the
+    other party asks instead (`done_asked_by`; the action stays open): the owner's party confirms."""
+    me = access.member(db, actor, lock=True)
+    action = items.find(db, Action, me.relationship.id or 0, number, label="action")
+    owner = access.find_member(db, me.relationship, action.owner_user_id)
+    if owner is not None and owner.party.id != me.party.id and me.role != "observer":
+        return _ask_done(db, me, action, owner, now=now)
     me, action = _own_or_edit(db, actor, number)
     action.status, action.closed_on = DONE, local_today(me.relationship, now)
     db.add(action)
-    audit.record(db, me.relationship, by=me, user_id=actor.user_id, entity="action", entity_id=number,
-                 verb="done", before={"status": OPEN}, after={"status": DONE}, now=now)
+    change = audit.record(db, me.relationship, by=me, user_id=actor.user_id, entity="action", entity_id=number,
+                          verb="done", before={"status": OPEN}, after={"status": DONE}, now=now)
+    told = {"number": number, "description": action.description, "by": actor.user_id,
+            "channel": me.relationship.channel_id, "relationship": me.relationship.name}
+    if action.owner_user_id != actor.user_id:
+        chasing.tell(db, me.relationship, users=[action.owner_user_id], view="action_done_by_other", data=told,
+                     key=f"rel:{me.relationship.id}:action:{number}:done:v{change.version}", now=now)
+    if action.done_asked_by and action.done_asked_by != actor.user_id:
+        chasing.tell(db, me.relationship, users=[action.done_asked_by], view="action_done_confirmed", data=told,
+                     key=f"rel:{me.relationship.id}:action:{number}:confirmed:v{change.version}", now=now)
     return action
+
+
+def _ask_done(db: Session, me: access.Member, action: Action, owner: access.Member, *, now: datetime) -> Action:
+    """Someone of the other party says an action is done: recorded, and its owner (or, when they have left,
+    their party's SERs and managers) asked to confirm."""
+    if action.status != OPEN:
+        raise Refused(f"Action #{action.number} is already {action.status.replace('_', ' ')}.")
+    if action.done_asked_by is not None:
+        raise Refused(f"<@{action.done_asked_by}> has asked already: {owner.party.name} will confirm it.")
+    action.done_asked_by = me.person.user_id
+    db.add(action)
+    change = audit.record(db, me.relationship, by=me, user_id=me.person.user_id, entity="action",
+                          entity_id=action.number, verb="done_asked", before={"done_asked_by": None},
+                          after={"done_asked_by": me.person.user_id}, now=now)
+    asked = [owner.person.user_id] if owner.person.left_at is None else [
+        person.user_id for person in db.exec(select(Person).where(
+            Person.relationship_id == me.relationship.id, Person.party_id == owner.party.id, access.present()))
+        if person.role in access.EDITORS]
+    chasing.tell(db, me.relationship, users=asked, view="action_done_asked", now=now,
+                 key=f"rel:{me.relationship.id}:action:{action.number}:asked:v{change.version}",
+                 data={"number": action.number, "description": action.description, "by": me.person.user_id,
+                       "party": me.party.name, "channel": me.relationship.channel_id,
+                       "relationship": me.relationship.name})
+    return action
+
+
+def snooze_action(db: Session, *, actor: Actor, number: int, now: datetime) -> date:
+    """No nudge about action `number` for the next SNOOZE working days of its owner; the day nudges resume."""
+    me, action = _own_or_edit(db, actor, number)
+    places = [place for place in chasing.memberships(db, action.owner_user_id)
+              if place.relationship.id == me.relationship.id]
+    calendar = places[0].hours if places else chasing.person_hours(me.person, me.party)
+    today = now.astimezone(calendar.tz).date()
+    action.snoozed_until = chasing.add_working_days(calendar, today, chasing.SNOOZE + 1)
+    db.add(action)
+    chasing.schedule(db, user=action.owner_user_id, now=now)
+    return action.snoozed_until
 
 
 def cannot_complete_action(db: Session, *, actor: Actor, number: int, reason: str, now: datetime) -> Action:
@@ -100,7 +151,8 @@ def cannot_complete_action(db: Session, *, actor: Actor, number: int, reason: st
                           after={"status": CANNOT, "reason": reason}, now=now)
     partner_managers = [
         person.user_id for person in db.exec(
-            select(Person).where(Person.relationship_id == me.relationship.id, Person.party_id != me.party.id)
+            select(Person).where(Person.relationship_id == me.relationship.id, Person.party_id != me.party.id,
+                                 access.present())
         ) if person.role in access.EDITORS
     ]
     quiet.addressed_post(

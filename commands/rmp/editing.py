@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +23,7 @@ class FormContext:
     parties: list[Party]
     item: SQLModel | None
     kpis: list[Kpi]
+    objectives: list[Objective] = field(default_factory=list)  # the exit form's objective triggers
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,8 @@ def open_form(db: Session, *, actor: Actor, name: str, number: int | None) -> Fo
     by = access.editor(db, actor)
     rid = by.relationship.id or 0
     item = items.find(db, kind.model, rid, number, label=kind.label) if number is not None else None
-    return FormContext(by.relationship, access.parties(db, by.relationship), item, items.all_of(db, Kpi, rid))
+    return FormContext(by.relationship, access.parties(db, by.relationship), item, items.all_of(db, Kpi, rid),
+                       items.all_of(db, Objective, rid))
 
 
 def save_form(

@@ -5,20 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, func, select
 
 from commands.actor import Actor
 from commands.errors import InputError
 from commands.rmp import access, audit, forms, items, kpis
 from commands.rmp.actions import local_today
 from commands.rmp.forms import choice, iso_date, text, whole
-from storage.rmp import ExitTrigger, Kpi, Proposal
+from storage.rmp import ExitTrigger, Kpi, Objective, Proposal
 
-KINDS = ("kpi_red", "trust_below", "dispute_last_level", "date", "manual")
+OBJECTIVE_FAILING, OBJECTIVES_FAILING = "objective_failing", "objectives_failing"
+OBJECTIVE_KINDS = (OBJECTIVE_FAILING, OBJECTIVES_FAILING)
+KINDS = ("kpi_red", "trust_below", "dispute_last_level", "date", "manual", *OBJECTIVE_KINDS)
 KIND_LABELS = {
     "kpi_red": "KPI red for N periods in a row", "trust_below": "Trust score below a value",
     "dispute_last_level": "A dispute reaches the last ladder level", "date": "A date is reached",
-    "manual": "Manual (the parties decide)",
+    "manual": "Manual (the parties decide)", OBJECTIVE_FAILING: "An objective is failing",
+    OBJECTIVES_FAILING: "N objectives are failing",
 }
 STATUSES = ("clear", "triggered")
 
@@ -34,6 +37,8 @@ class ExitInput:
     threshold: str = ""
     on_date: str = ""
     status: str = "clear"
+    objective: str = ""  # objective_failing: the objective's number
+    count: str = ""  # objectives_failing: how many objectives failing fire it
 
 
 def save_trigger(db: Session, *, actor: Actor, form: ExitInput, number: int | None,
@@ -44,7 +49,7 @@ def save_trigger(db: Session, *, actor: Actor, form: ExitInput, number: int | No
     kind = choice(form.kind, KINDS, field="kind", label="The kind of trigger")
     values: dict[str, object] = {
         "kind": kind, "description": text(form.description, field="description", label="The trigger", limit=500),
-        "kpi_number": None, "periods": None, "threshold": None, "on_date": None,
+        "kpi_number": None, "periods": None, "threshold": None, "on_date": None, "objective_number": None,
         "status": choice(form.status, STATUSES, field="status", label="The status"),
     }
     if kind == "kpi_red":
@@ -60,6 +65,16 @@ def save_trigger(db: Session, *, actor: Actor, form: ExitInput, number: int | No
         if not 1 <= threshold <= 5:
             raise InputError("Trust is rated 1 to 5: pick a threshold in that range.", field="threshold")
         values["threshold"] = threshold
+    elif kind == OBJECTIVE_FAILING:
+        objective_number = whole(form.objective, field="objective", label="The objective", low=1, high=10_000)
+        try:
+            items.find(db, Objective, by.relationship.id or 0, objective_number, label="objective")
+        except InputError as exc:
+            raise InputError(exc.message, field="objective") from None
+        values["objective_number"] = objective_number
+    elif kind == OBJECTIVES_FAILING:
+        values["threshold"] = float(whole(form.count, field="count", label="The number of objectives failing",
+                                          low=1, high=1000))
     elif kind == "date":
         values["on_date"] = iso_date(form.on_date, field="on_date", label="The date",
                                      not_before=local_today(by.relationship, now))
@@ -80,7 +95,7 @@ def mark_reviewed(db: Session, *, actor: Actor, now: datetime) -> date:
 
 
 def current_status(db: Session, trigger: ExitTrigger, *, relationship_id: int, today: date) -> str:
-    """`triggered` or `clear`: KPI and date triggers are evaluated, the others are as recorded."""
+    """`triggered` or `clear`: KPI, date and objective triggers are evaluated, the others are as recorded."""
     if trigger.status == "triggered":
         return "triggered"
     if trigger.kind == "date" and trigger.on_date is not None:
@@ -90,4 +105,32 @@ def current_status(db: Session, trigger: ExitTrigger, *, relationship_id: int, t
         recent = kpis.latest_values(db, kpi, limit=trigger.periods)
         if len(recent) == trigger.periods and all(kpis.rag(kpi, row.value) == kpis.RED for row in recent):
             return "triggered"
+    if trigger.kind == OBJECTIVE_FAILING and trigger.objective_number:
+        failing = _failing_numbers(db, relationship_id)
+        return "triggered" if trigger.objective_number in failing else "clear"
+    if trigger.kind == OBJECTIVES_FAILING and trigger.threshold:
+        return "triggered" if _failing_count(db, relationship_id) >= trigger.threshold else "clear"
     return "clear"
+
+
+FAILING = "failing"  # an objective's status (commands.rmp.objectives)
+
+
+def _failing_numbers(db: Session, relationship_id: int) -> list[int]:
+    return list(db.exec(select(Objective.number).where(Objective.relationship_id == relationship_id,
+                                                       Objective.status == FAILING).order_by(Objective.number)))
+
+
+def _failing_count(db: Session, relationship_id: int) -> int:
+    return int(db.exec(select(func.count()).select_from(Objective).where(
+        Objective.relationship_id == relationship_id, Objective.status == FAILING)).one())
+
+
+def objective_reason(db: Session, trigger: ExitTrigger, *, relationship_id: int) -> str:
+    """Why a trigger on objectives failing fires, in words."""
+    if trigger.kind == OBJECTIVE_FAILING:
+        objective = items.find(db, Objective, relationship_id, trigger.objective_number or 0, label="objective")
+        return f"objective #{objective.number} “{objective.title}” is failing"
+    failing = _failing_numbers(db, relationship_id)
+    return f"{len(failing)} objectives are failing (" + ", ".join(f"#{n}" for n in failing) + \
+        f"; the trigger is at {trigger.threshold:g})"

@@ -19,11 +19,12 @@ from commands.errors import InputError
 from commands.reviews import transfer as review_transfer
 from commands.rmp import items
 from storage.clock import as_utc
-from storage.rmp import Action, Change, ExitTrigger, Kpi, KpiValue, Objective, Party, Person, Relationship, Risk
+from storage.rmp import Action, Change, ExitTrigger, Kpi, KpiValue, Objective, Party, Person, Relationship, Risk, Win
 
 # 2: each party has its own calendar (format 1 kept one on the relationship); 3: a party's Enterprise Grid org
-# and the workspaces it was seen from
-FORMAT_VERSION = 3
+# and the workspaces it was seen from; 4: people who left, risks' review dates, actions' snoozes and asks to mark
+# them done, exit triggers on objectives, wins
+FORMAT_VERSION = 4
 FORMATS = ("yaml", "json")
 
 RELATIONSHIP_FIELDS = (
@@ -33,14 +34,17 @@ RELATIONSHIP_FIELDS = (
 )
 PARTY_FIELDS = ("slot", "name", "team_id", "enterprise_id", "team_ids", "timezone", "working_days", "working_hours",
                 "holidays", "holiday_region")
-PERSON_FIELDS = ("user_id", "party", "role", "tz")
+PERSON_FIELDS = ("user_id", "party", "role", "tz", "left_at", "left_how", "left_by")
 OBJECTIVE_FIELDS = ("number", "party_slot", "title", "benefit_1", "benefit_2", "status")
 KPI_FIELDS = ("number", "name", "unit", "direction", "target", "amber", "red", "owner_slot", "reporter_slot",
               "cadence", "active", "values")
 VALUE_FIELDS = ("period", "value", "reported_by", "reported_at")
-RISK_FIELDS = ("number", "description", "likelihood", "impact", "owner_user_id", "mitigation", "status")
-ACTION_FIELDS = ("number", "description", "owner_user_id", "due_on", "status", "reason", "closed_on")
-TRIGGER_FIELDS = ("number", "kind", "description", "kpi_number", "periods", "threshold", "on_date", "status")
+RISK_FIELDS = ("number", "description", "likelihood", "impact", "owner_user_id", "mitigation", "status", "review_on")
+ACTION_FIELDS = ("number", "description", "owner_user_id", "due_on", "status", "reason", "closed_on", "snoozed_until",
+                 "done_asked_by")
+TRIGGER_FIELDS = ("number", "kind", "description", "kpi_number", "periods", "threshold", "on_date", "objective_number",
+                  "status")
+WIN_FIELDS = ("number", "party_slot", "user_id", "text", "created_at")
 CHANGE_FIELDS = ("version", "at", "user_id", "party", "entity", "entity_id", "verb", "before", "after")
 
 # The document's sections in order, each a mapping (relationship) or a list of mappings, with its fields.
@@ -48,10 +52,10 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "relationship": RELATIONSHIP_FIELDS, "parties": PARTY_FIELDS, "people": PERSON_FIELDS,
     "objectives": OBJECTIVE_FIELDS, "kpis": KPI_FIELDS, "risks": RISK_FIELDS, "actions": ACTION_FIELDS,
     "exit_triggers": TRIGGER_FIELDS, "disputes": transfer.DISPUTE_FIELDS, "values": review_transfer.ENTRY_FIELDS,
-    "reviews": review_transfer.REVIEW_FIELDS, "history": CHANGE_FIELDS,
+    "reviews": review_transfer.REVIEW_FIELDS, "wins": WIN_FIELDS, "history": CHANGE_FIELDS,
 }
 ITEM_TABLES: dict[str, type[SQLModel]] = {
-    "objectives": Objective, "risks": Risk, "actions": Action, "exit_triggers": ExitTrigger,
+    "objectives": Objective, "risks": Risk, "actions": Action, "exit_triggers": ExitTrigger, "wins": Win,
 }
 
 
@@ -79,8 +83,8 @@ def export_plan(db: Session, *, channel_id: str) -> dict[str, Any]:
         "accord_export": FORMAT_VERSION,
         "relationship": _fields(relationship, RELATIONSHIP_FIELDS),
         "parties": [_fields(party, PARTY_FIELDS) for party in parties],
-        "people": [{"user_id": person.user_id, "party": slot_of[person.party_id], "role": person.role,
-                    "tz": person.tz} for person in people],
+        "people": [{**_fields(person, PERSON_FIELDS[:1]), "party": slot_of[person.party_id],
+                    **_fields(person, PERSON_FIELDS[2:])} for person in people],
         "objectives": [_fields(row, OBJECTIVE_FIELDS) for row in items.all_of(db, Objective, rid)],
         "kpis": [{**_fields(kpi, KPI_FIELDS[:-1]), "values": _values(db, kpi)} for kpi in items.all_of(db, Kpi, rid)],
     }
@@ -89,6 +93,7 @@ def export_plan(db: Session, *, channel_id: str) -> dict[str, Any]:
     document["disputes"] = transfer.export_disputes(db, rid, plain)
     document["values"] = review_transfer.export_values(db, rid, plain)
     document["reviews"] = review_transfer.export_reviews(db, rid, plain)
+    document["wins"] = [_fields(row, WIN_FIELDS) for row in items.all_of(db, Win, rid)]
     document["history"] = [_fields(change, CHANGE_FIELDS) for change in changes]
     return document
 

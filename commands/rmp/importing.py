@@ -21,7 +21,7 @@ from commands.errors import InputError
 from commands.reviews import runs
 from commands.reviews import transfer as review_transfer
 from commands.reviews import values as value_entries
-from commands.rmp import actions, exits, objectives, risks
+from commands.rmp import actions, chasing, exits, objectives, risks
 from commands.rmp.export import FORMAT_VERSION, ITEM_TABLES, SECTIONS, PlanFileError, shown
 from commands.rmp.kpis import threshold_problem
 from storage.clock import as_utc, parse_instant, utcnow
@@ -33,7 +33,9 @@ Reader = Callable[[Any, str], Any]
 MAX_INT = 2**31 - 1  # the columns are 32-bit integers
 DIRECTIONS = ("higher", "lower")
 ACTION_STATUSES = (actions.OPEN, actions.DONE, actions.CANNOT)
-TRIGGER_NEEDS = {"kpi_red": ("kpi_number", "periods"), "trust_below": ("threshold",), "date": ("on_date",)}
+TRIGGER_NEEDS = {"kpi_red": ("kpi_number", "periods"), "trust_below": ("threshold",), "date": ("on_date",),
+                 exits.OBJECTIVE_FAILING: ("objective_number",), exits.OBJECTIVES_FAILING: ("threshold",)}
+LEFT_HOW = ("", "left", "removed", "deactivated")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -231,7 +233,8 @@ READERS: dict[str, dict[str, Reader]] = {
         "holidays": lambda v, p: [d.isoformat() for d in _list(v, p, day)],
         "holiday_region": _checked(16, lambda v: parse_region(v, field="holiday_region"), required=False),
     },
-    "people": {"user_id": text(64), "party": SLOT, "role": choice(ROLES), "tz": nullable(_checked(64, zone))},
+    "people": {"user_id": text(64), "party": SLOT, "role": choice(ROLES), "tz": nullable(_checked(64, zone)),
+               "left_at": nullable(instant), "left_how": choice(LEFT_HOW), "left_by": nullable(text(64))},
     "objectives": {
         "number": NUMBER, "party_slot": nullable(SLOT), "title": text(150), "benefit_1": text(1000, required=False),
         "benefit_2": text(1000, required=False), "status": choice(objectives.STATUSES),
@@ -244,15 +247,17 @@ READERS: dict[str, dict[str, Reader]] = {
     "risks": {
         "number": NUMBER, "description": text(500), "likelihood": whole(1, 5), "impact": whole(1, 5),
         "owner_user_id": text(64), "mitigation": text(1000, required=False), "status": choice(risks.STATUSES),
+        "review_on": nullable(day),
     },
     "actions": {
         "number": NUMBER, "description": text(500), "owner_user_id": text(64), "due_on": day,
         "status": choice(ACTION_STATUSES), "reason": text(1000, required=False), "closed_on": nullable(day),
+        "snoozed_until": nullable(day), "done_asked_by": nullable(text(64)),
     },
     "exit_triggers": {
         "number": NUMBER, "kind": choice(exits.KINDS), "description": text(500), "kpi_number": nullable(NUMBER),
         "periods": nullable(whole(1, 24)), "threshold": nullable(number), "on_date": nullable(day),
-        "status": choice(exits.STATUSES),
+        "objective_number": nullable(NUMBER), "status": choice(exits.STATUSES),
     },
     "disputes": {
         "number": NUMBER, "title": text(150), "description": text(3000), "severity": choice(lifecycle.SEVERITIES),
@@ -275,6 +280,7 @@ READERS: dict[str, dict[str, Reader]] = {
         "requested_by": text(64), "created_at": instant, "figures": figures,
         "signatures": _records({"party_slot": SLOT, "party": text(80), "user_id": text(64), "signed_at": instant}),
     },
+    "wins": {"number": NUMBER, "party_slot": SLOT, "user_id": text(64), "text": text(1000), "created_at": instant},
     "history": {
         "version": NUMBER, "at": instant, "user_id": text(64, required=False), "party": text(80, required=False),
         "entity": text(32), "entity_id": nullable(whole(0, MAX_INT)), "verb": text(24),
@@ -290,13 +296,15 @@ def read_plan(data: Any) -> dict[str, Any]:
                             f"got {shown(data)}")
     if "accord_export" not in data:
         _problem("accord_export", "missing: this is not a file written by `accord export`")
-    if data["accord_export"] not in (1, 2, FORMAT_VERSION) or isinstance(data["accord_export"], bool):
+    if data["accord_export"] not in (1, 2, 3, FORMAT_VERSION) or isinstance(data["accord_export"], bool):
         _problem("accord_export", f"unsupported format {shown(data['accord_export'])}: "
                                   f"this Accord reads formats 1 to {FORMAT_VERSION}")
     if data["accord_export"] == 1:
         data = _from_format_1(data)
     if data["accord_export"] in (1, 2):
         data = _from_format_2(data)
+    if data["accord_export"] in (1, 2, 3):
+        data = _from_format_3(data)
     for key in data:
         if key != "accord_export" and key not in SECTIONS:
             _problem(str(key), "unknown section")
@@ -309,6 +317,19 @@ def read_plan(data: Any) -> dict[str, Any]:
             _records(readers)(value, section)
     _consistent(plan)
     return plan
+
+
+def _from_format_3(data: dict[str, Any]) -> dict[str, Any]:
+    """A format 3 document as format 4: nobody has left, no risk has a review date, no action is snoozed or asked
+    to be marked done, no trigger watches objectives, no win is recorded."""
+    defaults = {"people": {"left_at": None, "left_how": "", "left_by": None}, "risks": {"review_on": None},
+                "actions": {"snoozed_until": None, "done_asked_by": None},
+                "exit_triggers": {"objective_number": None}}
+    data = {**data, "wins": data.get("wins", [])}
+    for section, fields in defaults.items():
+        if isinstance(data.get(section), list):
+            data[section] = [{**fields, **row} if isinstance(row, dict) else row for row in data[section]]
+    return data
 
 
 def _from_format_2(data: dict[str, Any]) -> dict[str, Any]:
@@ -342,7 +363,7 @@ def _consistent(plan: dict[str, Any]) -> None:
     if parties[0]["team_id"] is not None:
         _unique(parties, "parties", "team_id")
     _unique(plan["people"], "people", "user_id")
-    for section in ("objectives", "kpis", "risks", "actions", "exit_triggers"):
+    for section in ("objectives", "kpis", "risks", "actions", "exit_triggers", "wins"):
         _unique(plan[section], section, "number")
     _unique(plan["kpis"], "kpis", "name", str.casefold)
     for index, kpi in enumerate(plan["kpis"]):
@@ -351,9 +372,9 @@ def _consistent(plan: dict[str, Any]) -> None:
         if (action["status"] == actions.OPEN) != (action["closed_on"] is None):
             _problem(f"actions[{index}].closed_on", "an open action has none" if action["status"] == actions.OPEN
                      else f"a {action['status']} action needs the date it was closed")
-    kpi_numbers = {kpi["number"] for kpi in plan["kpis"]}
+    kpi_numbers, objective_numbers = {kpi["number"] for kpi in plan["kpis"]}, {o["number"] for o in plan["objectives"]}
     for index, trigger in enumerate(plan["exit_triggers"]):
-        _trigger(trigger, f"exit_triggers[{index}]", kpi_numbers)
+        _trigger(trigger, f"exit_triggers[{index}]", kpi_numbers, objective_numbers)
     for index, entry in enumerate(plan["values"]):
         if entry["amount"] is None and not entry["description"].strip():
             _problem(f"values[{index}].amount", "a cost or benefit needs an amount, a description, or both")
@@ -399,9 +420,9 @@ def _thresholds(kpi: dict[str, Any], path: str) -> None:
     kpi["amber"] = kpi["target"]
 
 
-def _trigger(trigger: dict[str, Any], path: str, kpi_numbers: set[int]) -> None:
+def _trigger(trigger: dict[str, Any], path: str, kpi_numbers: set[int], objective_numbers: set[int]) -> None:
     kind = trigger["kind"]
-    for name in ("kpi_number", "periods", "threshold", "on_date"):
+    for name in ("kpi_number", "periods", "threshold", "on_date", "objective_number"):
         needed = name in TRIGGER_NEEDS.get(kind, ())
         if needed and trigger[name] is None:
             _problem(f"{path}.{name}", f"a {kind} trigger needs it")
@@ -409,6 +430,10 @@ def _trigger(trigger: dict[str, Any], path: str, kpi_numbers: set[int]) -> None:
             _problem(f"{path}.{name}", f"expected null for a {kind} trigger, got {shown(trigger[name])}")
     if kind == "kpi_red" and trigger["kpi_number"] not in kpi_numbers:
         _problem(f"{path}.kpi_number", f"there is no KPI #{trigger['kpi_number']} in kpis")
+    if kind == exits.OBJECTIVE_FAILING and trigger["objective_number"] not in objective_numbers:
+        _problem(f"{path}.objective_number", f"there is no objective #{trigger['objective_number']} in objectives")
+    if kind == exits.OBJECTIVES_FAILING and not 1 <= trigger["threshold"] <= 1000:
+        _problem(f"{path}.threshold", f"a count of failing objectives, 1 or more, got {shown(trigger['threshold'])}")
     if kind == "trust_below" and not 1 <= trigger["threshold"] <= 5:
         _problem(f"{path}.threshold", f"trust is rated 1 to 5, got {shown(trigger['threshold'])}")
 
@@ -427,8 +452,8 @@ def import_plan(db: Session, data: Any) -> Relationship:
     parties = {row["slot"]: Party(relationship_id=rid, **row) for row in plan["parties"]}
     db.add_all(parties.values())
     db.flush()
-    db.add_all(Person(relationship_id=rid, party_id=parties[row["party"]].id or 0, user_id=row["user_id"],
-                      role=row["role"], tz=row["tz"]) for row in plan["people"])
+    db.add_all(Person(relationship_id=rid, party_id=parties[row["party"]].id or 0,
+                      **{k: v for k, v in row.items() if k != "party"}) for row in plan["people"])
     for section, model in ITEM_TABLES.items():
         db.add_all(model(relationship_id=rid, **row) for row in plan[section])
     kpis = [(Kpi(relationship_id=rid, **{k: v for k, v in row.items() if k != "values"}), row["values"])
@@ -444,4 +469,8 @@ def import_plan(db: Session, data: Any) -> Relationship:
     rounds.schedule_next_round(db, relationship, after=utcnow(), now=utcnow())
     runs.schedule_next_review(db, relationship, after=utcnow(), now=utcnow())
     db.flush()
+    owners = {row["owner_user_id"] for row in plan["actions"] if row["status"] == actions.OPEN} | \
+        {row["owner_user_id"] for row in plan["risks"] if row["review_on"] is not None and row["status"] != "closed"}
+    for owner in sorted(owners):  # their open actions and risks are chased here as they were where exported
+        chasing.schedule(db, user=owner, now=utcnow())
     return relationship

@@ -13,7 +13,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from commands.consent import proposals
 from commands.errors import InputError
-from commands.rmp import access, audit
+from commands.rmp import access, audit, chasing
 from commands.rmp.access import Member
 from storage.rmp import Action, ExitTrigger, Kpi, Objective, Proposal, Risk
 
@@ -57,8 +57,10 @@ def save(
         item = model(relationship_id=rid, number=next_number(db, model, rid), **values)
         db.add(item)
         db.flush()
-        audit.record(db, relationship, by=by, user_id=user_id, entity=entity, entity_id=item.number,  # type: ignore[attr-defined]
-                     verb="create", before=None, after=audit.snapshot(item), now=now)
+        change = audit.record(db, relationship, by=by, user_id=user_id, entity=entity, entity_id=item.number,  # type: ignore[attr-defined]
+                              verb="create", before=None, after=audit.snapshot(item), now=now)
+        chasing.saved(db, relationship, entity=entity, item=item, owner_before=None, by_user=user_id,
+                      version=change.version, now=now)
         return item
     item = find(db, model, rid, number, label=entity)
     before = audit.snapshot(item)
@@ -67,15 +69,17 @@ def save(
     old, new = audit.changed_fields(before, audit.snapshot(item))
     if new:
         db.add(item)
-        audit.record(db, relationship, by=by, user_id=user_id, entity=entity, entity_id=number,
-                     verb="update", before=old, after=new, now=now)
+        change = audit.record(db, relationship, by=by, user_id=user_id, entity=entity, entity_id=number,
+                              verb="update", before=old, after=new, now=now)
+        chasing.saved(db, relationship, entity=entity, item=item, owner_before=before.get("owner_user_id"),
+                      by_user=user_id, version=change.version, now=now)
     return item
 
 
 MODELS: dict[str, type[SQLModel]] = {"objective": Objective, "kpi": Kpi, "risk": Risk, "action": Action,
                                      "exit_trigger": ExitTrigger}
 LABELS = {"objective": "objective", "kpi": "KPI", "risk": "risk", "action": "action", "exit_trigger": "exit trigger"}
-DATES = ("due_on", "on_date", "closed_on")
+DATES = ("due_on", "on_date", "closed_on", "review_on")
 
 
 def save_or_propose(

@@ -12,8 +12,9 @@ from commands import outbox
 from commands.actor import Actor
 from commands.calendar import zone
 from commands.errors import InputError, Refused
-from commands.rmp import access, audit
+from commands.rmp import access, audit, leaving
 from commands.rmp.forms import choice, user_id
+from storage.clock import utcnow
 from storage.rmp import CONNECT, ROLES, Party, Person
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,8 @@ def join(db: Session, *, actor: Actor, now: datetime) -> Joined:
     """
     relationship = access.relationship_in(db, actor.channel_id, lock=True)
     existing = access.find_member(db, relationship, actor.user_id)
+    if existing is not None and existing.person.left_at is not None:
+        return _rejoin(db, existing, actor, now)
     if existing is not None:
         if relationship.mode == CONNECT and access.belongs(existing.party, actor):
             access.learn(db, existing.party, actor)
@@ -53,7 +56,7 @@ def join(db: Session, *, actor: Actor, now: datetime) -> Joined:
         raise Refused("In this relationship a manager adds people to a party: "
                       "ask one to run `/accord party add @you <party>`.")
     party = _party_of(db, access.parties(db, relationship), actor)
-    first = db.exec(select(Person).where(Person.party_id == party.id)).first() is None
+    first = db.exec(select(Person).where(Person.party_id == party.id, access.present())).first() is None
     person = Person(relationship_id=relationship.id or 0, party_id=party.id or 0, user_id=actor.user_id,
                     role="manager" if first else "member")
     db.add(person)
@@ -63,6 +66,26 @@ def join(db: Session, *, actor: Actor, now: datetime) -> Joined:
                  after={"user_id": actor.user_id, "party": party.name, "role": person.role}, now=now)
     look_up_timezone(db, relationship_id=relationship.id or 0, user_id=actor.user_id, now=now)
     return Joined(party.name, person.role, already=False)
+
+
+def _rejoin(db: Session, gone: access.Member, actor: Actor, now: datetime) -> Joined:
+    """Someone who left (or was removed or deactivated) joins again: present once more, as a member (as its
+    manager when their party has no SER or manager left); a person of another organisation is refused."""
+    relationship = gone.relationship
+    if relationship.mode != CONNECT:
+        raise Refused("In this relationship a manager adds people to a party: "
+                      "ask one to run `/accord party add @you <party>`.")
+    if access.organisation_ids(gone.party) and not access.belongs(gone.party, actor):
+        raise Refused("Your Slack organisation does not match your party in this relationship.")
+    access.learn(db, gone.party, actor)
+    role = "member" if _has_editor(db, gone.party.id or 0) else "manager"
+    before = {"user_id": actor.user_id, "left": gone.person.left_how}
+    leaving.come_back(db, gone.person)
+    gone.person.role = role
+    audit.record(db, relationship, by=gone, user_id=actor.user_id, entity="person", entity_id=None, verb="join",
+                 before=before, after={"user_id": actor.user_id, "party": gone.party.name, "role": role}, now=now)
+    look_up_timezone(db, relationship_id=relationship.id or 0, user_id=actor.user_id, now=now)
+    return Joined(gone.party.name, role, already=False)
 
 
 def _party_of(db: Session, parties: list[Party], actor: Actor) -> Party:
@@ -92,7 +115,7 @@ def set_role(db: Session, *, actor: Actor, text_args: str, now: datetime) -> tup
     target_id = user_id(parts[0], field="user", label="The person")
     role = choice(parts[1], ROLES, field="role", label="The role")
     target = access.find_member(db, by.relationship, target_id)
-    if target is None:
+    if target is None or target.person.left_at is not None:
         raise InputError(f"<@{target_id}> is not in this relationship yet: they can join from the setup "
                          "message or with `@accord join`.")
     if target.party.id != by.party.id:
@@ -110,11 +133,13 @@ def set_role(db: Session, *, actor: Actor, text_args: str, now: datetime) -> tup
 
 def _has_editor(db: Session, party_id: int) -> bool:
     """Whether a party already has an SER or a manager (until then the other party may name its first)."""
-    return any(p.role in access.EDITORS for p in db.exec(select(Person).where(Person.party_id == party_id)))
+    return any(p.role in access.EDITORS
+               for p in db.exec(select(Person).where(Person.party_id == party_id, access.present())))
 
 
 def _other_editor(db: Session, by: access.Member) -> bool:
-    others = db.exec(select(Person).where(Person.party_id == by.party.id, Person.user_id != by.person.user_id))
+    others = db.exec(select(Person).where(Person.party_id == by.party.id, Person.user_id != by.person.user_id,
+                                          access.present()))
     return any(person.role in access.EDITORS for person in others)
 
 
@@ -139,6 +164,8 @@ def add_to_party(db: Session, *, actor: Actor, text_args: str, now: datetime) ->
     existing = access.find_member(db, by.relationship, target_id)
     if party.id != by.party.id and _has_editor(db, party.id or 0):
         raise Refused(f"People of {party.name} are added by {party.name}'s SERs and managers.")
+    if existing is not None and existing.person.left_at is not None and existing.party.id != party.id:
+        raise Refused(f"<@{target_id}> was in {existing.party.name}: only its SERs and managers add them again.")
     if existing is not None and existing.party.id != by.party.id:
         raise Refused(f"<@{target_id}> is in {existing.party.name}: only its SERs and managers change that.")
     if existing is not None and existing.person.user_id == actor.user_id and not _other_editor(db, by):
@@ -148,6 +175,9 @@ def add_to_party(db: Session, *, actor: Actor, text_args: str, now: datetime) ->
         db.add(Person(relationship_id=by.relationship.id or 0, party_id=party.id or 0, user_id=target_id, role=role))
         look_up_timezone(db, relationship_id=by.relationship.id or 0, user_id=target_id, now=now)
     else:
+        if existing.person.left_at is not None:
+            before = {"user_id": target_id, "left": existing.person.left_how}
+            leaving.come_back(db, existing.person)
         existing.person.party_id, existing.person.role = party.id or 0, role
         db.add(existing.person)
     audit.record(db, by.relationship, by=by, user_id=actor.user_id, entity="person", entity_id=None,
@@ -161,11 +191,13 @@ def look_up_timezone(db: Session, *, relationship_id: int, user_id: str, now: da
     outbox.lookup_user(db, key=f"users.info:{relationship_id}:{user_id}", user=user_id, now=now)
 
 
-def record_user(db: Session, *, user_id: str, tz: str | None, name: str | None = None) -> int:
+def record_user(db: Session, *, user_id: str, tz: str | None, name: str | None = None, deleted: bool = False,
+                now: datetime | None = None) -> int:
     """Set the time zone and name Slack gives for `user_id` on each of their people; returns how many.
 
     A time zone of None (Slack gives none, as for many external users) means their party's; so does a
-    zone this Python does not know, which is logged rather than stored."""
+    zone this Python does not know, which is logged rather than stored. `deleted` (Slack deactivated them)
+    makes them go from every relationship, left as "deactivated"."""
     if tz is not None:
         try:
             zone(tz)
@@ -177,6 +209,8 @@ def record_user(db: Session, *, user_id: str, tz: str | None, name: str | None =
         person.tz = tz
         person.name = (name or "")[:120] or person.name
         db.add(person)
+    if deleted:
+        leaving.deactivated(db, user_id=user_id, now=now or utcnow())
     return len(people)
 
 
@@ -185,7 +219,8 @@ def list_people(db: Session, *, actor: Actor) -> PeopleList:
     me = access.member(db, actor)
     result: list[tuple[str, dict[str, list[str]]]] = []
     for party in access.parties(db, me.relationship):
-        people = db.exec(select(Person).where(Person.party_id == party.id).order_by(Person.user_id))
+        people = db.exec(select(Person).where(Person.party_id == party.id, access.present())
+                         .order_by(Person.user_id))
         by_role: dict[str, list[str]] = {role: [] for role in ROLES}
         for person in people:
             by_role[person.role].append(person.user_id)

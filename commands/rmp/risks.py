@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from commands.actor import Actor
 from commands.rmp import access, items
-from commands.rmp.forms import choice, text, user_id, whole
+from commands.rmp.forms import choice, iso_date, text, user_id, whole
 from storage.rmp import Proposal, Risk
 
 STATUSES = ("open", "mitigated", "closed")
@@ -25,6 +25,7 @@ class RiskInput:
     owner: str
     mitigation: str = ""
     status: str = "open"
+    review_on: str = ""
 
 
 def score(risk: Risk) -> int:
@@ -50,6 +51,8 @@ def save_risk(db: Session, *, actor: Actor, form: RiskInput, number: int | None,
         "owner_user_id": owner,
         "mitigation": text(form.mitigation, field="mitigation", label="The mitigation", limit=1000, required=False),
         "status": choice(form.status, STATUSES, field="status", label="The status"),
+        "review_on": iso_date(form.review_on, field="review_on", label="The review date")
+        if (form.review_on or "").strip() else None,
     }
     before = items.find(db, Risk, by.relationship.id or 0, number, label="risk") if number else None
     return items.save_or_propose(db, by, entity="risk", values=values, number=number, user_id=actor.user_id,

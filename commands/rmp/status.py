@@ -18,7 +18,7 @@ from storage import disputes
 from storage.checkins import CLOSED, Round
 from storage.disputes import Dispute
 from storage.reviews import Review, ReviewSignature
-from storage.rmp import Action, ExitTrigger, Kpi, Objective, Party, Person, Relationship, Risk
+from storage.rmp import Action, ExitTrigger, Kpi, Objective, Person, Relationship, Risk
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,7 @@ class CheckinLine:
     counts: list[dict[str, Any]] = field(default_factory=list)  # while open (round_post.counts)
     figures: dict[str, Any] | None = None  # once closed
     nobody: bool = False  # closed with no answers: no figures
+    previous: CheckinLine | None = None  # while open: the last closed round, whose figures stand until this closes
 
 
 @dataclass
@@ -172,8 +173,15 @@ def latest_checkin(db: Session, relationship: Relationship) -> CheckinLine | Non
     if round_ is None:
         return None
     if round_.status != CLOSED:
+        closed = db.exec(select(Round).where(Round.relationship_id == relationship.id, Round.status == CLOSED)
+                         .order_by(col(Round.number).desc())).first()
         return CheckinLine(round_.number, "open", round_.opens_at, round_.closes_at,
-                           counts=round_post.counts(db, round_, relationship))
+                           counts=round_post.counts(db, round_, relationship),
+                           previous=_closed_line(db, closed) if closed is not None else None)
+    return _closed_line(db, round_)
+
+
+def _closed_line(db: Session, round_: Round) -> CheckinLine:
     result = summary.summarise(db, round_)
     return CheckinLine(round_.number, "closed", round_.opens_at, round_.closes_at,
                        figures=summary.as_data(result), nobody=not any(p.answered for p in result.parties))
@@ -196,16 +204,3 @@ def _kpi_line(db: Session, kpi: Kpi) -> KpiLine:
         trend = "up" if values[0].value > values[1].value else "down" if values[0].value < values[1].value else "flat"
     return KpiLine(kpi.number, kpi.name, kpi.unit, kpi.direction, kpi.target, latest,
                    kpis.rag(kpi, latest) if latest is not None else None, trend)
-
-
-def statuses_for_user(db: Session, *, user_id: str, now: datetime) -> list[Status]:
-    """Every relationship `user_id` is in, as their party sees it (for the App Home)."""
-    people = db.exec(select(Person).where(Person.user_id == user_id).order_by(Person.relationship_id))
-    result = []
-    for person in people:
-        relationship = db.get(Relationship, person.relationship_id)
-        party = db.get(Party, person.party_id)
-        if relationship is not None and party is not None:
-            result.append(status_of(db, relationship, viewer_slot=party.slot, now=now,
-                                    viewer_zone=calendars.local_zone_name(person, party)))
-    return result

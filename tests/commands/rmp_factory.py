@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from commands.actor import Actor
-from commands.rmp import actions, exits, kpis, objectives, people, risks, setup
+from commands.rmp import actions, exits, kpis, objectives, people, risks, setup, wins
 from commands.rmp.access import relationship_in
 from commands.rmp.items import find
 from commands.rmp.kpis import KpiInput
@@ -151,7 +151,8 @@ def _relationship_id(db: Session, actor: Actor) -> int:
 
 def _risks_and_actions(db: Session, alice: Actor, bob: Actor, clock: Clock) -> None:
     _agree(db, risks.save_risk(db, actor=alice, number=None, now=clock(), form=risks.RiskInput(
-        "Key engineer leaves", "3", "4", f"<@{DAVE}>", mitigation="Pair on the integration")), bob, clock)
+        "Key engineer leaves", "3", "4", f"<@{DAVE}>", mitigation="Pair on the integration",
+        review_on="2027-01-15")), bob, clock)
     _agree(db, risks.save_risk(db, actor=bob, number=None, now=clock(), form=risks.RiskInput(
         "Budget cut — 預算", "2", "5", BOB)), alice, clock)
     _agree(db, risks.save_risk(db, actor=bob, number=2, now=clock(), form=risks.RiskInput(
@@ -164,6 +165,9 @@ def _risks_and_actions(db: Session, alice: Actor, bob: Actor, clock: Clock) -> N
                             form=actions.ActionInput(description, owner, due)), bob, clock)
     actions.complete_action(db, actor=alice, number=1, now=clock())
     actions.cannot_complete_action(db, actor=bob, number=2, reason="The venue is closed — fermé", now=clock())
+    actions.complete_action(db, actor=bob, number=3, now=clock())  # the partner asks Alice's party to confirm
+    wins.record_win(db, actor=bob, text="First joint order shipped — 出荷", now=clock())
+    wins.record_win(db, actor=alice, text="Case study signed off", now=clock())
 
 
 def _exit(db: Session, alice: Actor, bob: Actor, clock: Clock) -> None:
@@ -180,4 +184,8 @@ def _exit(db: Session, alice: Actor, bob: Actor, clock: Clock) -> None:
         "manual", "Either party decides")), alice, clock)
     _agree(db, exits.save_trigger(db, actor=bob, number=4, now=clock(), form=form(
         "dispute_last_level", "A dispute reaches mediation", status="triggered")), alice, clock)
+    _agree(db, exits.save_trigger(db, actor=alice, number=None, now=clock(), form=form(
+        "objective_failing", "The joint objective fails", objective="1")), bob, clock)
+    _agree(db, exits.save_trigger(db, actor=bob, number=None, now=clock(), form=form(
+        "objectives_failing", "Two objectives fail", count="2")), alice, clock)
     exits.mark_reviewed(db, actor=alice, now=clock())

@@ -234,10 +234,13 @@ def test_the_owner_or_their_partys_managers_mark_an_action_done(engine: Engine) 
     _founded(engine)
     with transaction(engine) as db:
         _action("UCAROL")(db, BOB)  # Southwind's action, made by Southwind
-    assert "only they and Southwind's SERs and managers" in _refused(engine, lambda db: actions.complete_action(
+    with transaction(engine) as db:  # the other party only asks: the action stays open until Southwind confirms
+        asked = actions.complete_action(db, actor=ALICE, number=1, now=NOW)
+        assert (asked.status, asked.done_asked_by) == (actions.OPEN, ALICE.user_id)
+    assert "has asked already" in _refused(engine, lambda db: actions.complete_action(
         db, actor=ALICE, number=1, now=NOW))
     with transaction(engine) as db:
-        actions.complete_action(db, actor=BOB, number=1, now=NOW)
+        assert actions.complete_action(db, actor=BOB, number=1, now=NOW).status == actions.DONE
     assert proposals.title_of("objective:new") == "a new joint objective"
 
 

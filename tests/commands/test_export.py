@@ -16,16 +16,18 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from commands.errors import InputError
-from commands.rmp.export import SECTIONS, dump_text, export_plan, load_text
+from commands.rmp import chasing
+from commands.rmp.export import FORMAT_VERSION, SECTIONS, dump_text, export_plan, load_text
 from commands.rmp.importing import READERS, import_plan
 from storage.engine import make_engine, transaction
+from storage.models import WorkItem
 from storage.reviews import Review, ReviewSignature, ValueEntry
-from storage.rmp import Action, Change, ExitTrigger, Kpi, KpiValue, Objective, Party, Person, Relationship, Risk
+from storage.rmp import Action, Change, ExitTrigger, Kpi, KpiValue, Objective, Party, Person, Relationship, Risk, Win
 from tests.accord_cli import run_accord
-from tests.commands.rmp_factory import ALICE, BOB, CHANNEL, DAVE, HOME, NAME, PARTNER, build_plan
+from tests.commands.rmp_factory import ALICE, BOB, CHANNEL, DAVE, HOME, NAME, NOW, PARTNER, build_plan
 
 TABLES = (Relationship, Party, Person, Objective, Kpi, KpiValue, Risk, Action, ExitTrigger, Change, Review,
-          ReviewSignature, ValueEntry)
+          ReviewSignature, ValueEntry, Win)
 IDS = {"id", "relationship_id", "party_id", "kpi_id", "review_id"}
 
 
@@ -108,6 +110,9 @@ def test_the_document_is_plain_has_no_ids_and_reads_back_in_process(engine: Engi
         import_plan(db, load_text(dump_text(document, "yaml")))
     assert exported(target) == document
     assert counts(target) == counts(engine)
+    with Session(target) as db:  # Dave's open action #3 is chased where it was imported too
+        nudges = db.exec(select(WorkItem).where(WorkItem.kind == chasing.KIND)).all()
+    assert [item.payload["user"] for item in nudges] == [DAVE]
 
 
 def test_a_grid_partys_org_and_workspaces_travel_and_a_format_2_file_reads_as_no_grid(
@@ -119,7 +124,7 @@ def test_a_grid_partys_org_and_workspaces_travel_and_a_format_2_file_reads_as_no
         partner.enterprise_id, partner.team_ids = "E0PARTNERORG", [PARTNER, "T0PARTNER2"]
         db.add(partner)
     document = exported(engine)
-    assert document["accord_export"] == 3
+    assert document["accord_export"] == FORMAT_VERSION
     with transaction(target) as db:
         import_plan(db, load_text(dump_text(document, "yaml")))
     with Session(target) as db:
@@ -135,6 +140,44 @@ def test_a_grid_partys_org_and_workspaces_travel_and_a_format_2_file_reads_as_no
             import_plan(db, older)
         with Session(third) as db:
             assert {(p.enterprise_id, tuple(p.team_ids)) for p in db.exec(select(Party))} == {(None, ())}
+    finally:
+        third.dispose()
+
+
+def test_format_4_carries_leavers_review_dates_asks_objective_triggers_and_wins_and_format_3_reads_without(
+    engine: Engine, target: Engine, database_copies: Callable[[], str]
+) -> None:
+    build_plan(engine)
+    with transaction(engine) as db:
+        dave = db.exec(select(Person).where(Person.user_id == DAVE)).one()
+        dave.left_at, dave.left_how, dave.left_by = NOW, "removed", ALICE
+        db.add(dave)
+    document = exported(engine)
+    assert [w["text"] for w in document["wins"]] == ["First joint order shipped — 出荷", "Case study signed off"]
+    assert document["risks"][0]["review_on"] == "2027-01-15" and document["actions"][2]["done_asked_by"] == BOB
+    assert [(t["kind"], t["objective_number"], t["threshold"]) for t in document["exit_triggers"][-2:]] == [
+        ("objective_failing", 1, None), ("objectives_failing", None, 2.0)]
+    assert [(p["left_how"], p["left_by"]) for p in document["people"] if p["user_id"] == DAVE] == [("removed", ALICE)]
+    with transaction(target) as db:
+        import_plan(db, load_text(dump_text(document, "json")))
+    assert exported(target) == document
+    older = copy.deepcopy(document)  # as format 3 wrote it: none of format 4's fields, no wins
+    older["accord_export"] = 3
+    del older["wins"]
+    for section, fields in [("people", ("left_at", "left_how", "left_by")), ("risks", ("review_on",)),
+                            ("actions", ("snoozed_until", "done_asked_by")), ("exit_triggers", ("objective_number",))]:
+        for row in older[section]:
+            for name in fields:
+                del row[name]
+    older["exit_triggers"] = older["exit_triggers"][:-2]  # format 3 had no triggers on objectives
+    third = make_engine(database_copies())
+    try:
+        with transaction(third) as db:
+            import_plan(db, older)
+        again = exported(third)
+        assert again["wins"] == [] and all(p["left_at"] is None and p["left_how"] == "" for p in again["people"])
+        assert all(r["review_on"] is None for r in again["risks"]) and all(
+            a["done_asked_by"] is None for a in again["actions"])
     finally:
         third.dispose()
 
@@ -216,7 +259,7 @@ def test_a_malformed_file_is_refused_naming_the_line_or_field_and_nothing_is_wri
 
 
 INCONSISTENT: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
-    "format": (lambda d: d.update(accord_export=4), "accord_export: unsupported format 4"),
+    "format": (lambda d: d.update(accord_export=5), "accord_export: unsupported format 5"),
     "unknown section": (lambda d: d.update(extras=[]), "extras: unknown section"),
     "unknown field": (lambda d: d["risks"][0].update(colour="red"), "risks[0].colour: unknown field"),
     "mode": (lambda d: d["relationship"].update(mode="merged"), "relationship.mode: expected one of connect, single"),
@@ -233,6 +276,10 @@ INCONSISTENT: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
     "party of person": (lambda d: d["people"][0].update(party=3), "people[0].party: expected a party slot, 1 or 2"),
     "twice": (lambda d: d["people"][1].update(user_id=d["people"][0]["user_id"]), "people[1].user_id:"),
     "number": (lambda d: d["objectives"][1].update(number=1), "objectives[1].number: 1 is already used"),
+    "objective of trigger": (lambda d: d["exit_triggers"][-2].update(objective_number=9),
+                             "exit_triggers[5].objective_number: there is no objective #9"),
+    "left how": (lambda d: d["people"][0].update(left_how="fired"), "people[0].left_how: expected one of"),
+    "win twice": (lambda d: d["wins"][1].update(number=1), "wins[1].number: 1 is already used by wins[0]"),
     "status": (lambda d: d["objectives"][0].update(status="won"), "objectives[0].status: expected one of"),
     "thresholds": (lambda d: d["kpis"][0].update(red=50), "kpis[0].red: when higher is better"),
     "bool is no number": (lambda d: d["kpis"][1].update(amber=True), "kpis[1].amber: expected a number, got true"),

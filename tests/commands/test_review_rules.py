@@ -85,6 +85,12 @@ FIRING: list[tuple[str, Callable[[Figures], None], str]] = [
     ("benefit_imbalance", _set("values.0.benefit", 78.0),
      "Northwind reported 75% of the period's benefit (78 of 104; Southwind 26 against costs of 10)"),
     ("participation", _set("trust.parties.0.answered", 8), "Northwind answered 8 of 18 check-in prompts (44%)"),
+    ("objective_failing", _set("objectives", [{"number": 2, "title": "Launch", "status": "failing",
+                                               "whose": "Southwind", "met_in_period": False}]),
+     "objective #2 “Launch” (Southwind's own) is failing"),
+    ("objective_at_risk", _set("objectives", [{"number": 1, "title": "Launch", "status": "at_risk", "whose": "ours",
+                                               "met_in_period": False}]),
+     "objective #1 “Launch” (ours) is at risk"),
     ("exit_triggered", _set("exits.triggers.0.status", "triggered"), "exit trigger #1 “Either” has fired"),
     ("exit_review", _set("exits.reviewed_on", "2026-03-31"), "the exit strategy was last reviewed 2026-03-31"),
 ]
@@ -147,6 +153,23 @@ def test_wins_are_kpis_turned_green_disputes_resolved_and_objectives_met() -> No
                              {"number": 3, "title": "Old", "status": "met", "whose": "ours", "met_in_period": False}]
     assert rules.wins(figures) == ["KPI #1 On-time delivery turned green (85 → 96)",
                                    "Dispute #3 “Scope” resolved at L1 Working level", "Objective #2 “Launch” met"]
+
+
+def test_wins_recorded_by_either_party_are_listed_with_the_computed_ones() -> None:
+    figures = quiet()
+    figures["objectives"] = [{"number": 2, "title": "Launch", "status": "met", "whose": "ours", "met_in_period": True}]
+    figures["recorded_wins"] = [
+        {"number": 1, "party": "Northwind", "by": "U1", "text": "First bid won", "at": "2027-01-05T10:00:00+00:00"},
+        {"number": 2, "party": "Southwind", "by": "U2", "text": "Pilot signed", "at": "2027-02-05T10:00:00+00:00"}]
+    assert rules.wins(figures) == ["Objective #2 “Launch” met", "Win #1 from Northwind: First bid won",
+                                   "Win #2 from Southwind: Pilot signed"]
+
+
+def test_objectives_open_met_or_dropped_raise_no_recommendation() -> None:
+    figures = quiet()
+    figures["objectives"] = [{"number": n, "title": "Launch", "status": status, "whose": "ours",
+                              "met_in_period": False} for n, status in enumerate(("open", "met", "dropped"), 1)]
+    assert rules.recommendations(figures) == []
 
 
 def _huge() -> Figures:

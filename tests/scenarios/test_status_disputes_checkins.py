@@ -111,3 +111,11 @@ def test_status_shows_the_latest_rounds_counts_then_its_published_figures_only(h
         assert "Southwind's scores are withheld this round" in shown and "1.00" not in shown
     home = _home(harness, "UCAROL", "T0PARTNER", "EvHOME3")
     assert all(line in home for line in published) and "1.00" not in home and "No figures yet" not in home
+
+    # round 2 opens (Monday 15 March): its counts, and round 1's figures stand until it closes
+    tick(harness, "2027-03-15T15:00:00Z")
+    harness.clock.now = parse_instant("2027-03-15T15:00:00Z")
+    shown = _status(harness, "UBOB")
+    assert "Latest check-in*: round 2, open until" in shown and "Answered so far: Northwind 0 of 3" in shown
+    assert "Last closed check-in*: round 1, closed" in shown and all(line in shown for line in published)
+    assert "No figures yet" not in shown and "1.00" not in shown

@@ -49,8 +49,8 @@ pytestmark = [
 ]
 ON_POSTGRES = pytest.mark.parametrize("database_kind", ["postgres"], indirect=True)  # a database of its own
 
-RELATIONSHIPS = 12
-HOME_PEOPLE, PARTNER_PEOPLE = 10, 10  # 20 participants each: 240 prompts and 240 check-in reminders
+RELATIONSHIPS = 6  # tests/benchmarks/test_fanout.py plays the larger fan-out
+HOME_PEOPLE, PARTNER_PEOPLE = 10, 10  # 20 participants each: 120 prompts and 120 check-in reminders
 REMINDERS = 3  # `/accord remind` posts per relationship
 ZONES = ("UTC", "Europe/London", "Europe/Berlin", "America/New_York", "Asia/Tokyo")
 LADDER = "Working level | 1\nRelationship managers | 1\nSenior executives | 1\nMediation"
@@ -215,12 +215,12 @@ def _claimed_by(engine: Engine, worker: str) -> dict[str, int]:
 # -- the fan-out --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.acceptance  # about 20 s on two cores (tests/benchmarks/test_fanout.py has the scale)
+@pytest.mark.acceptance  # about a minute on two cores, at Slack's tiers (chat.update is Tier 3: 50 a minute)
 @ON_POSTGRES
 def test_three_replicas_share_a_fan_out_and_survive_one_killed_mid_way(
     database_url: str, fake: FakeSlack, tmp_path: Path
 ) -> None:
-    """12 partnerships' check-in rounds (240 prompts and 240 reminders), dispute timers and reminders, all
+    """6 partnerships' check-in rounds (120 prompts and 120 reminders), dispute timers and reminders, all
     due at once, on three replicas; one SIGKILLed while it ticks and posts. Each item fires once, each message
     reaches Slack once (by its key), none is lost, and one Slack took just before the kill is reconciled."""
     began = time.monotonic()

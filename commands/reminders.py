@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from dateparser.date import DateDataParser
+from dateparser.date import DateData, DateDataParser
 from sqlmodel import Session, col, select
 
 from commands import outbox, work
@@ -105,21 +105,28 @@ def _written_zone(words: list[str]) -> bool:
 def parse_when(text: str, *, now: datetime, tz: ZoneInfo | None = None) -> tuple[datetime, str]:
     """Split `<when> <rest>` into a due time (aware, UTC) and the rest; `<when>` is read in `tz` (UTC if None).
 
-    The `<when>` is the longest leading run of words dateparser reads as a moment; InputError when none is."""
+    The `<when>` is the leading run of words dateparser reads as a moment, grown a word at a time until a word no
+    longer reads as part of it (words that cannot end one, `at`, `next`, `from`…, are read with the next);
+    InputError when none is."""
     tz = tz or ZoneInfo("UTC")
     now = now.astimezone(UTC) if now.tzinfo else now.replace(tzinfo=UTC)
     base = now.astimezone(tz).replace(tzinfo=None)
     parser = DateDataParser(languages=["en"], settings={**_SETTINGS, "RELATIVE_BASE": base})
     spans = list(_WORD.finditer(text))
-    for count in range(min(len(spans), MAX_PHRASE_WORDS), 0, -1):
+    found: tuple[int, DateData] | None = None
+    for count in range(1, min(len(spans), MAX_PHRASE_WORDS) + 1):
         words = [span.group() for span in spans[:count]]
         phrase = _phrase(words)
         if phrase is None:
             continue
         data = parser.get_date_data(phrase)
-        moment = data.date_obj
-        if moment is None or (moment.tzinfo is not None and not _written_zone(words)):
-            continue
+        if data.date_obj is not None and (data.date_obj.tzinfo is None or _written_zone(words)):
+            found = (count, data)
+        elif found is not None:
+            break
+    if found is not None:
+        count, data = found
+        words, moment = [span.group() for span in spans[:count]], data.date_obj
         rest = text[spans[count - 1].end():].strip()
         clock_unread = "at" in (word.lower() for word in words) and data.period not in _CLOCK_PERIODS
         if clock_unread or (rest and rest.split(maxsplit=1)[0].lower() == "at"):  # `tomorrow at 25`

@@ -37,6 +37,23 @@ def target_url(database_copies: Callable[[], str]) -> str:
     return database_copies()
 
 
+_DOCUMENTS: dict[str, dict[str, Any]] = {}  # the built plan's export per database kind, built once per process
+
+
+@pytest.fixture
+def plan_document(database_kind: str, database_copies: Callable[[], str]) -> dict[str, Any]:
+    """The export of `build_plan` on a database of this kind: built once, a fresh copy for each test that only
+    reads it (building the plan is most of an import test's time)."""
+    if database_kind not in _DOCUMENTS:
+        engine = make_engine(database_copies())
+        try:
+            build_plan(engine)
+            _DOCUMENTS[database_kind] = exported(engine)
+        finally:
+            engine.dispose()
+    return copy.deepcopy(_DOCUMENTS[database_kind])
+
+
 @pytest.fixture
 def target(target_url: str) -> Iterator[Engine]:
     """An engine on the second database."""
@@ -243,11 +260,10 @@ MALFORMED = {
 
 @pytest.mark.parametrize("case", list(MALFORMED))
 def test_a_malformed_file_is_refused_naming_the_line_or_field_and_nothing_is_written(
-    case: str, engine: Engine, target: Engine, target_url: str, tmp_path: Path
+    case: str, plan_document: dict[str, Any], target: Engine, target_url: str, tmp_path: Path
 ) -> None:
-    build_plan(engine)
     corrupt, expected = MALFORMED[case]
-    content, line = corrupt(exported(engine))
+    content, line = corrupt(plan_document)
     bad = tmp_path / "bad.txt"
     bad.write_text(content, encoding="utf-8")
     result = accord(target_url, "import", str(bad))
@@ -320,9 +336,10 @@ INCONSISTENT: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
 }
 
 
-def test_inconsistent_documents_are_refused_in_process_and_nothing_is_written(engine: Engine, target: Engine) -> None:
-    build_plan(engine)
-    document = exported(engine)
+def test_inconsistent_documents_are_refused_in_process_and_nothing_is_written(
+    plan_document: dict[str, Any], target: Engine
+) -> None:
+    document = plan_document
     for case, (mutate, expected) in INCONSISTENT.items():
         broken = copy.deepcopy(document)
         mutate(broken)

@@ -41,6 +41,17 @@ class ExitInput:
     count: str = ""  # objectives_failing: how many objectives failing fire it
 
 
+def _numbered(db: Session, by: access.Member, model: type[Kpi] | type[Objective], typed: str, *, field: str,
+              label: str) -> int:
+    """The number of an existing KPI or objective the trigger watches; InputError on the form's field."""
+    number = whole(typed, field=field, label=f"The {label}", low=1, high=10_000)
+    try:
+        items.find(db, model, by.relationship.id or 0, number, label=label)
+    except InputError as exc:
+        raise InputError(exc.message, field=field) from None
+    return number
+
+
 def save_trigger(db: Session, *, actor: Actor, form: ExitInput, number: int | None,
                  now: datetime) -> ExitTrigger | Proposal:
     """Add (number None) or edit an exit trigger; editors only; the exit strategy is joint: a change waits for
@@ -53,12 +64,7 @@ def save_trigger(db: Session, *, actor: Actor, form: ExitInput, number: int | No
         "status": choice(form.status, STATUSES, field="status", label="The status"),
     }
     if kind == "kpi_red":
-        kpi_number = whole(form.kpi, field="kpi", label="The KPI", low=1, high=10_000)
-        try:
-            items.find(db, Kpi, by.relationship.id or 0, kpi_number, label="KPI")
-        except InputError as exc:
-            raise InputError(exc.message, field="kpi") from None
-        values["kpi_number"] = kpi_number
+        values["kpi_number"] = _numbered(db, by, Kpi, form.kpi, field="kpi", label="KPI")
         values["periods"] = whole(form.periods, field="periods", label="Periods in a row", low=1, high=24)
     elif kind == "trust_below":
         threshold = forms.number(form.threshold, field="threshold", label="The trust threshold")
@@ -66,12 +72,8 @@ def save_trigger(db: Session, *, actor: Actor, form: ExitInput, number: int | No
             raise InputError("Trust is rated 1 to 5: pick a threshold in that range.", field="threshold")
         values["threshold"] = threshold
     elif kind == OBJECTIVE_FAILING:
-        objective_number = whole(form.objective, field="objective", label="The objective", low=1, high=10_000)
-        try:
-            items.find(db, Objective, by.relationship.id or 0, objective_number, label="objective")
-        except InputError as exc:
-            raise InputError(exc.message, field="objective") from None
-        values["objective_number"] = objective_number
+        values["objective_number"] = _numbered(db, by, Objective, form.objective, field="objective",
+                                               label="objective")
     elif kind == OBJECTIVES_FAILING:
         values["threshold"] = float(whole(form.count, field="count", label="The number of objectives failing",
                                           low=1, high=1000))

@@ -16,6 +16,14 @@ from storage.engine import DatabaseUrlError, make_engine, normalise_url
 from storage.migrate import current_revision, head_revision, upgrade
 from storage.schema import metadata
 
+# a relationship row as migrations 0008 to 0011 know the table (a calendar per party since 0007)
+RELATIONSHIP_ROW = (
+    "INSERT INTO relationship (id, channel_id, name, mode, timezone, checkin_cadence, review_cadence, ladder, "
+    "checkin_statements, checkin_scale, checkin_window_days, checkin_min_respondents, checkin_reminders, "
+    "gap_threshold, version, created_at, updated_at) VALUES ({id}, '{channel}', '{name}', 'connect', 'UTC', "
+    "'weekly on monday at 09:30', 'quarterly on the first working day at 10:00', '[]', '[]', 5, 3, 3, 1, 1.0, 0, "
+    "'2027-01-01 00:00:00+00:00', '2027-01-01 00:00:00+00:00')")
+
 
 def test_sqlite_runs_with_wal_busy_timeout_and_foreign_keys(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'a.db'}")
@@ -96,14 +104,8 @@ def test_each_bound_party_knows_its_one_id_as_a_workspace_or_a_grid_org_when_mig
     try:
         upgrade(engine, "0008")
         with engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO relationship (id, channel_id, name, mode, timezone, checkin_cadence, review_cadence, "
-                "ladder, checkin_statements, checkin_scale, checkin_window_days, checkin_min_respondents, "
-                "checkin_reminders, gap_threshold, version, created_at, updated_at) VALUES "
-                "(1, 'C1', 'R', 'connect', 'UTC', 'weekly on monday at 09:30', 'quarterly on the first working day "
-                "at 10:00', '[]', '[]', 5, 3, 3, 1, 1.0, 0, '2027-01-01 00:00:00+00:00', '2027-01-01 00:00:00+00:00'),"
-                " (2, 'C2', 'S', 'connect', 'UTC', 'weekly on monday at 09:30', 'quarterly on the first working day "
-                "at 10:00', '[]', '[]', 5, 3, 3, 1, 1.0, 0, '2027-01-01 00:00:00+00:00', '2027-01-01 00:00:00+00:00')"))
+            for number, channel, name in ((1, "C1", "R"), (2, "C2", "S")):
+                connection.execute(text(RELATIONSHIP_ROW.format(id=number, channel=channel, name=name)))
             connection.execute(text("INSERT INTO party (id, relationship_id, slot, name, team_id) VALUES "
                                     "(1, 1, 1, 'A', 'T1'), (2, 1, 2, 'B', 'E2'), (3, 2, 1, 'C', NULL)"))
         assert upgrade(engine) == head_revision()
@@ -126,12 +128,7 @@ def test_each_kpis_amber_starts_at_its_target_when_migrated(empty_database_url: 
     try:
         upgrade(engine, "0010")
         with engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO relationship (id, channel_id, name, mode, timezone, checkin_cadence, review_cadence, "
-                "ladder, checkin_statements, checkin_scale, checkin_window_days, checkin_min_respondents, "
-                "checkin_reminders, gap_threshold, version, created_at, updated_at) VALUES "
-                "(1, 'C1', 'R', 'connect', 'UTC', 'weekly on monday at 09:30', 'quarterly on the first working day "
-                "at 10:00', '[]', '[]', 5, 3, 3, 1, 1.0, 0, '2027-01-01 00:00:00+00:00', '2027-01-01 00:00:00+00:00')"))
+            connection.execute(text(RELATIONSHIP_ROW.format(id=1, channel="C1", name="R")))
             connection.execute(text(
                 "INSERT INTO kpi (id, relationship_id, number, name, unit, direction, target, amber, red, owner_slot, "
                 "reporter_slot, cadence, active) VALUES (1, 1, 1, 'On time', '%', 'higher', 95, 90, 80, 1, 1, 'x', "

@@ -14,11 +14,24 @@ from sqlalchemy.engine import Engine
 from bot.deps import Deps
 from bot.distribution import distribution
 from bot.identity import BotIdentity
-from bot.listeners import checkins, disputes, events, forms, home, nudges, plan, proposals, reviews, slash, wins
+from bot.listeners import (
+    checkins,
+    disputes,
+    events,
+    home,
+    nudges,
+    openers,
+    plan,
+    proposals,
+    reviews,
+    slash,
+    submissions,
+    wins,
+)
 from bot.logs import keep_content_out_of_logs
 from bot.settings import Settings
 from bot.slack_client import request_path_client
-from storage.clock import utcnow
+from storage.utc import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +53,8 @@ def create_app(
     else:
         app = _single_workspace_app(settings, client, identity or BotIdentity(token=client.token))
     deps = Deps(settings=settings, engine=engine, notify_outbox=notify_outbox, clock=clock)
-    for module in (slash, plan, forms, checkins, disputes, reviews, wins, proposals, events, home, nudges):
+    for module in (slash, plan, openers, submissions, checkins, disputes, reviews, wins, proposals, events, home,
+                   nudges):
         module.register(app, deps)
     return app
 
@@ -60,7 +74,7 @@ def _distributed_app(settings: Settings, client: WebClient, engine: Engine) -> A
     app = App(
         # bolt's OAuth flow calls oauth.v2.access with the App's client: at SLACK_API_URL, with no token
         client=WebClient(base_url=client.base_url, timeout=client.timeout, retry_handlers=client.retry_handlers),
-        authorize=oauth.authorize,
+        authorize=oauth.authorize,  # type: ignore[arg-type]  # App takes an Authorize as is; its hint names a function
         oauth_settings=oauth.oauth_settings,
         before_authorize=budget_slack_calls,
         signing_secret=settings.signing_secret or "",

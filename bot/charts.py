@@ -23,6 +23,7 @@ DPI = 110
 PANEL_WIDTH, PANEL_HEIGHT, TITLE_HEIGHT, BOTTOM = 4.2, 2.6, 1.1, 0.35  # inches
 NO_VALUES = "no values this period"
 LINE, TARGET, MUTED = "#3b5b92", "#2e7d32", "#888888"
+# DATES: matplotlib draws dates through its units registry, but its stubs list only numbers for the axes' values
 RAG_COLOURS = {"green": "#2e7d32", "amber": "#e0a100", "red": "#c62828"}
 AMBER_BAND, RED_BAND = "#fff3cd", "#fde2e1"
 PARTY_COLOURS = ("#3b5b92", "#d9822b")
@@ -110,8 +111,8 @@ def _kpi_panel(ax: Axes, kpi: dict[str, Any], span: tuple[date, date] | None) ->
         ax.axhspan(red, high, color=RED_BAND, zorder=0, lw=0)
     ax.axhline(target, color=TARGET, linestyle="--", linewidth=1.2, zorder=1, label="target")
     days = [day for day, _ in points]
-    ax.plot(days, values, color=LINE, linewidth=1.6, zorder=2)
-    ax.scatter(days, values, s=22, zorder=3, color=dot_colours(kpi, values))
+    ax.plot(days, values, color=LINE, linewidth=1.6, zorder=2)  # type: ignore[arg-type]  # DATES
+    ax.scatter(days, values, s=22, zorder=3, color=dot_colours(kpi, values))  # type: ignore[arg-type]  # DATES
     ax.set_ylim(low, high)
     ax.annotate(f"target {target:g}", xy=(1, target), xycoords=("axes fraction", "data"), xytext=(-2, 2),
                 textcoords="offset points", ha="right", va="bottom", fontsize=7, color=TARGET)
@@ -132,8 +133,8 @@ def _trust_panel(
         if all(value is None for value in values):
             continue
         ys = [math.nan if value is None else float(value) for value in values]  # a gap where too few answered
-        ax.plot(days, ys, marker="o", markersize=4, linewidth=1.6, color=PARTY_COLOURS[n % len(PARTY_COLOURS)],
-                label=_plain(_short(names.get(slot, f"Party {slot}"), 30)))
+        colour, label = PARTY_COLOURS[n % len(PARTY_COLOURS)], _plain(_short(names.get(slot, f"Party {slot}"), 30))
+        ax.plot(days, ys, marker="o", markersize=4, linewidth=1.6, color=colour, label=label)  # type: ignore[arg-type]  # DATES
         drawn = True
     if not drawn:
         _no_values(ax)
@@ -158,7 +159,7 @@ def _dates(ax: Axes, span: tuple[date, date] | None, days: list[date]) -> None:
 
     first, last = min([*days, *(span[:1] if span else [])]), max([*days, *(span[1:] if span else [])])
     pad = max((last - first) * 0.04, timedelta(days=1))
-    ax.set_xlim(first - pad, last + pad)  # type: ignore[arg-type]
+    ax.set_xlim(first - pad, last + pad)  # type: ignore[arg-type]  # DATES
     ax.xaxis.set_major_locator(AutoDateLocator(minticks=2, maxticks=5))
     ax.xaxis.set_major_formatter(DateFormatter("%d %b"))
     ax.tick_params(labelsize=7)

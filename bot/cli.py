@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.settings import Settings, SettingsError, configure_logging, load_settings, read_environment
-from storage.clock import parse_instant, utcnow
+from storage.utc import parse_instant, utcnow
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine

@@ -15,11 +15,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.settings import Settings
-from commands import outbox
+from commands import outgoing
 from commands.actor import Actor
 from commands.errors import InputError, Refused
-from storage.clock import utcnow
 from storage.engine import reading, transaction
+from storage.utc import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +45,9 @@ class Deps:
             self.refresh_home(actor.user_id)
         if not channel:
             return
-        data = {key: message[key] for key in ("text", "blocks") if key in message}
+        data: dict[str, Any] = {key: message[key] for key in ("text", "blocks") if key in message}
         with self.unit_of_work() as db:
-            outbox.post_ephemeral(db, key=f"tell:{uuid.uuid4().hex}", channel=channel, user=actor.user_id,
+            outgoing.post_ephemeral(db, key=f"tell:{uuid.uuid4().hex}", channel=channel, user=actor.user_id,
                                   view="raw", data=data, now=self.clock(), thread_ts=actor.thread_ts)
 
     def refresh_home(self, user: str) -> None:
@@ -74,7 +74,7 @@ class Deps:
         try:
             with transaction(self.engine) as db:
                 yield db
-                mail = outbox.queued(db)
+                mail = outgoing.queued(db)
         finally:
             _local.active = False
         if mail:  # a request that queued nothing leaves the sender asleep (its claim is a write too)
@@ -97,5 +97,5 @@ def publish_home(db: Session, *, user: str, key: str, now: datetime) -> None:
     from bot.views.home import home_view  # the views import the listeners' ids: imported when used
     from commands.rmp.todo import todos_for_user
 
-    outbox.publish_home(db, key=key, user=user, data={"view": home_view(todos_for_user(db, user_id=user, now=now))},
+    outgoing.publish_home(db, key=key, user=user, data={"view": home_view(todos_for_user(db, user_id=user, now=now))},
                         now=now)

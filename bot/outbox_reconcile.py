@@ -242,7 +242,7 @@ class Seen:
 
     def note(self, where: tuple[str, str, str], messages: list[dict[str, Any]]) -> None:
         """Remember the messages of a page that carry metadata or files (the ones a look can match)."""
-        kept = [{k: m[k] for k in ("ts", "metadata", "files") if k in m} for m in messages
+        kept: list[dict[str, Any]] = [{k: m[k] for k in ("ts", "metadata", "files") if k in m} for m in messages
                 if m.get("metadata") or m.get("files")]
         with self._lock:
             self._of(where).messages.extend(kept)

@@ -39,7 +39,7 @@ def _hold(db: Session, engine: Engine, key: str) -> None:
     the insert; PostgreSQL locks the row."""
     _ensure(db, engine, key, 0.0)
     if engine.dialect.name == "postgresql":
-        db.execute(select(SlackPace.key).where(col(SlackPace.key) == key).with_for_update())
+        db.execute(select(col(SlackPace.key)).where(col(SlackPace.key) == key).with_for_update())
 
 
 def reserve(engine: Engine, key: str, *, every: float, now: float | Callable[[], float] | None = None) -> float:
@@ -66,11 +66,12 @@ def take(engine: Engine, key: str, *, every: float, now: float | None = None) ->
     at = _read(now)
     with Session(engine) as db, db.begin():
         _ensure(db, engine, key, 0.0)
-        taken = db.execute(update(SlackPace).where(col(SlackPace.key) == key, col(SlackPace.next_at) <= at)
-                           .values(next_at=at + every)).rowcount
+        taken = db.connection().execute(update(SlackPace).where(col(SlackPace.key) == key,
+                                                                col(SlackPace.next_at) <= at)
+                                        .values(next_at=at + every)).rowcount
         if taken == 1:
             return 0.0
-        return max(0.0, float(db.execute(select(SlackPace.next_at).where(col(SlackPace.key) == key)).scalar_one())
+        return max(0.0, float(db.execute(select(col(SlackPace.next_at)).where(col(SlackPace.key) == key)).scalar_one())
                    - at)
 
 
@@ -78,7 +79,7 @@ def free_in(engine: Engine, key: str, *, now: float | None = None) -> float:
     """The seconds until budget `key` may be spent (0: now), nothing spent."""
     at = _read(now)
     with Session(engine) as db:
-        next_at = db.execute(select(SlackPace.next_at).where(col(SlackPace.key) == key)).scalar_one_or_none()
+        next_at = db.execute(select(col(SlackPace.next_at)).where(col(SlackPace.key) == key)).scalar_one_or_none()
     return max(0.0, float(next_at or 0.0) - at)
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from commands.actor import Actor, is_enterprise
+from commands.errors import Refused
 
 _MENTION = re.compile(r"^\s*(<@[A-Z0-9]+(\|[^>]*)?>\s*)+")
 
@@ -86,14 +89,125 @@ def interaction_actor(body: dict[str, Any], channel_id: str | None) -> Actor:
                  **where_clicked(body, channel_id))
 
 
+def _part(body: dict[str, Any], key: str) -> dict[str, Any]:
+    """The mapping under `key`, or an empty one when the payload has none there."""
+    part = body.get(key)
+    return part if isinstance(part, dict) else {}
+
+
 def where_clicked(body: dict[str, Any], channel_id: str | None) -> dict[str, Any]:
     """Where to answer a click: in the thread of a reply it was on, and in the DM it was in (a button in a DM
     names the relationship's channel, but the person is in the DM); and whether it was on their App Home."""
-    container = body.get("container") if isinstance(body.get("container"), dict) else {}
-    message = body.get("message") if isinstance(body.get("message"), dict) else {}
+    container, message, view = (_part(body, key) for key in ("container", "message", "view"))
     thread = container.get("thread_ts") or message.get("thread_ts")
     in_thread = thread if thread and thread != (message.get("ts") or container.get("message_ts")) else None
     clicked_in = (body.get("channel") or {}).get("id") if isinstance(body.get("channel"), dict) else None
     in_dm = clicked_in if clicked_in and clicked_in != channel_id and clicked_in.startswith("D") else None
-    view = body.get("view") if isinstance(body.get("view"), dict) else {}
     return {"thread_ts": in_thread, "reply_channel": in_dm, "on_home": view.get("type") == "home"}
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def view_metadata(view: dict[str, Any]) -> dict[str, Any]:
+    """The private_metadata a modal was opened with ({} when it is missing or not a JSON object)."""
+    try:
+        loaded = json.loads(view.get("private_metadata") or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return _dict(loaded)
+
+
+def submission_actor(body: dict[str, Any]) -> Actor:
+    """The person submitting a modal (view_submission), in the channel the modal was opened for (its
+    private_metadata's `channel`)."""
+    return interaction_actor(body, view_metadata(_dict(body.get("view"))).get("channel"))
+
+
+def button_value(body: dict[str, Any]) -> dict[str, Any]:
+    """The JSON object in the clicked button's value ({} when there is none or it is not one)."""
+    action = _dict((body.get("actions") or [{}])[0])
+    try:
+        value = json.loads(action.get("value") or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return _dict(value)
+
+
+def clicked_channel(body: dict[str, Any]) -> str | None:
+    """The conversation a button was clicked in (a channel, a DM; none on the App Home or in a modal)."""
+    return _dict(body.get("channel")).get("id") or None
+
+
+def clicker(body: dict[str, Any]) -> Actor:
+    """Who clicked, and where, whatever the button says: what to answer a refused button in."""
+    return interaction_actor(body, clicked_channel(body))
+
+
+def button_actor(body: dict[str, Any]) -> tuple[Actor, dict[str, Any]]:
+    """The clicker (their own team) and the button's value; the channel is the one the value names.
+
+    A button in the shared channel must name that channel (Refused otherwise); one in a DM (D…) or on the App
+    Home names the relationship's."""
+    value = button_value(body)
+    channel = value.get("channel") or None
+    body_channel = clicked_channel(body)
+    if body_channel and channel and body_channel != channel and not body_channel.startswith("D"):
+        raise Refused("This button belongs to another channel's relationship.")
+    return interaction_actor(body, channel or body_channel), value
+
+
+@dataclass(frozen=True)
+class MessageShortcut:
+    """A message shortcut: who ran it, and on which message (channel, ts; a reply stands for its thread)."""
+
+    actor: Actor
+    channel_id: str
+    ts: str
+
+
+def message_shortcut(body: dict[str, Any]) -> MessageShortcut:
+    """Read a message_action payload: the actor in the message's channel, and the message it was run on (the
+    thread's root when the message is a reply)."""
+    channel = clicked_channel(body)
+    message = _dict(body.get("message"))
+    return MessageShortcut(actor=interaction_actor(body, channel), channel_id=channel or "",
+                           ts=message.get("thread_ts") or message.get("ts") or "")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """An app_mention: who, the subcommand and its rest, the event's id (for Slack's retries) and the thread an
+    answer in the channel goes in (the mention's own thread, else the mention itself)."""
+
+    actor: Actor
+    name: str
+    rest: str
+    event_id: str
+    thread_ts: str | None
+
+
+def mention(body: dict[str, Any]) -> Mention:
+    """Read an app_mention event_callback."""
+    event = _dict(body.get("event"))
+    name, rest = split_command(strip_mentions(event.get("text")))
+    return Mention(actor=event_actor(body), name=name, rest=rest,
+                   event_id=body.get("event_id") or f"{event.get('channel')}:{event.get('ts')}",
+                   thread_ts=event.get("thread_ts") or event.get("ts") or None)
+
+
+def home_opened(body: dict[str, Any]) -> tuple[str, str] | None:
+    """The user and event id of an app_home_opened on the Home tab (None for the Messages or About tab)."""
+    event = _dict(body.get("event"))
+    if event.get("tab", "home") != "home":
+        return None
+    return event.get("user", ""), body.get("event_id") or f"home:{event.get('event_ts')}"
+
+
+def deactivated_user(body: dict[str, Any]) -> str | None:
+    """The user a user_change event says is deactivated (`deleted: true`), else None."""
+    user = _dict(body.get("event")).get("user")
+    if isinstance(user, dict) and user.get("deleted") and user.get("id"):
+        return str(user["id"])
+    return None

@@ -23,11 +23,11 @@ from bot.slack_client import make_web_client
 from bot.tokens import token_source
 from bot.wait_clock import RealClock, WaitClock
 from bot.web import HttpServer, make_wsgi
-from scheduler.clock import create_scheduler
 from scheduler.tick import TickReport, run_tick, worker_name
-from storage.clock import utcnow
+from scheduler.ticker import create_scheduler
 from storage.engine import make_engine
 from storage.migrate import current_revision, head_revision, upgrade
+from storage.utc import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from dotenv import dotenv_values
@@ -152,7 +152,7 @@ def _log_level(value: str) -> str:
     return level
 
 
-def _oauth(values: Mapping[str, str]) -> dict[str, object]:
+def _oauth(values: Mapping[str, str]) -> dict[str, Any]:
     """The OAuth distribution settings: none of SLACK_CLIENT_ID, _SECRET and SLACK_STATE_SECRET, or all three."""
     given = {name: values.get(name, "").strip() for name in (*OAUTH_TRIO, "SLACK_REDIRECT_URI", "SLACK_SCOPES")}
     if not any(given[name] for name in OAUTH_TRIO):

@@ -100,7 +100,7 @@ class RequestPathClient(WebClient):
         left = self.remaining()
         if left < MIN_CALL_SECONDS:
             raise NoTimeLeft(f"no time left for {api_method} before the ack")
-        self.timeout = left  # urllib's socket timeout, for each connect and read
+        self.timeout = left  # type: ignore[assignment]  # urllib's socket timeout (a float), each connect and read
         # the socket timeout bounds each connect and read, not their sum: the call runs in a thread that is
         # waited for no longer than what is left (a late answer then finishes it unseen)
         outcome: dict[str, Any] = {}

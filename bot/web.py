@@ -6,17 +6,14 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, BinaryIO
 
+import cheroot.wsgi
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from waitress import wasyncore
-from waitress.channel import HTTPChannel
-from waitress.server import create_server
 
 from storage.engine import reading
 from storage.migrate import current_revision, head_revision
@@ -24,10 +21,15 @@ from storage.migrate import current_revision, head_revision
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1_000_000
-QUEUE_WARNING_SECONDS = 10.0  # waitress's "Task queue depth" warning, at most once in this long
+DISCARD_LIMIT = 16 * MAX_BODY_BYTES  # an oversize body up to this long is read (and dropped) before the 413;
+# a longer one cheroot refuses itself (its own 413), without reading it
+SOCKET_TIMEOUT_SECONDS = 30  # a client silent this long (mid-request, or idle between kept-alive requests) is cut off
+KEEP_ALIVE_LIMIT = 512  # idle kept-alive connections at most; past it an answer closes its connection
+LISTEN_BACKLOG = 1024
 EVENTS_PATH = "/slack/events"
 
 StartResponse = Callable[..., Any]
+Wsgi = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 def health(engine: Engine) -> tuple[int, dict[str, Any]]:
@@ -58,7 +60,7 @@ def _reply(start_response: StartResponse, status: int, body: dict[str, Any]) -> 
     return [payload]
 
 
-def make_wsgi(app: App, engine: Engine) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
+def make_wsgi(app: App, engine: Engine) -> Wsgi:
     """Route requests to bolt or to the health check; refuse oversize bodies before reading them."""
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
     # OAuth distribution only: the install link and Slack's redirect back (bolt's adapter serves both on GET)
@@ -83,6 +85,7 @@ def make_wsgi(app: App, engine: Engine) -> Callable[[dict[str, Any], StartRespon
             except ValueError:
                 return _reply(start_response, 411, {"error": "length required"})
             if length > MAX_BODY_BYTES:
+                _drain(environ["wsgi.input"])
                 return _reply(start_response, 413, {"error": "request body too large"})
             return slack(environ, start_response)
         return _reply(start_response, 404, {"error": "not found"})
@@ -90,97 +93,99 @@ def make_wsgi(app: App, engine: Engine) -> Callable[[dict[str, Any], StartRespon
     return wsgi
 
 
-class _NowAndThen(logging.Filter):
-    """Lets one record through every `seconds` (waitress warns "Task queue depth is N" at each request
-    queued while all threads are busy: under load, a line written for every request)."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__()
-        self.seconds, self._next = seconds, 0.0
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        now = time.monotonic()
-        if now < self._next:
-            return False
-        self._next = now + self.seconds
-        return True
+def _drain(body: BinaryIO) -> None:
+    """Read and drop a body the application refuses: a connection closed with data unread is reset, and the
+    client would lose the answer. cheroot bounds the read to the body (Content-Length, or the chunked body
+    up to DISCARD_LIMIT)."""
+    try:
+        while body.read(64 * 1024):
+            pass
+    except Exception as exc:  # the client went away, stalled past the socket timeout, or sent over DISCARD_LIMIT
+        log.debug("refused body left unread: %s", type(exc).__name__)
 
 
-class _Channel(HTTPChannel):
-    """waitress's connection, except that the loop does not ask to write while a task is writing.
+def _refusing_chunked(wsgi: Callable[..., Iterable[bytes]]) -> Wsgi:
+    """A chunked body (Slack always sends Content-Length; the size checks need one) is refused with 411."""
 
-    A task appends its answer to the output buffer and sends it itself, holding the buffer's lock (and
-    wakes the loop if anything is left). waitress's loop meanwhile finds the connection writable, fails
-    to take the lock, and asks again at once: under load it spun, taking the GIL from the very task that
-    held the lock (measured: most of a core, and the acknowledgements of 50 concurrent requests 5 times
-    slower).
-    """
+    def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("HTTP_TRANSFER_ENCODING"):
+            _drain(environ["wsgi.input"])  # so that the kept-alive connection's next request starts clean
+            return _reply(start_response, 411, {"error": "length required"})
+        return wsgi(environ, start_response)
 
-    def writable(self) -> bool:
-        if self.requests and self.total_outbufs_len and not (self.will_close or self.close_when_flushed):
-            if not self.outbuf_lock.acquire(False):
-                return False  # a task holds it: it flushes, or pulls the trigger when it leaves data behind
-            self.outbuf_lock.release()
-        return bool(super().writable())
+    return app
 
 
 class HttpServer:
-    """waitress on its own loop, so a stop request (SIGTERM, a test) ends it cleanly."""
+    """The WSGI application served by cheroot: `threads` worker threads, kept-alive (HTTP/1.1) connections.
+
+    A stop (SIGTERM, a test) closes the listening socket and the idle kept-alive connections, answers the
+    requests under way for up to the grace period (cheroot's `shutdown_timeout`), then `serve` returns. The
+    socket is bound on first use (`port`, `serve`, `start`): cheroot's worker threads, started then, are not
+    daemon threads, and a server built but never served must not keep the process alive."""
 
     def __init__(self, wsgi: Callable[..., Iterable[bytes]], *, host: str, port: int, threads: int = 8) -> None:
-        self._server = create_server(wsgi, host=host, port=port, threads=threads, ident="accord")
-        self._server.channel_class = _Channel  # type: ignore[union-attr]
-        queue_log = logging.getLogger("waitress.queue")
-        if not any(isinstance(f, _NowAndThen) for f in queue_log.filters):
-            queue_log.addFilter(_NowAndThen(QUEUE_WARNING_SECONDS))
-        self._stop = threading.Event()
-        self._stopped = threading.Event()
+        self._server = cheroot.wsgi.Server((host, port), _refusing_chunked(wsgi), numthreads=threads,
+                                           request_queue_size=LISTEN_BACKLOG, timeout=SOCKET_TIMEOUT_SECONDS,
+                                           shutdown_timeout=10)
+        self._server.max_request_body_size = DISCARD_LIMIT
+        self._server.keep_alive_conn_limit = KEEP_ALIVE_LIMIT
+        self._lock = threading.Lock()  # binding and stopping, one at a time
+        self._bound = self._serving = False
+        self._stopping, self._halted, self._stopped = threading.Event(), threading.Event(), threading.Event()
 
     @property
     def port(self) -> int:
         """The port actually bound (useful with port 0)."""
-        return int(self._server.effective_port)  # type: ignore[union-attr]
+        if not self._bound:
+            self._bind()
+        return int(self._server.bind_addr[1])
 
     def serve(self, *, grace_seconds: float = 10.0) -> None:
-        """Serve until stop(); then refuse new connections and finish the requests under way."""
-        server = self._server
+        """Serve until stop(); then refuse new connections and finish the requests under way, for up to
+        `grace_seconds`."""
+        self._server.shutdown_timeout = grace_seconds
         try:
-            while not self._stop.is_set():
-                wasyncore.loop(timeout=0.1, map=server._map, count=1)  # type: ignore[union-attr]
-            # Close only the listening socket: the trigger stays, so requests under way can still
-            # wake the loop to send their answers.
-            wasyncore.dispatcher.close(server)  # type: ignore[arg-type]
-            deadline = time.monotonic() + grace_seconds
-            while self._open_connections() and time.monotonic() < deadline:
-                self._close_idle_connections()
-                wasyncore.loop(timeout=0.05, map=server._map, count=1)  # type: ignore[union-attr]
-            server.task_dispatcher.shutdown(timeout=grace_seconds)  # type: ignore[union-attr]
+            if self._bind(serving=True):
+                self._server.serve()  # returns once stop() has ended its loop
         finally:
-            server.trigger.close()  # type: ignore[union-attr]
-            wasyncore.close_all(server._map)  # type: ignore[union-attr]
+            self.stop()  # idempotent: here for an error that ended the loop
+            if not self._halted.wait(grace_seconds + 2.0):
+                log.warning("stopped with requests still under way after %.0f s", grace_seconds)
             self._stopped.set()
-
-    def _close_idle_connections(self) -> None:
-        """Close the kept-alive connections with no request under way, as waitress's own idle timeout does:
-        Slack keeps its connections open between requests, and a stop must not wait the grace out for them."""
-        for channel in list(self._server.active_channels.values()):  # type: ignore[union-attr]
-            if not (channel.requests or channel.request or channel.total_outbufs_len):
-                channel.will_close = True
-
-    def _open_connections(self) -> int:
-        """Client connections still open (the map also holds waitress's own trigger)."""
-        server = self._server
-        return sum(1 for item in server._map.values() if item is not server.trigger)  # type: ignore[union-attr]
 
     def start(self, *, grace_seconds: float = 10.0) -> threading.Thread:
         """Serve in a daemon thread (tests and the demo)."""
+        self._bind(serving=True)  # here, so that `port` answers as soon as this returns
         thread = threading.Thread(target=self.serve, kwargs={"grace_seconds": grace_seconds}, name="accord-http",
                                   daemon=True)
         thread.start()
         return thread
 
     def stop(self, *, wait: float | None = None) -> None:
-        """Ask the loop to stop; with `wait`, block until it has."""
-        self._stop.set()
+        """Ask the server to stop (safe from a signal handler on the serving thread); with `wait`, block until
+        it has finished the requests under way."""
+        if not self._stopping.is_set():
+            self._stopping.set()
+            # cheroot's stop() waits for the serving loop to end: from another thread, as the caller may be serving
+            threading.Thread(target=self._halt, name="accord-http-stop", daemon=True).start()
         if wait is not None:
             self._stopped.wait(wait)
+
+    def _bind(self, *, serving: bool = False) -> bool:
+        """Bind the socket and start the worker threads, once; False once a stop has been asked for."""
+        with self._lock:
+            if self._stopping.is_set():
+                return False
+            if not self._bound:
+                self._server.prepare()
+                self._bound = True
+            self._serving = self._serving or serving
+            return True
+
+    def _halt(self) -> None:
+        with self._lock:
+            self._server.stop()  # no-op if never bound
+            if not self._serving:
+                self._stopped.set()
+        self._halted.set()

@@ -185,24 +185,25 @@ class JointCalendar:
         return found if found > moment else moment + timedelta(hours=1)
 
     def working_seconds_between(self, start: datetime, end: datetime) -> float:
-        """The counted time from `start` to `end`."""
-        total, cursor, end = 0.0, start.astimezone(UTC), end.astimezone(UTC)
+        """The counted time from `start` to `end`, in seconds (summed exactly, to the microsecond)."""
+        total, cursor, end = timedelta(0), start.astimezone(UTC), end.astimezone(UTC)
         while cursor < end:
             segment_end = min(self._next_midnight(cursor), end)
             if self.counts(cursor):
-                total += (segment_end - cursor).total_seconds()
+                total += segment_end - cursor
             cursor = segment_end
-        return total
+        return total.total_seconds()
 
     def add_working_seconds(self, start: datetime, seconds: float) -> datetime:
-        """The moment when `seconds` of counted time have run after `start` (inverse of the above)."""
-        cursor, left = start.astimezone(UTC), seconds
+        """The moment when `seconds` of counted time have run after `start` (inverse of the above). Exact
+        microseconds, not floats, are subtracted: float drift would skip past a weekend the time fills exactly."""
+        cursor, left = start.astimezone(UTC), timedelta(seconds=seconds)
         for _ in range(SEARCH_DAYS * 10):
             segment_end = self._next_midnight(cursor)
             if self.counts(cursor):
-                available = (segment_end - cursor).total_seconds()
+                available = segment_end - cursor
                 if left <= available:
-                    return cursor + timedelta(seconds=left)
+                    return cursor + left
                 left -= available
             cursor = segment_end
         raise ValueError("no end within ten years")

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from storage.models import HandledEvent
 
@@ -18,6 +18,6 @@ def first_delivery(db: Session, *, event_id: str, now: datetime) -> bool:
         insert(HandledEvent)
         .values(event_id=event_id, received_at=now)
         .on_conflict_do_nothing()
-        .returning(HandledEvent.event_id)  # type: ignore[arg-type]
+        .returning(col(HandledEvent.event_id))
     )
     return db.connection().execute(statement).first() is not None

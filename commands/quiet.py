@@ -16,12 +16,12 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from commands import outbox
+from commands import outgoing
 from commands.calendar import PartyCalendar
 from commands.rmp.calendars import people_hours
-from storage.clock import as_utc
 from storage.models import CANCELLED, PENDING, OutboxMessage
 from storage.rmp import Person, Relationship
+from storage.utc import as_utc
 
 ROUNDS = 60  # people whose hours never meet: give up aligning them after this many steps
 
@@ -86,20 +86,20 @@ def unmentioned(db: Session, channel: str, text: str, at: datetime) -> dict[str,
 def withdraw_mentions(db: Session, key_prefix: str) -> None:
     """Cancel the mentions still waiting for working hours under `key_prefix` (what they asked for is decided,
     or a newer message asks again)."""
-    db.exec(update(OutboxMessage).where(  # type: ignore[call-overload]
+    db.exec(update(OutboxMessage).where(
         col(OutboxMessage.status) == PENDING, col(OutboxMessage.view) == "mention_later",
         col(OutboxMessage.idempotency_key).like(f"{key_prefix}%"),
     ).values(status=CANCELLED))
 
 
-def direct_messages(db: Session, relationship_id: int, messages: list[outbox.DirectMessage], *,
+def direct_messages(db: Session, relationship_id: int, messages: list[outgoing.DirectMessage], *,
                     now: datetime, at: datetime | None = None) -> None:
     """Queue direct messages, each held until its person's working hours from `at` (default `now`)."""
     users = [message.user for message in messages]
     hours = people_hours(db, relationship_id, users)
     start = as_utc(at or now)
-    outbox.direct_messages(db, [
-        outbox.DirectMessage(m.key, m.user, m.fallback_channel, m.view, {**m.data, "quiet": spec(relationship_id,
+    outgoing.direct_messages(db, [
+        outgoing.DirectMessage(m.key, m.user, m.fallback_channel, m.view, {**m.data, "quiet": spec(relationship_id,
                                                                                                 [m.user])},
                              not_before=next_allowed(hours, [m.user], start))
         for m in messages], now=now)
@@ -114,9 +114,9 @@ def addressed_post(
     `thread_of`, the thread the post itself is in)."""
     groups = when_each(db, relationship_id, users, now)
     at_once = groups.pop(as_utc(now), [])
-    outbox.post_message(db, key=key, channel=channel, view=view, data={**data, mention_field: at_once},
+    outgoing.post_message(db, key=key, channel=channel, view=view, data={**data, mention_field: at_once},
                         thread_of=thread_of, now=now)
     for at, group in sorted(groups.items()):
-        outbox.post_message(db, key=f"{key}:later:{at.isoformat()}", channel=channel, thread_of=thread_of or key,
+        outgoing.post_message(db, key=f"{key}:later:{at.isoformat()}", channel=channel, thread_of=thread_of or key,
                             view="mention_later", now=now, not_before=at,
                             data={"users": group, "about": about, "quiet": spec(relationship_id, group)})

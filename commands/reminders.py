@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from dateparser.date import DateData, DateDataParser
 from sqlmodel import Session, col, select
 
-from commands import outbox, work
+from commands import outgoing, work
 from commands.actor import Actor
 from commands.calendar import zone
 from commands.errors import InputError
@@ -33,7 +33,10 @@ _WORD = re.compile(r"\S+")
 _DANGLING = frozenset({"at", "on", "in", "next", "the", "a", "an", "and", "of", "by", "from", "before", "after",
                        "until", "till", "to", "for", "with", "ago"})
 _CLOCK_PERIODS = ("time", "part_of_day")  # dateparser read a time of day
-_SETTINGS = {"PREFER_DATES_FROM": "future", "RETURN_TIME_AS_PERIOD": True}
+# relative (`in 3d`, `tomorrow`, `next monday`) and absolute (`2027-01-05 14:00`) times: not epoch timestamps nor
+# digits run together (`20270105`), which a reminder's text may hold and which cost dateparser most of its time
+_SETTINGS = {"PREFER_DATES_FROM": "future", "RETURN_TIME_AS_PERIOD": True,
+             "PARSERS": ["relative-time", "absolute-time"]}
 USAGE = ("Usage: `/accord remind tomorrow at 9 Send the revised plan`, `/accord remind on 2027-01-05 at 14:00 "
          "Review`, `/accord remind in 3d Chase the invoice` or `/accord remind next monday Kick-off`.")
 
@@ -113,7 +116,7 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo | None = None) -> tuple
     base = now.astimezone(tz).replace(tzinfo=None)
     parser = DateDataParser(languages=["en"], settings={**_SETTINGS, "RELATIVE_BASE": base})
     spans = list(_WORD.finditer(text))
-    found: tuple[int, DateData] | None = None
+    found: tuple[int, datetime, DateData] | None = None
     for count in range(1, min(len(spans), MAX_PHRASE_WORDS) + 1):
         words = [span.group() for span in spans[:count]]
         phrase = _phrase(words)
@@ -121,12 +124,12 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo | None = None) -> tuple
             continue
         data = parser.get_date_data(phrase)
         if data.date_obj is not None and (data.date_obj.tzinfo is None or _written_zone(words)):
-            found = (count, data)
+            found = (count, data.date_obj, data)
         elif found is not None:
             break
     if found is not None:
-        count, data = found
-        words, moment = [span.group() for span in spans[:count]], data.date_obj
+        count, moment, data = found
+        words = [span.group() for span in spans[:count]]
         rest = text[spans[count - 1].end():].strip()
         clock_unread = "at" in (word.lower() for word in words) and data.period not in _CLOCK_PERIODS
         if clock_unread or (rest and rest.split(maxsplit=1)[0].lower() == "at"):  # `tomorrow at 25`
@@ -180,7 +183,7 @@ def schedule_reminder(db: Session, *, actor: Actor, text: str, now: datetime) ->
 def post_reminder(db: Session, item: WorkItem, now: datetime) -> None:
     """Due-work handler: queue the reminder's message to its channel."""
     payload = item.payload
-    outbox.post_message(
+    outgoing.post_message(
         db, key=f"work:{item.id}:reminder", channel=payload["channel"], view="reminder",
         data={"text": payload["text"], "by": payload["by"]}, now=now,
     )

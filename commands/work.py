@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
-from storage.clock import as_utc
 from storage.models import CANCELLED, PENDING, WorkItem
+from storage.utc import as_utc
 
-_INSERT = insert(WorkItem.__table__)  # type: ignore[arg-type]
+_INSERT = insert(WorkItem)
 
 
 def schedule(
@@ -41,7 +41,7 @@ def schedule_new(db: Session, *, kind: str, key: str, due_at: datetime, payload:
 
 def cancel_pending(db: Session, *, kind: str, key_prefix: str) -> None:
     """Cancel the pending items of `kind` whose key starts with `key_prefix` (a cadence changed, say)."""
-    db.exec(update(WorkItem).where(  # type: ignore[call-overload]
+    db.exec(update(WorkItem).where(
         col(WorkItem.status) == PENDING, col(WorkItem.kind) == kind,
         col(WorkItem.idempotency_key).like(f"{key_prefix}%"),
     ).values(status=CANCELLED))

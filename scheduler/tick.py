@@ -10,18 +10,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from commands.due import HANDLERS, WorkHandler
-from storage.clock import as_utc
+from commands.work_handlers import HANDLERS, WorkHandler
+from scheduler.backoff import TICK
 from storage.engine import lock_for_update
 from storage.models import DONE, FAILED, PENDING, WorkItem
+from storage.utc import as_utc
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-BASE_BACKOFF = timedelta(seconds=30)
-MAX_BACKOFF = timedelta(hours=1)
+BASE_BACKOFF = TICK.base
+MAX_BACKOFF = TICK.cap
 
 
 def worker_name() -> str:
@@ -44,8 +45,8 @@ class TickReport:
 
 
 def backoff(attempts: int) -> timedelta:
-    """The wait before retry number `attempts`: 30 s doubling, at most an hour."""
-    return min(BASE_BACKOFF * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+    """The wait before retry number `attempts`: 30 s doubling, at most an hour (scheduler.backoff.TICK)."""
+    return TICK.delay(attempts)
 
 
 def run_tick(
@@ -88,7 +89,7 @@ def _run_one(
         item = db.exec(
             select(WorkItem)
             .where(WorkItem.status == PENDING, WorkItem.due_at <= now)
-            .order_by(WorkItem.due_at, WorkItem.id)  # type: ignore[arg-type]
+            .order_by(col(WorkItem.due_at), col(WorkItem.id))
             .limit(1)
             .with_for_update(**lock_for_update(engine))
         ).first()

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.clock import UtcDateTime
+from storage import limits
+from storage.utc import UtcDateTime
 
 OPEN, CLOSED = "open", "closed"
 ASKED, SKIPPED, AWAY = "asked", "skipped", "away"  # a prompt's status
@@ -42,10 +43,10 @@ class Prompt(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     round_id: int = Field(foreign_key="checkin_round.id", index=True)
-    user_id: str = Field(max_length=64)
+    user_id: str = Field(max_length=limits.SLACK_ID)
     party_slot: int
     due_at: datetime = Field(sa_type=UtcDateTime)
-    tz: str = Field(max_length=64)
+    tz: str = Field(max_length=limits.TIMEZONE)
     status: str = Field(default=ASKED, max_length=16)  # skipped and away people are not counted as asked
     reminded: bool = False  # each person is reminded at most once a round
 
@@ -58,11 +59,11 @@ class Answer(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     round_id: int = Field(foreign_key="checkin_round.id", index=True)
-    user_id: str = Field(max_length=64)
+    user_id: str = Field(max_length=limits.SLACK_ID)
     party_slot: int
     ratings: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     kpi_values: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    comment: str = Field(default="", max_length=2000)
+    comment: str = Field(default="", max_length=limits.LONG)
     share_comment: bool = False  # also shown (anonymously) to the other party
     submitted_at: datetime = Field(sa_type=UtcDateTime)
     updated_at: datetime = Field(sa_type=UtcDateTime)

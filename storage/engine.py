@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -15,6 +14,15 @@ from sqlmodel import Session, create_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 READ_ONLY = "accord_read_only"
+# This process's writing transactions on one SQLite database take turns on a lock of their own. SQLite lets one
+# writer in at a time, and a writer that finds the database locked sleeps and retries (after 1, 2, 5, 10 … 100 ms):
+# a few requests writing at once waited tens of milliseconds for a lock held for one. Queued on a Python lock they
+# follow each other at once. Writers of other processes (`accord tick`, a second replica) still meet in SQLite's
+# busy handler. A turn is taken when a writing transaction begins (SQLAlchemy's `begin` event) and ends when its
+# connection returns to the pool (the pool's `checkin` event, after the commit or the rollback): through
+# SQLAlchemy's documented events, and with a plain lock, which any thread may release. A thread that opens a
+# second writing transaction while holding a turn waits the busy timeout and is refused, as SQLite would refuse it.
+WRITER_TURN = "accord_writer_turn"
 
 
 class DatabaseUrlError(ValueError):
@@ -77,7 +85,7 @@ def _sqlite_engine(url: str, *, pool_size: int) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    writers = _Writers()
+    writers = threading.Lock()  # this process's writers take turns (see WRITER_TURN); not owned by a thread
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
@@ -87,60 +95,28 @@ def _sqlite_engine(url: str, *, pool_size: int) -> Engine:
         if connection.get_execution_options().get(READ_ONLY, False):
             connection.exec_driver_sql("BEGIN")
             return
-        dbapi_connection = connection.connection.dbapi_connection
-        writers.acquire(dbapi_connection)
+        info = connection.connection.info  # the pooled connection's, the same dict its pool entry holds
+        if not info.get(WRITER_TURN):  # a connection keeps its turn from one transaction to its next
+            if not writers.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+                raise sqlite3.OperationalError("database is locked (waited for this process's other writers)")
+            info[WRITER_TURN] = True
         try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
-            writers.release(dbapi_connection)
+            _end_turn(info)
             raise
 
-    # the turn ends once the transaction has ended (SQLAlchemy's commit and rollback events come before it)
-    dialect = engine.dialect
-    do_commit, do_rollback = dialect.do_commit, dialect.do_rollback
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, connection_record: Any) -> None:
+        # The connection is back in the pool: its transaction has ended (committed, or rolled back by the
+        # pool's reset), whichever thread returned it (a leaked session's is returned by the garbage collector).
+        _end_turn(connection_record.info)
 
-    def commit_then_release(connection: Any) -> None:
-        try:
-            do_commit(connection)
-        finally:
-            writers.release(getattr(connection, "dbapi_connection", connection))
+    def _end_turn(info: dict[str, Any]) -> None:
+        if info.pop(WRITER_TURN, False):
+            writers.release()
 
-    def rollback_then_release(connection: Any) -> None:
-        try:
-            do_rollback(connection)
-        finally:
-            writers.release(getattr(connection, "dbapi_connection", connection))
-
-    dialect.do_commit = commit_then_release  # type: ignore[method-assign]
-    dialect.do_rollback = rollback_then_release  # type: ignore[method-assign]
     return engine
-
-
-class _Writers:
-    """This process's writing transactions on one SQLite database take turns on a lock of their own.
-
-    SQLite lets one writer in at a time, and a writer that finds the database locked sleeps and
-    retries (after 1, 2, 5, 10 … 100 ms): a few requests writing at once waited tens of milliseconds
-    for a lock held for one. Queued on a Python lock they follow each other at once. Writers of other
-    processes (`accord tick`, a second replica) still meet in SQLite's busy handler. Re-entrant, as a
-    thread that opens a second writing transaction meets its own first one in SQLite (which refuses it
-    after the busy timeout) rather than here.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.RLock()
-        self._holders: set[int] = set()
-
-    def acquire(self, dbapi_connection: Any) -> None:
-        if not self._lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
-            raise sqlite3.OperationalError("database is locked (waited for this process's other writers)")
-        self._holders.add(id(dbapi_connection))
-
-    def release(self, dbapi_connection: Any) -> None:
-        if id(dbapi_connection) in self._holders:
-            self._holders.discard(id(dbapi_connection))
-            with contextlib.suppress(RuntimeError):  # ended by another thread (a leaked session collected)
-                self._lock.release()
 
 
 @contextmanager

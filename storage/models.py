@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
-from storage.clock import UtcDateTime
+from storage.utc import UtcDateTime
 
 # Status values are plain strings so they read well in SQL and in logs.
 PENDING = "pending"

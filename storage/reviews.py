@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
-from storage.clock import UtcDateTime
+from storage import limits
+from storage.utc import UtcDateTime
 
 COST, BENEFIT = "cost", "benefit"
 
@@ -25,7 +26,7 @@ class Review(SQLModel, table=True):
     starts_at: datetime = Field(sa_type=UtcDateTime)
     ends_at: datetime = Field(sa_type=UtcDateTime)
     trigger: str = Field(max_length=16)  # "scheduled" or "now"
-    requested_by: str = Field(max_length=64)
+    requested_by: str = Field(max_length=limits.SLACK_ID)
     figures: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(sa_type=UtcDateTime)
 
@@ -39,8 +40,8 @@ class ReviewSignature(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     review_id: int = Field(foreign_key="review.id", index=True)
     party_slot: int
-    party: str = Field(max_length=80)
-    user_id: str = Field(max_length=64)
+    party: str = Field(max_length=limits.PARTY)
+    user_id: str = Field(max_length=limits.SLACK_ID)
     signed_at: datetime = Field(sa_type=UtcDateTime)
 
 
@@ -54,9 +55,9 @@ class ValueEntry(SQLModel, table=True):
     party_slot: int
     kind: str = Field(max_length=8)
     amount: float | None = None
-    description: str = Field(default="", max_length=1000)
+    description: str = Field(default="", max_length=limits.DETAIL)
     on: date
-    recorded_by: str = Field(max_length=64)
+    recorded_by: str = Field(max_length=limits.SLACK_ID)
     recorded_at: datetime = Field(sa_type=UtcDateTime)
 
 

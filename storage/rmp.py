@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.clock import UtcDateTime
+from storage import limits
+from storage.utc import UtcDateTime
 
 CONNECT = "connect"  # a Slack Connect channel: each party is one Slack organisation (team)
 SINGLE = "single"  # one workspace: people are put in a party by hand
@@ -31,12 +32,12 @@ class Relationship(SQLModel, table=True):
     __tablename__ = "relationship"
 
     id: int | None = Field(default=None, primary_key=True)
-    channel_id: str = Field(max_length=64, unique=True, index=True)
-    name: str = Field(max_length=150)
+    channel_id: str = Field(max_length=limits.SLACK_ID, unique=True, index=True)
+    name: str = Field(max_length=limits.TITLE)
     mode: str = Field(default=CONNECT, max_length=16)
-    timezone: str = Field(default="UTC", max_length=64)  # the channel's: cadences and the shared posts' dates
-    checkin_cadence: str = Field(default="every 2 weeks on monday at 09:30", max_length=200)
-    review_cadence: str = Field(default="quarterly on the first working day at 10:00", max_length=200)
+    timezone: str = Field(default="UTC", max_length=limits.TIMEZONE)  # the channel's: cadences, shared posts' dates
+    checkin_cadence: str = Field(default="every 2 weeks on monday at 09:30", max_length=limits.CADENCE)
+    review_cadence: str = Field(default="quarterly on the first working day at 10:00", max_length=limits.CADENCE)
     ladder: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     exit_reviewed_on: date | None = None
     checkin_statements: list[str] = Field(default_factory=lambda: list(DEFAULT_STATEMENTS),
@@ -63,15 +64,15 @@ class Party(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     relationship_id: int = Field(foreign_key="relationship.id", index=True)
     slot: int
-    name: str = Field(max_length=80)
-    team_id: str | None = Field(default=None, max_length=64)
-    enterprise_id: str | None = Field(default=None, max_length=64)
+    name: str = Field(max_length=limits.PARTY)
+    team_id: str | None = Field(default=None, max_length=limits.SLACK_ID)
+    enterprise_id: str | None = Field(default=None, max_length=limits.SLACK_ID)
     team_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    timezone: str = Field(default="UTC", max_length=64)
+    timezone: str = Field(default="UTC", max_length=limits.TIMEZONE)
     working_days: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4], sa_column=Column(JSON, nullable=False))
-    working_hours: str = Field(default="09:00-17:30", max_length=16)
+    working_hours: str = Field(default="09:00-17:30", max_length=limits.HOURS)
     holidays: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    holiday_region: str = Field(default="", max_length=16)
+    holiday_region: str = Field(default="", max_length=limits.REGION)
 
 
 class Person(SQLModel, table=True):
@@ -83,15 +84,15 @@ class Person(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     relationship_id: int = Field(foreign_key="relationship.id", index=True)
     party_id: int = Field(foreign_key="party.id")
-    user_id: str = Field(max_length=64)
+    user_id: str = Field(max_length=limits.SLACK_ID)
     role: str = Field(max_length=16)
-    tz: str | None = Field(default=None, max_length=64)  # from users.info; None: their party's
+    tz: str | None = Field(default=None, max_length=limits.TIMEZONE)  # from users.info; None: their party's
     name: str | None = Field(default=None, max_length=120)  # from users.info: named without a mention
     away_until: date | None = None  # not prompted for check-ins until this day (inclusive)
     # gone: left, removed by their party or deactivated in Slack; not prompted or counted, history kept
     left_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     left_how: str = Field(default="", max_length=16)  # left, removed or deactivated
-    left_by: str | None = Field(default=None, max_length=64)  # who removed them
+    left_by: str | None = Field(default=None, max_length=limits.SLACK_ID)  # who removed them
 
 
 class Objective(SQLModel, table=True):
@@ -104,9 +105,9 @@ class Objective(SQLModel, table=True):
     relationship_id: int = Field(foreign_key="relationship.id", index=True)
     number: int
     party_slot: int | None = None
-    title: str = Field(max_length=150)
-    benefit_1: str = Field(default="", max_length=1000)
-    benefit_2: str = Field(default="", max_length=1000)
+    title: str = Field(max_length=limits.TITLE)
+    benefit_1: str = Field(default="", max_length=limits.DETAIL)
+    benefit_2: str = Field(default="", max_length=limits.DETAIL)
     status: str = Field(default="open", max_length=16)
 
 
@@ -121,15 +122,15 @@ class Kpi(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     relationship_id: int = Field(foreign_key="relationship.id", index=True)
     number: int
-    name: str = Field(max_length=100)
-    unit: str = Field(default="", max_length=30)
+    name: str = Field(max_length=limits.KPI_NAME)
+    unit: str = Field(default="", max_length=limits.UNIT)
     direction: str = Field(default="higher", max_length=8)
     target: float
     amber: float
     red: float
     owner_slot: int
     reporter_slot: int
-    cadence: str = Field(default="each check-in", max_length=60)
+    cadence: str = Field(default="each check-in", max_length=limits.KPI_CADENCE)
     active: bool = True
 
 
@@ -143,7 +144,7 @@ class KpiValue(SQLModel, table=True):
     kpi_id: int = Field(foreign_key="kpi.id")
     period: date
     value: float
-    reported_by: str = Field(max_length=64)
+    reported_by: str = Field(max_length=limits.SLACK_ID)
     reported_at: datetime = Field(sa_type=UtcDateTime)
 
 
@@ -156,11 +157,11 @@ class Risk(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     relationship_id: int = Field(foreign_key="relationship.id", index=True)
     number: int
-    description: str = Field(max_length=500)
+    description: str = Field(max_length=limits.DESCRIPTION)
     likelihood: int
     impact: int
-    owner_user_id: str = Field(max_length=64)
-    mitigation: str = Field(default="", max_length=1000)
+    owner_user_id: str = Field(max_length=limits.SLACK_ID)
+    mitigation: str = Field(default="", max_length=limits.DETAIL)
     status: str = Field(default="open", max_length=16)
     review_on: date | None = None  # the mitigation owner is reminded when this passes
     nudged_on: date | None = None  # the last day its owner was nudged about it
@@ -175,15 +176,15 @@ class Action(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     relationship_id: int = Field(foreign_key="relationship.id", index=True)
     number: int
-    description: str = Field(max_length=500)
-    owner_user_id: str = Field(max_length=64)
+    description: str = Field(max_length=limits.DESCRIPTION)
+    owner_user_id: str = Field(max_length=limits.SLACK_ID)
     due_on: date
     status: str = Field(default="open", max_length=20)
-    reason: str = Field(default="", max_length=1000)
+    reason: str = Field(default="", max_length=limits.DETAIL)
     closed_on: date | None = None
     snoozed_until: date | None = None  # no nudge before this day (the owner's Snooze)
     nudged_on: date | None = None  # the last day its owner was nudged about it
-    done_asked_by: str | None = Field(default=None, max_length=64)  # the other party asked the owner's to confirm
+    done_asked_by: str | None = Field(default=None, max_length=limits.SLACK_ID)  # the other party asked: is it done?
 
 
 class ExitTrigger(SQLModel, table=True):
@@ -195,8 +196,8 @@ class ExitTrigger(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     relationship_id: int = Field(foreign_key="relationship.id", index=True)
     number: int
-    kind: str = Field(max_length=24)
-    description: str = Field(max_length=500)
+    kind: str = Field(max_length=limits.CODE)
+    description: str = Field(max_length=limits.DESCRIPTION)
     kpi_number: int | None = None
     periods: int | None = None
     threshold: float | None = None
@@ -215,8 +216,8 @@ class Win(SQLModel, table=True):
     relationship_id: int = Field(foreign_key="relationship.id", index=True)
     number: int
     party_slot: int
-    user_id: str = Field(max_length=64)
-    text: str = Field(max_length=1000)
+    user_id: str = Field(max_length=limits.SLACK_ID)
+    text: str = Field(max_length=limits.DETAIL)
     created_at: datetime = Field(sa_type=UtcDateTime)
 
 
@@ -230,11 +231,11 @@ class Change(SQLModel, table=True):
     relationship_id: int = Field(foreign_key="relationship.id")
     version: int
     at: datetime = Field(sa_type=UtcDateTime)
-    user_id: str = Field(max_length=64)
-    party: str = Field(default="", max_length=80)
-    entity: str = Field(max_length=32)
+    user_id: str = Field(max_length=limits.SLACK_ID)
+    party: str = Field(default="", max_length=limits.PARTY)
+    entity: str = Field(max_length=limits.ENTITY)
     entity_id: int | None = None
-    verb: str = Field(max_length=24)
+    verb: str = Field(max_length=limits.CODE)
     before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
@@ -258,12 +259,12 @@ class Proposal(SQLModel, table=True):
     subject: str = Field(max_length=64)
     values: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     changes: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    proposed_by: str = Field(max_length=64)
+    proposed_by: str = Field(max_length=limits.SLACK_ID)
     proposing_slot: int
     status: str = Field(default=PROPOSAL_OPEN, max_length=16)
     created_at: datetime = Field(sa_type=UtcDateTime)
     lapses_at: datetime = Field(sa_type=UtcDateTime)
-    decided_by: str | None = Field(default=None, max_length=64)
+    decided_by: str | None = Field(default=None, max_length=limits.SLACK_ID)
     decided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
-    reason: str = Field(default="", max_length=1000)
+    reason: str = Field(default="", max_length=limits.DETAIL)
     version: int = 0  # raised on every decision: the message's updates are keyed by it

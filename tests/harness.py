@@ -24,10 +24,10 @@ from bot.tokens import token_source
 from bot.wait_clock import SteppedClock, WaitClock
 from bot.web import HttpServer, make_wsgi
 from scheduler.tick import TickReport, run_tick
-from storage.clock import utcnow
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.models import OutboxMessage
+from storage.utc import utcnow
 from tests.accord_cli import run_accord
 
 SIGNING_SECRET = "test-signing-secret"

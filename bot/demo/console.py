@@ -14,7 +14,7 @@ from bot.demo.script import START
 from bot.demo.transcript import Transcript
 from bot.demo.world import World
 from commands.numbers import whole_number
-from storage.clock import parse_instant
+from storage.utc import parse_instant
 
 HELP = """Commands:
   as <person>          act as someone: alice, erin, hank (Northwind); bob, carol, joe, dana (Southwind)

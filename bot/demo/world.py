@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from bot.app import create_app
 from bot.demo.transcript import Transcript
 from bot.fakeslack import FakeSlack, SlackDriver
-from bot.fakeslack.forms import fill
+from bot.fakeslack.modal_filling import fill
 from bot.identity import BotIdentity
 from bot.outbox import OutboxSender
 from bot.settings import load_settings

@@ -75,10 +75,9 @@ class SlackDriver:
         headers = {"Content-Type": content_type, "User-Agent": USER_AGENT}
         if sign or signature is not None:
             ts = str(timestamp if timestamp is not None else int(time.time()))
-            if signature is None:
-                signature = self._verifier.generate_signature(timestamp=ts, body=raw.decode())
             headers["X-Slack-Request-Timestamp"] = ts
-            headers["X-Slack-Signature"] = signature
+            headers["X-Slack-Signature"] = signature if signature is not None else \
+                self._verifier.generate_signature(timestamp=ts, body=raw.decode()) or ""
         headers.update(extra_headers or {})
         return self._client.post(self.app_url, content=raw, headers=headers)
 

@@ -241,7 +241,7 @@ class FakeSlackHandler(BaseHTTPRequestHandler):
         original = st.message(channel, message_ts) if channel and message_ts else None
         blocks = decode_json(args.get("blocks"))
         if original is not None and _truthy(args.get("delete_original")):
-            st.messages[channel].remove(original)
+            st.messages[str(channel)].remove(original)
         elif original is not None and _truthy(args.get("replace_original")):
             original.update(text=str(args.get("text") or ""), blocks=blocks or None, edited=True)
         elif channel in st.channels and args.get("response_type") == "in_channel":

@@ -126,7 +126,8 @@ class Windows:
     def refuse(self, limit: Limit, team: str, method: str, channel: str, now: float) -> int | None:
         """Retry-After (whole seconds, at least 1) when a call now would exceed `limit`; else None, and the call is
         counted in each of its windows."""
-        keys = [((team, method, str(w.seconds), str(w.calls)), w) for w in limit.per_workspace]
+        keys: list[tuple[tuple[str, ...], Window]] = [((team, method, str(w.seconds), str(w.calls)), w)
+                                                      for w in limit.per_workspace]
         keys += [((team, method, channel, str(w.seconds), str(w.calls)), w) for w in limit.per_channel]
         wait = max((self._wait(key, window, now) for key, window in keys), default=0.0)
         if wait > 0:

@@ -7,14 +7,13 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_bolt import Ack, App
+from slack_bolt import App
 from sqlmodel import select
 
-from bot.deps import Deps, answer_errors
+from bot.deps import Deps
 from bot.ids import Act, Callback, CheckinAct
-from bot.listeners import plan
-from bot.listeners.forms import Save, form_listener, proposed
-from bot.listeners.plan import Request, open_modal
+from bot.listeners.requests import Request, Route, button_listener, open_modal
+from bot.listeners.submissions import Save, form_listener, proposed
 from bot.views import checkins as views
 from bot.views import rounds
 from bot.views.rmp import saved
@@ -72,7 +71,8 @@ def _save_answer(deps: Deps, actor: Actor, values: dict[str, Any], meta: dict[st
                                                ratings=ratings, kpi_values=kpi_values,
                                                comment=values.get("comment", ""), now=deps.clock(),
                                                share_comment="share" in (values.get("share") or []))
-        round_number = db.get(answers.Round, answer.round_id).number  # type: ignore[union-attr]
+        round_ = db.get(answers.Round, answer.round_id)
+        round_number = round_.number if round_ is not None else "?"
     verb = "updated" if edited else "recorded"
     return f"Thank you: your check-in for round {round_number} is {verb}. You can change it until the round closes."
 
@@ -119,7 +119,7 @@ def _comments(request: Request, round_id: int | None) -> dict[str, Any]:
 SAVES: dict[str, Save] = {Callback.CHECKIN_ANSWER.value: _save_answer,
                           Callback.CHECKIN_SETTINGS.value: _save_settings,
                           Callback.CHECKIN_AWAY.value: _save_away}
-ROUTES: dict[str, Callable[[Request], dict[str, Any]]] = {"checkin": _checkin, "away": _away}
+ROUTES: dict[str, Route] = {"checkin": _checkin, "away": _away}
 BUTTONS: dict[str, Callable[[Request, int | None], dict[str, Any]]] = {
     Act.CHECKIN_OPEN.value: open_answer_form, CheckinAct.SKIP.value: _skip,
     CheckinAct.REMIND_TOMORROW.value: _remind_tomorrow, CheckinAct.AWAY.value: _away_form,
@@ -127,25 +127,13 @@ BUTTONS: dict[str, Callable[[Request, int | None], dict[str, Any]]] = {
 
 
 def _button(deps: Deps, handle: Callable[[Request, int | None], dict[str, Any]]) -> Callable[..., None]:
-    """A listener for a button on a prompt or a round's message: the answer goes to the clicker only."""
-
-    def listener(ack: Ack, body: dict[str, Any], client: Any) -> None:
-        ack()
-        actor, value = plan.button_actor_or_tell(deps, body)
-        if actor is None:
-            return
-        request = Request(deps, actor, "", body.get("trigger_id", ""), client)
-        reply = answer_errors(lambda: handle(request, int(value.get("round") or 0) or None))
-        if reply.get("text"):
-            deps.tell(actor, reply)
-
-    return listener
+    """A listener for a button on a prompt or a round's message (its value names the round): the answer goes to
+    the clicker only."""
+    return button_listener(deps, lambda request, value: handle(request, int(value.get("round") or 0) or None))
 
 
 def register(app: App, deps: Deps) -> None:
     """Listen for the prompt's button and the check-in forms."""
-    plan.EXTRA_OPENERS["checkin"] = lambda request, value: open_answer_form(request)
-
     for action_id, handle in BUTTONS.items():
         app.action(action_id)(_button(deps, handle))
 

@@ -10,10 +10,9 @@ from slack_bolt import Ack, App
 
 from bot.deps import Deps, answer_errors
 from bot.ids import SHORTCUT_RAISE, Callback, DisputeAct
-from bot.listeners import plan
-from bot.listeners.forms import Save, form_listener
-from bot.listeners.plan import Request, open_modal
-from bot.payloads import interaction_actor
+from bot.listeners.requests import Request, Route, button_actor_or_tell, button_request, open_modal
+from bot.listeners.submissions import Save, form_listener
+from bot.payloads import message_shortcut
 from bot.views import disputes as views
 from commands.actor import Actor
 from commands.disputes import lifecycle
@@ -53,7 +52,7 @@ def _disputes(request: Request) -> dict[str, Any]:
         return views.open_list(lifecycle.list_open(db, actor=request.actor, now=request.deps.clock()))
 
 
-ROUTES: dict[str, Callable[[Request], dict[str, Any]]] = {"dispute": _dispute, "disputes": _disputes}
+ROUTES: dict[str, Route] = {"dispute": _dispute, "disputes": _disputes}
 
 
 def _save_raise(deps: Deps, actor: Actor, values: dict[str, Any], meta: dict[str, Any]) -> str:
@@ -69,7 +68,7 @@ def _save_raise(deps: Deps, actor: Actor, values: dict[str, Any], meta: dict[str
 
 def _save_text(deps: Deps, actor: Actor, values: dict[str, Any], meta: dict[str, Any]) -> str:
     verb, number, proposal = meta.get("verb"), int(meta.get("number") or 0), meta.get("proposal")
-    field = TEXT_FORMS[DisputeAct(verb)][1]
+    field = TEXT_FORMS[DisputeAct(str(verb))][1]
     value = values.get(field, "")
     with deps.unit_of_work() as db:
         now = deps.clock()
@@ -101,17 +100,14 @@ def _check_before_form(request: Request, verb: DisputeAct, number: int, proposal
 
 def register(app: App, deps: Deps) -> None:
     """Listen for the dispute buttons, the shortcut and the forms."""
-    plan.EXTRA_OPENERS["dispute"] = lambda request, value: open_raise_form(
-        request, (value["evidence_channel"], value["evidence_ts"]) if value.get("evidence_ts") else None)
-
     def on_dispute_button(verb: DisputeAct) -> Callable[..., None]:
         def listener(ack: Ack, body: dict[str, Any], client: Any) -> None:
             ack()
-            actor, value = plan.button_actor_or_tell(deps, body)
+            actor, value = button_actor_or_tell(deps, body)
             if actor is None:
                 return
             number = int(value.get("number") or 0)
-            request = Request(deps, actor, "", body.get("trigger_id", ""), client)
+            request = button_request(deps, body, actor, client)
 
             def run() -> dict[str, Any]:
                 if verb == DisputeAct.RESUME:
@@ -140,14 +136,11 @@ def register(app: App, deps: Deps) -> None:
     @app.shortcut(SHORTCUT_RAISE)
     def from_message(ack: Ack, body: dict[str, Any], client: Any) -> None:
         ack()
-        channel = (body.get("channel") or {}).get("id")
-        message = body.get("message") or {}
-        actor = interaction_actor(body, channel)
-        request = Request(deps, actor, "", body.get("trigger_id", ""), client)
-        on = message.get("thread_ts") or message.get("ts", "")  # a reply's evidence is its thread
-        reply = answer_errors(lambda: open_raise_form(request, (channel or "", on)))
+        shortcut = message_shortcut(body)  # a reply's evidence is its thread
+        request = button_request(deps, body, shortcut.actor, client)
+        reply = answer_errors(lambda: open_raise_form(request, (shortcut.channel_id, shortcut.ts)))
         if reply.get("text"):
-            deps.tell(actor, reply)
+            deps.tell(shortcut.actor, reply)
 
     saves: dict[str, Save] = {Callback.DISPUTE_RAISE.value: _save_raise, Callback.DISPUTE_TEXT.value: _save_text}
     for callback_id, save in saves.items():

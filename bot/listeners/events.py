@@ -9,13 +9,12 @@ from slack_bolt import Ack, App
 
 from bot.deps import Deps, answer_errors
 from bot.ids import Act
-from bot.listeners import plan
-from bot.listeners.plan import NeedsForm, Request
+from bot.listeners.requests import NeedsForm, Request, button_actor_or_tell, button_request
 from bot.listeners.slash import ROUTES
-from bot.payloads import event_actor, split_command, strip_mentions
+from bot.payloads import deactivated_user, mention
 from bot.views.blocks import section
 from bot.views.rmp import actions_block, button
-from commands import outbox
+from commands import outgoing
 from commands.actor import Actor
 from commands.events import first_delivery
 from commands.rmp import leaving
@@ -62,34 +61,32 @@ def register(app: App, deps: Deps) -> None:
     """Listen for app_mention (and acknowledge the message events Accord does not use)."""
 
     @app.event("app_mention")
-    def mention(ack: Ack, body: dict[str, Any]) -> None:
+    def on_mention(ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        event = body.get("event", {})
-        event_id = body.get("event_id") or f"{event.get('channel')}:{event.get('ts')}"
-        actor = event_actor(body)
-        name, rest = split_command(strip_mentions(event.get("text")))
+        said = mention(body)
+        actor, name, rest, event_id = said.actor, said.name, said.rest, said.event_id
         answered = name in ANSWERED or name in FORMS
         with deps.unit_of_work() as db:
             first = first_delivery(db, event_id=event_id, now=deps.clock())
             if first and not answered:
-                outbox.post_message(
+                outgoing.post_message(
                     db, key=f"event:{event_id}:reply", channel=actor.channel_id or "", view="mention_help",
                     data={"user": actor.user_id, "asked": name},
-                    thread_ts=event.get("thread_ts") or event.get("ts"), now=deps.clock(),
+                    thread_ts=said.thread_ts, now=deps.clock(),
                 )
         if not first:
             log.info("event %s already handled; Slack retry ignored", event_id)
         elif answered:
-            answer_mention(deps, actor, name, rest, event.get("thread_ts") or event.get("ts"))
+            answer_mention(deps, actor, name, rest, said.thread_ts)
 
     @app.action(Act.CONTINUE.value)
     def continue_command(ack: Ack, body: dict[str, Any], client: Any) -> None:
         ack()
-        actor, value = plan.button_actor_or_tell(deps, body)
+        actor, value = button_actor_or_tell(deps, body)
         route = ROUTES.get(str(value.get("command")))
         if actor is None or route is None or value.get("command") == "help":
             return
-        request = Request(deps, actor, str(value.get("rest") or ""), body.get("trigger_id", ""), client)
+        request = button_request(deps, body, actor, client, rest=str(value.get("rest") or ""))
         answer = answer_errors(lambda: route(request))
         if answer.get("text"):
             deps.tell(actor, answer)
@@ -102,7 +99,7 @@ def register(app: App, deps: Deps) -> None:
     def user_changed(ack: Ack, body: dict[str, Any]) -> None:
         """A user deactivated in Slack (`deleted: true`) goes from their relationships, as "deactivated"."""
         ack()
-        user = body.get("event", {}).get("user")
-        if isinstance(user, dict) and user.get("deleted") and user.get("id"):
+        user = deactivated_user(body)
+        if user:
             with deps.unit_of_work() as db:
-                leaving.deactivated(db, user_id=str(user["id"]), now=deps.clock())
+                leaving.deactivated(db, user_id=user, now=deps.clock())

@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.deps import Deps, publish_home
+from bot.payloads import home_opened
 from commands.events import first_delivery
 
 
@@ -14,11 +15,12 @@ def register(app: App, deps: Deps) -> None:
     """Listen for app_home_opened."""
 
     @app.event("app_home_opened")
-    def home(ack: Ack, body: dict[str, Any], event: dict[str, Any]) -> None:
+    def home(ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        if event.get("tab", "home") != "home":
+        opened = home_opened(body)
+        if opened is None:
             return
-        user, event_id = event.get("user", ""), body.get("event_id") or f"home:{event.get('event_ts')}"
+        user, event_id = opened
         with deps.unit_of_work() as db:
             if first_delivery(db, event_id=event_id, now=deps.clock()):
                 publish_home(db, user=user, key=f"event:{event_id}:home", now=deps.clock())

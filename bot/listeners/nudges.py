@@ -8,7 +8,7 @@ from slack_bolt import Ack, App
 
 from bot.deps import Deps, answer_errors
 from bot.ids import Act
-from bot.listeners.plan import button_actor_or_tell
+from bot.listeners.requests import button_actor_or_tell
 from bot.views.rmp import saved
 from commands.rmp import actions
 

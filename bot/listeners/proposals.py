@@ -9,7 +9,7 @@ from slack_bolt import Ack, App
 
 from bot.deps import Deps, answer_errors
 from bot.ids import ProposalAct
-from bot.listeners import plan
+from bot.listeners.requests import button_actor_or_tell
 from bot.views.rmp import saved
 from commands.actor import Actor
 from commands.consent import decisions
@@ -46,7 +46,7 @@ def register(app: App, deps: Deps) -> None:
     def on_click(decide: Decide) -> Callable[..., None]:
         def listener(ack: Ack, body: dict[str, Any]) -> None:
             ack()
-            actor, value = plan.button_actor_or_tell(deps, body)
+            actor, value = button_actor_or_tell(deps, body)
             if actor is None:
                 return
             deps.tell(actor, answer_errors(lambda: saved(decide(deps, actor, int(value.get("number") or 0)))))

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
 
 from bot.deps import Deps, answer_errors
 from bot.ids import Act, Callback
-from bot.listeners import plan
-from bot.listeners.forms import Save, form_listener
-from bot.listeners.plan import Request, open_modal
+from bot.listeners.requests import Request, Route, button_actor_or_tell, button_request, open_modal
+from bot.listeners.submissions import Save, form_listener
 from bot.views import reviews as views
 from bot.views.blocks import possessive
 from bot.views.rmp import saved
@@ -39,7 +37,8 @@ def _reviews(request: Request) -> dict[str, Any]:
         return views.review_list(records.list_reviews(db, actor=request.actor))
 
 
-def _value(request: Request) -> dict[str, Any]:
+def open_value_form(request: Request) -> dict[str, Any]:
+    """`/accord value` and the form button naming "value": the form for a cost or a benefit."""
     if request.rest.strip():
         raise InputError("Usage: `/accord value` opens the form for a cost or a benefit.")
     with request.deps.reading() as db:
@@ -65,21 +64,20 @@ def _save_value(deps: Deps, actor: Actor, fields: dict[str, Any], meta: dict[str
     return f"Recorded the {kind} ({day.isoformat()}); the next review counts it."
 
 
-ROUTES: dict[str, Callable[[Request], dict[str, Any]]] = {"review": _review, "reviews": _reviews, "value": _value}
+ROUTES: dict[str, Route] = {"review": _review, "reviews": _reviews, "value": open_value_form}
 SAVES: dict[str, Save] = {Callback.REVIEW_VALUE.value: _save_value}
 
 
 def register(app: App, deps: Deps) -> None:
-    """Listen for the sign-off button and the value form (its button opens through the plan's form button)."""
-    plan.EXTRA_OPENERS["value"] = lambda request, value: _value(request)
+    """Listen for the sign-off button and the value form (its button opens through listeners.openers)."""
 
     @app.action(Act.REVIEW_SIGN.value)
     def sign_button(ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        actor, value = plan.button_actor_or_tell(deps, body)
+        actor, value = button_actor_or_tell(deps, body)
         if actor is None:
             return
-        request = Request(deps, actor, "", body.get("trigger_id", ""), None)
+        request = button_request(deps, body, actor, None)
         deps.tell(actor, answer_errors(lambda: _sign(request, int(value.get("number") or 0))))
 
     for callback_id, save in SAVES.items():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -10,14 +10,12 @@ from slack_sdk import WebClient
 
 from bot.deps import Deps, answer_errors
 from bot.listeners import checkins, disputes, plan, reviews, wins
-from bot.listeners.plan import Request
+from bot.listeners.requests import Request, Route
 from bot.payloads import command_actor, split_command
 from bot.views.help import help_message
 from bot.views.reminders import reminder_scheduled
 from commands.help import get_help
 from commands.reminders import schedule_reminder
-
-Route = Callable[[Request], dict[str, Any]]
 
 
 def _help(request: Request) -> dict[str, Any]:

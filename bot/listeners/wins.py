@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import App
 
 from bot.deps import Deps
 from bot.ids import Callback
-from bot.listeners import plan
-from bot.listeners.forms import Save, form_listener
-from bot.listeners.plan import Request, open_modal
+from bot.listeners.requests import Request, Route, open_modal
+from bot.listeners.submissions import Save, form_listener
 from bot.views import wins as views
 from bot.views.rmp import saved
 from commands.actor import Actor
@@ -25,7 +23,7 @@ def _win(request: Request) -> dict[str, Any]:
     return saved(views.recorded(win.number, win.party))
 
 
-def _open(request: Request, value: dict[str, Any]) -> dict[str, Any]:
+def open_win_form(request: Request, value: dict[str, Any]) -> dict[str, Any]:
     """The "Record a win" button: the form, for anyone who may record one."""
     with request.deps.reading() as db:
         me = wins.check_can_record(db, actor=request.actor)
@@ -39,12 +37,11 @@ def _save_win(deps: Deps, actor: Actor, fields: dict[str, Any], meta: dict[str, 
     return views.recorded(win.number, win.party)
 
 
-ROUTES: dict[str, Callable[[Request], dict[str, Any]]] = {"win": _win}
+ROUTES: dict[str, Route] = {"win": _win}
 SAVES: dict[str, Save] = {Callback.WIN.value: _save_win}
 
 
 def register(app: App, deps: Deps) -> None:
-    """Listen for the win form (its button opens through the plan's form button)."""
-    plan.EXTRA_OPENERS["win"] = _open
+    """Listen for the win form (its button opens through listeners.openers)."""
     for callback_id, save in SAVES.items():
         app.view(callback_id)(form_listener(deps, save, confirm=saved))

@@ -114,7 +114,7 @@ def submitted_values(view: dict[str, Any]) -> dict[str, Any]:
     """{block_id: value} from a view_submission: text, selected value, list of values, date or user."""
     values: dict[str, Any] = {}
     for block_id, actions in (view.get("state", {}).get("values") or {}).items():
-        state = actions.get(VALUE) or next(iter(actions.values()), {})
+        state: dict[str, Any] = actions.get(VALUE) or next(iter(actions.values()), {})
         kind = state.get("type")
         if kind == "checkboxes":
             values[block_id] = [o["value"] for o in state.get("selected_options") or []]

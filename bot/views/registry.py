@@ -78,9 +78,9 @@ def _builder(table: Mapping[str, Callable[[dict[str, Any]], Any]], view: str) ->
 
 def render(view: str, data: dict[str, Any]) -> Rendered:
     """Render the named view; raises UnknownView for a name not registered."""
-    return _builder(VIEWS, view)(data)  # type: ignore[no-any-return]
+    return _builder(VIEWS, view)(data)
 
 
 def render_file(view: str, data: dict[str, Any]) -> FileContent:
     """Render the named file view; raises UnknownView for a name not registered."""
-    return _builder(FILES, view)(data)  # type: ignore[no-any-return]
+    return _builder(FILES, view)(data)

@@ -200,7 +200,8 @@ PARTS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
 
 def _within(lines: list[str], limit: int, what: str) -> list[str]:
     """The lines that fit in `limit` characters, and a count of the rest."""
-    kept, used = [], 0
+    kept: list[str] = []
+    used = 0
     for index, line in enumerate(lines):
         if used + len(line) > limit:
             return [*kept, f"_…and {len(lines) - index} more {what} not shown here; `accord export` holds "

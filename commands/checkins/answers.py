@@ -13,7 +13,8 @@ from commands.checkins import disclosure, round_post
 from commands.errors import InputError, Refused
 from commands.numbers import whole_number
 from commands.rmp import access, audit, items, kpis
-from commands.rmp.forms import number, text
+from commands.rmp.fields import number, text
+from storage import limits
 from storage.checkins import FLOOR, OPEN, Answer, Round
 from storage.rmp import Kpi, KpiValue, Relationship
 
@@ -92,7 +93,7 @@ def submit_answer(
         raw = str(kpi_values.get(str(kpi.number), "")).strip()
         if raw:
             values[str(kpi.number)] = number(raw, field=f"kpi_{kpi.number}", label=kpi.name)
-    note = text(comment, field="comment", label="The comment", limit=2000, required=False)
+    note = text(comment, field="comment", label="The comment", limit=limits.LONG, required=False)
     me = access.member(db, actor, lock=True)
     answer, edited = form.previous, form.previous is not None
     if answer is None:

@@ -18,7 +18,7 @@ from commands.checkins import answers, round_post, rounds
 from commands.errors import InputError, Refused
 from commands.rmp import access, calendars
 from commands.rmp.actions import local_today
-from commands.rmp.forms import iso_date
+from commands.rmp.fields import iso_date
 from storage.checkins import ASKED, AWAY, OPEN, SKIPPED, Answer, Prompt, Round
 
 LONGEST_AWAY = timedelta(days=366)

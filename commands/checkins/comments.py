@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from commands import outbox
+from commands import outgoing
 from commands.actor import Actor
 from commands.checkins import disclosure
 from commands.errors import Refused
@@ -68,7 +68,7 @@ def at_close(db: Session, round_: Round, *, now: datetime) -> dict[str, dict[str
                                 "party": names.get(slot, ""), "lead": user in leads}
         if user in leads:
             data["comments"] = private.get(slot, [])
-        outbox.update_message(db, key=f"{key}:closed", updates=key, view="checkin_closed", data=data, now=now)
+        outgoing.update_message(db, key=f"{key}:closed", updates=key, view="checkin_closed", data=data, now=now)
     return shared
 
 

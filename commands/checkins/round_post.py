@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from commands import outbox
+from commands import outgoing
 from commands.checkins.summary import Summary, as_data
 from commands.rmp import access
 from storage.checkins import ASKED, AWAY, SKIPPED, Answer, Prompt, Round
@@ -51,7 +51,7 @@ def show_open(db: Session, round_: Round, *, now: datetime, not_before: datetime
     relationship = db.get(Relationship, round_.relationship_id)
     assert relationship is not None
     data = {**_header(round_, relationship), "state": "open", "parties": counts(db, round_, relationship)}
-    outbox.post_or_update(db, root=root_key(round_), version=uuid.uuid4().hex, channel=relationship.channel_id,
+    outgoing.post_or_update(db, root=root_key(round_), version=uuid.uuid4().hex, channel=relationship.channel_id,
                           view="checkin_round", data=data, now=now, not_before=not_before)
 
 
@@ -64,13 +64,13 @@ def show_closed(db: Session, round_: Round, summary: Summary, *, now: datetime,
     figures = as_data(summary)
     nobody = not any(party.answered for party in summary.parties)
     data = {**_header(round_, relationship), "state": "closed", "nobody": nobody, "summary": figures}
-    outbox.post_or_update(db, root=root_key(round_), version="closed", channel=relationship.channel_id,
+    outgoing.post_or_update(db, root=root_key(round_), version="closed", channel=relationship.channel_id,
                           view="checkin_round", data=data, now=now)
     if nobody:
         return
-    outbox.post_message(db, key=f"checkin:{round_.id}:details", channel=relationship.channel_id,
+    outgoing.post_message(db, key=f"checkin:{round_.id}:details", channel=relationship.channel_id,
                         view="checkin_details", data=figures, now=now, thread_of=root_key(round_))
     for party, shared in shared_comments.items():
-        outbox.post_message(db, key=f"checkin:{round_.id}:shared:{party}", channel=relationship.channel_id,
+        outgoing.post_message(db, key=f"checkin:{round_.id}:shared:{party}", channel=relationship.channel_id,
                             view="checkin_comments", now=now, thread_of=root_key(round_),
                             data={"number": round_.number, **shared})

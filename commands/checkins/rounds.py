@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from commands import outbox, quiet, work
+from commands import outgoing, quiet, work
 from commands.calendar import DAY_SECONDS, JointCalendar, next_occurrence, parse_cadence, zone
 from commands.checkins import comments, round_post
 from commands.rmp import calendars
@@ -158,7 +158,7 @@ def send_prompt(db: Session, item: WorkItem, now: datetime) -> None:
     assert relationship is not None
     zones = _zones(db, round_)
     quiet.direct_messages(db, relationship.id or 0, [
-        outbox.DirectMessage(key=comments.prompt_key(round_.id or 0, user_id), user=user_id,
+        outgoing.DirectMessage(key=comments.prompt_key(round_.id or 0, user_id), user=user_id,
                              fallback_channel=relationship.channel_id, view="checkin_prompt",
                              data=_prompt_data(round_, relationship, user_id, zones, reminder=False))
         for user_id in users if user_id in waiting], now=now)
@@ -183,7 +183,7 @@ def send_reminders(db: Session, item: WorkItem, now: datetime) -> None:
         db.add(prompt)
     zones = _zones(db, round_)
     quiet.direct_messages(db, relationship.id or 0, [
-        outbox.DirectMessage(key=f"checkin:{round_.id}:{user}:remind:{item.payload['index']}",
+        outgoing.DirectMessage(key=f"checkin:{round_.id}:{user}:remind:{item.payload['index']}",
                              user=user, fallback_channel=relationship.channel_id, view="checkin_prompt",
                              data=_prompt_data(round_, relationship, user, zones, reminder=True))
         for user in users if user in waiting], now=now)

@@ -14,7 +14,8 @@ from commands.consent import proposals
 from commands.errors import InputError
 from commands.numbers import whole_number
 from commands.rmp import access, audit
-from commands.rmp.forms import number, whole
+from commands.rmp.fields import number, whole
+from storage import limits
 from storage.checkins import FLOOR
 from storage.rmp import Proposal, Relationship
 
@@ -60,8 +61,9 @@ def save_settings(db: Session, *, actor: Actor, form: SettingsInput, now: dateti
     statements = [line.strip() for line in form.statements.splitlines() if line.strip()]
     if not 1 <= len(statements) <= 12:
         raise InputError("Give 1 to 12 statements, one per line.", field="statements")
-    if any(len(s) > 150 for s in statements) or len(set(statements)) != len(statements):
-        raise InputError("Each statement must be distinct and at most 150 characters.", field="statements")
+    if any(len(s) > limits.TITLE for s in statements) or len(set(statements)) != len(statements):
+        raise InputError(f"Each statement must be distinct and at most {limits.TITLE} characters.",
+                         field="statements")
     threshold = number(form.gap_threshold, field="gap_threshold", label="The gap threshold")
     if not 0.1 <= threshold <= 4:
         raise InputError("The gap threshold is between 0.1 and 4 points (on a 5-point scale).",

@@ -93,8 +93,8 @@ def summarise(db: Session, round_: Round) -> Summary:
     parties = _party_results(db, round_, relationship)
     gaps: list[float | None] = []
     for index in range(len(round_.statements)):
-        pair = [p.means[index] for p in parties]
-        gaps.append(None if None in pair else round(abs(pair[0] - pair[1]), 2))  # type: ignore[operator]
+        one, two = (p.means[index] for p in parties)
+        gaps.append(round(abs(one - two), 2) if one is not None and two is not None else None)
     flagged = [gap is not None and normalised_gap(gap, round_.scale) >= round_.gap_threshold for gap in gaps]
     result = Summary(relationship.name, round_.number, round_.period.isoformat(), round_.scale,
                      round_.min_respondents, round_.gap_threshold, list(round_.statements), parties, gaps, flagged)
@@ -115,7 +115,7 @@ def _changes(
     db: Session, round_: Round, relationship: Relationship, parties: list[PartyResult]
 ) -> list[dict[str, Any]]:
     """The three largest moves of a party's published mean since its previous published block (same statement)."""
-    moves = []
+    moves: list[dict[str, Any]] = []
     for party in parties:
         if party.withheld:
             continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from statistics import mean
+from typing import cast
 
 from sqlmodel import Session, col, select
 
@@ -20,8 +21,8 @@ def trust_means(summary: Summary) -> dict[str, float]:
     indexes = [i for i, s in enumerate(summary.statements) if "trust" in s.lower()] or \
         list(range(len(summary.statements)))
     scale = summary.scale
-    return {party.name: round(1 + (mean(party.means[i] for i in indexes) - 1) * 4 / (scale - 1), 2)  # type: ignore[misc]
-            for party in summary.parties if not party.withheld}
+    return {party.name: round(1 + (mean(cast(list[float], party.means)[i] for i in indexes) - 1) * 4 / (scale - 1), 2)
+            for party in summary.parties if not party.withheld}  # a party not withheld has every mean
 
 
 def evaluate_after_round(db: Session, relationship: Relationship, summary: Summary, *, now: datetime) -> list[int]:

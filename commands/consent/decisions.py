@@ -8,19 +8,19 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from commands import outbox, quiet
+from commands import outgoing, quiet
 from commands.actor import Actor
 from commands.checkins import settings
 from commands.consent.proposals import message_data, message_key, title_of
 from commands.errors import InputError, Refused
 from commands.rmp import access, audit, items, objectives, setup
-from commands.rmp.forms import text
+from commands.rmp.fields import text
 from storage.models import WorkItem
 from storage.rmp import PROPOSAL_OPEN, Proposal, Relationship
 
 APPROVED, REJECTED, WITHDRAWN, LAPSED = "approved", "rejected", "withdrawn", "lapsed"
 VERBS = {APPROVED: "approve", REJECTED: "reject", WITHDRAWN: "withdraw", LAPSED: "lapse"}
-Apply = Callable[[Session, access.Member, Proposal, datetime], None]
+Apply = Callable[[Session, access.Member, Proposal, datetime], object]  # what it returns is not used
 
 # What an approved proposal does, by the kind of its subject (`objective:3` → objective).
 APPLIERS: Mapping[str, Apply] = {
@@ -94,7 +94,7 @@ def lapse(db: Session, item: WorkItem, now: datetime) -> None:
     relationship = db.get(Relationship, proposal.relationship_id)
     assert relationship is not None
     _decide(db, relationship, proposal, status=LAPSED, by=None, user_id="accord", now=now)
-    outbox.post_message(db, key=f"{message_key(proposal)}:lapsed", channel=relationship.channel_id,
+    outgoing.post_message(db, key=f"{message_key(proposal)}:lapsed", channel=relationship.channel_id,
                         thread_of=message_key(proposal), view="proposal_lapsed", now=now,
                         data={"number": proposal.number, "title": title_of(proposal.subject)})
 
@@ -110,5 +110,5 @@ def _decide(db: Session, relationship: Relationship, proposal: Proposal, *, stat
                  before={"status": PROPOSAL_OPEN}, after={"status": status, **({"reason": proposal.reason}
                                                                                 if proposal.reason else {})},
                  now=now)
-    outbox.update_message(db, key=f"{message_key(proposal)}:v{proposal.version}", updates=message_key(proposal),
+    outgoing.update_message(db, key=f"{message_key(proposal)}:v{proposal.version}", updates=message_key(proposal),
                           view="proposal", data=message_data(db, proposal, relationship), now=now)

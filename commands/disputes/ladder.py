@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from commands import outbox, quiet, work
+from commands import outgoing, quiet, work
 from commands.calendar import DAY_SECONDS, JointCalendar
 from commands.rmp import access, calendars
 from storage.disputes import OPEN, Dispute, DisputeEvent
@@ -127,8 +127,9 @@ def log_and_tell(
     dispute.version += 1
     db.add(dispute)
     db.flush()
-    data = {"kind": kind, "user": user_id, "party": party, "detail": detail, "mention": [], "dispute": dispute.id,
-            "number": dispute.number, "channel": relationship.channel_id, "buttons": buttons, "event": event.id}
+    data: dict[str, Any] = {
+        "kind": kind, "user": user_id, "party": party, "detail": detail, "mention": [], "dispute": dispute.id,
+        "number": dispute.number, "channel": relationship.channel_id, "buttons": buttons, "event": event.id}
     key = f"dispute:{dispute.id}:event:{event.id}"
     if mention:  # those outside their working hours are mentioned in the thread when their hours start
         level = f"L{dispute.level + 1} {dispute.ladder[dispute.level]['name']}"
@@ -136,8 +137,8 @@ def log_and_tell(
                              view="dispute_event", data=data, users=mention, thread_of=root_key(dispute), now=now,
                              about=f"dispute #{dispute.number} waits on you at {level}.")
     else:
-        outbox.post_message(db, key=key, channel=relationship.channel_id, thread_of=root_key(dispute),
+        outgoing.post_message(db, key=key, channel=relationship.channel_id, thread_of=root_key(dispute),
                             view="dispute_event", data=data, now=now)
-    outbox.update_message(db, key=f"{root_key(dispute)}:v{dispute.version}", updates=root_key(dispute),
+    outgoing.update_message(db, key=f"{root_key(dispute)}:v{dispute.version}", updates=root_key(dispute),
                           view="dispute_root", data=state(db, dispute, relationship, now), now=now)
     return event

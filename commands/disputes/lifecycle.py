@@ -8,13 +8,14 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from commands import outbox
+from commands import outgoing
 from commands.actor import Actor
 from commands.checkins import triggers
 from commands.disputes import ladder
 from commands.errors import InputError, Refused
 from commands.rmp import access
-from commands.rmp.forms import choice, text
+from commands.rmp.fields import choice, text
+from storage import limits
 from storage.disputes import OPEN, PAUSED, RESOLVED, Dispute
 from storage.models import WorkItem
 from storage.rmp import Relationship
@@ -70,21 +71,21 @@ def raise_dispute(db: Session, *, actor: Actor, form: RaiseInput, now: datetime)
                  .one() or 0) + 1
     dispute = Dispute(
         relationship_id=relationship.id or 0, number=number,
-        title=text(form.title, field="title", label="The title", limit=150),
-        description=text(form.description, field="description", label="The description", limit=3000),
+        title=text(form.title, field="title", label="The title", limit=limits.TITLE),
+        description=text(form.description, field="description", label="The description", limit=limits.DISPUTE),
         severity=choice(form.severity, SEVERITIES, field="severity", label="The severity"),
         desired_outcome=text(form.desired_outcome, field="desired_outcome", label="The desired outcome",
-                             limit=1000, required=False),
+                             limit=limits.DETAIL, required=False),
         raised_by=actor.user_id, raising_slot=slot, evidence_channel=form.evidence_channel,
         evidence_ts=form.evidence_ts, ladder=list(relationship.ladder), level_started_at=now, opened_at=now,
     )
     db.add(dispute)
     db.flush()
     ladder.arm(db, dispute, relationship, start=now, seconds=None, now=now)
-    outbox.post_message(db, key=ladder.root_key(dispute), channel=relationship.channel_id, view="dispute_root",
+    outgoing.post_message(db, key=ladder.root_key(dispute), channel=relationship.channel_id, view="dispute_root",
                         data={**ladder.state(db, dispute, relationship, now), "mentions": False}, now=now)
     if form.evidence_channel and form.evidence_ts:
-        outbox.post_message(db, key=f"dispute:{dispute.id}:evidence", channel=form.evidence_channel,
+        outgoing.post_message(db, key=f"dispute:{dispute.id}:evidence", channel=form.evidence_channel,
                             thread_ts=form.evidence_ts, view="dispute_linked", now=now,
                             data={"number": number, "title": dispute.title, "channel": relationship.channel_id})
     ladder.log_and_tell(db, dispute, relationship, user_id=actor.user_id, party=me.party.name, kind="raised",
@@ -113,7 +114,7 @@ def _climb(db: Session, dispute: Dispute, relationship: Relationship, *, start: 
 def escalate_now(db: Session, *, actor: Actor, number: int, reason: str, now: datetime) -> Dispute:
     """Move up one level at once, with a reason."""
     me, dispute = _open(db, actor, number)
-    reason = text(reason, field="reason", label="The reason", limit=1000)
+    reason = text(reason, field="reason", label="The reason", limit=limits.DETAIL)
     if dispute.level + 1 >= len(dispute.ladder):
         raise Refused(f"Dispute #{number} is at the last level ({ladder_name(dispute)}).")
     if dispute.status == PAUSED:
@@ -130,7 +131,7 @@ def pause(db: Session, *, actor: Actor, number: int, reason: str, now: datetime)
         raise Refused("Only an SER of either party pauses a dispute.")
     if dispute.status == PAUSED:
         raise Refused(f"Dispute #{number} is already paused.")
-    reason = text(reason, field="reason", label="The reason", limit=1000)
+    reason = text(reason, field="reason", label="The reason", limit=limits.DETAIL)
     dispute.paused_remaining = ladder.paused_seconds(db, dispute, me.relationship, now)
     dispute.status = PAUSED
     ladder.disarm(dispute)
@@ -158,7 +159,7 @@ def resume(db: Session, *, actor: Actor, number: int, now: datetime) -> Dispute:
 def propose(db: Session, *, actor: Actor, number: int, resolution: str, now: datetime) -> Dispute:
     """One party proposes a resolution; the other party decides."""
     me, dispute = _open(db, actor, number)
-    dispute.proposal = text(resolution, field="resolution", label="The resolution", limit=2000)
+    dispute.proposal = text(resolution, field="resolution", label="The resolution", limit=limits.LONG)
     dispute.proposal_slot, dispute.proposal_by = me.party.slot, actor.user_id
     event = ladder.log_and_tell(db, dispute, me.relationship, user_id=actor.user_id, party=me.party.name,
                                 kind="proposed", detail={"resolution": dispute.proposal}, now=now, buttons=True)
@@ -191,13 +192,13 @@ def accept(db: Session, *, actor: Actor, number: int, lessons: str, now: datetim
     """Accept proposal `proposal` (the current one when None): the dispute closes with it and the lessons
     learned, and its timers stop."""
     me, dispute = _decider(db, actor, number, proposal)
-    dispute.lessons = text(lessons, field="lessons", label="The lessons learned", limit=2000)
+    dispute.lessons = text(lessons, field="lessons", label="The lessons learned", limit=limits.LONG)
     dispute.resolution, dispute.status, dispute.resolved_at = dispute.proposal, RESOLVED, now
     ladder.disarm(dispute)
     relationship = me.relationship
     ladder.log_and_tell(db, dispute, relationship, user_id=actor.user_id, party=me.party.name, kind="resolved",
                         detail={"resolution": dispute.resolution, "lessons": dispute.lessons}, now=now)
-    outbox.post_message(db, key=f"dispute:{dispute.id}:closed", channel=relationship.channel_id,
+    outgoing.post_message(db, key=f"dispute:{dispute.id}:closed", channel=relationship.channel_id,
                         view="dispute_closed", data=ladder.state(db, dispute, relationship, now), now=now)
     return dispute
 
@@ -206,7 +207,7 @@ def reject(db: Session, *, actor: Actor, number: int, reason: str, now: datetime
            proposal: int | None = None) -> Dispute:
     """Reject the proposal; the dispute stays open at its level."""
     me, dispute = _decider(db, actor, number, proposal)
-    reason = text(reason, field="reason", label="The reason", limit=1000, required=False)
+    reason = text(reason, field="reason", label="The reason", limit=limits.DETAIL, required=False)
     proposal_text = dispute.proposal
     dispute.proposal, dispute.proposal_slot, dispute.proposal_by, dispute.proposal_id = None, None, None, None
     ladder.log_and_tell(db, dispute, me.relationship, user_id=actor.user_id, party=me.party.name, kind="rejected",
@@ -218,7 +219,7 @@ def add_note(db: Session, *, actor: Actor, number: int, note: str, now: datetime
     """A note in the dispute's log and thread."""
     me, dispute = _open(db, actor, number)
     ladder.log_and_tell(db, dispute, me.relationship, user_id=actor.user_id, party=me.party.name, kind="note",
-                        detail={"note": text(note, field="note", label="The note", limit=2000)}, now=now)
+                        detail={"note": text(note, field="note", label="The note", limit=limits.LONG)}, now=now)
     return dispute
 
 

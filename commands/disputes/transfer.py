@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from commands import outbox
+from commands import outgoing
 from commands.calendar import DAY_SECONDS
 from commands.disputes import ladder
 from commands.rmp import calendars
@@ -43,7 +43,7 @@ def import_disputes(db: Session, relationship: Relationship, rows: list[dict[str
         db.flush()
         db.add_all(DisputeEvent(dispute_id=dispute.id or 0, **event) for event in row["log"])
         if dispute.status != RESOLVED:  # its thread starts again here: a new root message in the channel
-            outbox.post_message(db, key=ladder.root_key(dispute), channel=relationship.channel_id,
+            outgoing.post_message(db, key=ladder.root_key(dispute), channel=relationship.channel_id,
                                 view="dispute_root", now=now,
                                 data={**ladder.state(db, dispute, relationship, now), "mentions": False})
         if dispute.status == OPEN and dispute.level_due_at is not None:

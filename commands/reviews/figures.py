@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime
 from statistics import mean
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func
 from sqlmodel import Session, col, or_, select
@@ -79,8 +79,8 @@ def _kpi_figures(kpi: Kpi, rows: list[KpiValue], earlier: list[float]) -> dict[s
     series = sorted(by_period.items())
     values = [*earlier, *(value for _, value in series)]
     streak = 0
-    for value in reversed(values):
-        if kpis.rag(kpi, value) != kpis.RED:
+    for earlier_value in reversed(values):
+        if kpis.rag(kpi, earlier_value) != kpis.RED:
             break
         streak += 1
     value = series[-1][1] if series else None
@@ -124,7 +124,8 @@ def _trust(db: Session, relationship: Relationship, parties: list[Party], starts
             continue
         trusty = [i for i, s in enumerate(round_.statements) if "trust" in s.lower()]
         others = [i for i in range(len(round_.statements)) if i not in trusty] or trusty
-        means = [_rescale(m, round_.scale) for m in result.means]
+        published = cast(list[float], result.means)  # a published block has every statement's mean
+        means = [_rescale(m, round_.scale) for m in published]
         for statement, value in zip(round_.statements, means, strict=True):
             per_statement[statement][result.party_slot].append(value)
         trust = mean(means[i] for i in (trusty or others))
@@ -134,7 +135,7 @@ def _trust(db: Session, relationship: Relationship, parties: list[Party], starts
         blocks[round_.number][str(result.party_slot)] = list(result.rounds)
     series = [{"round": r.number, "period": r.period.isoformat(), "trust": points[r.number],
                "blocks": blocks[r.number]} for r in rounds]
-    sides = []
+    sides: list[dict[str, Any]] = []
     for party in parties:
         mine = [result for result, _ in rows if result.party_slot == party.slot]
         sides.append({"slot": party.slot, "name": party.name, "invited": sum(r.asked for r in mine),
@@ -144,12 +145,12 @@ def _trust(db: Session, relationship: Relationship, parties: list[Party], starts
     statements = []
     for statement, by_slot in per_statement.items():
         pair = [_mean(by_slot.get(p.slot, [])) for p in parties]
-        gap = round(abs(pair[0] - pair[1]), 2) if None not in pair else None  # type: ignore[operator]
+        gap = round(abs(pair[0] - pair[1]), 2) if pair[0] is not None and pair[1] is not None else None
         statements.append({"statement": statement, "means": pair, "gap": gap,
                            "flagged": gap is not None and gap >= relationship.gap_threshold})
     pair = [side["trust"] for side in sides]  # on the 1-to-5 scale whatever the rounds' scales
     return {"rounds": len(rounds), "threshold": relationship.gap_threshold, "parties": sides, "series": series,
-            "gap": round(abs(pair[0] - pair[1]), 2) if None not in pair else None,  # type: ignore[operator]
+            "gap": round(abs(pair[0] - pair[1]), 2) if pair[0] is not None and pair[1] is not None else None,
             "statements": sorted(statements, key=lambda s: -(s["gap"] or 0))}
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from commands import outbox
+from commands import outgoing
 from commands.actor import Actor
 from commands.errors import InputError, Refused
 from commands.reviews.runs import message_data, root_key
@@ -62,9 +62,9 @@ def sign_off(db: Session, *, actor: Actor, number: int, now: datetime) -> Review
     signatures = signatures_of(db, review)
     record = ReviewRecord(review, signatures)
     root = root_key(review)
-    outbox.update_message(db, key=f"{root}:signed:{me.party.slot}", updates=root, view="review_summary",
+    outgoing.update_message(db, key=f"{root}:signed:{me.party.slot}", updates=root, view="review_summary",
                           data=message_data(review, signatures), now=now)
-    outbox.post_message(db, key=f"review:{review.id}:signed:{me.party.slot}", channel=me.relationship.channel_id,
+    outgoing.post_message(db, key=f"review:{review.id}:signed:{me.party.slot}", channel=me.relationship.channel_id,
                         thread_of=root, view="review_signed", now=now,
                         data={"number": number, "user": actor.user_id, "party": me.party.name,
                               "awaiting": record.awaiting})

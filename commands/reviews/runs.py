@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from commands import outbox, work
+from commands import outgoing, work
 from commands.actor import Actor
 from commands.calendar import next_occurrence, parse_cadence, zone
 from commands.errors import InputError
@@ -86,12 +86,12 @@ def hold(db: Session, relationship: Relationship, *, trigger: str, by: str, now:
                         "recommendations": len(data["recommendations"])}, now=now)
     channel = relationship.channel_id
     root = root_key(review)
-    outbox.post_message(db, key=root, channel=channel, view="review_summary", now=now,
+    outgoing.post_message(db, key=root, channel=channel, view="review_summary", now=now,
                         data=message_data(review, []))
     for name in SECTIONS:
-        outbox.post_message(db, key=f"review:{review.id}:part:{name}", channel=channel, thread_of=root,
+        outgoing.post_message(db, key=f"review:{review.id}:part:{name}", channel=channel, thread_of=root,
                             view="review_part", data={"part": name, "figures": data}, now=now)
-    outbox.upload_file(db, key=f"review:{review.id}:chart", channel=channel, thread_of=root, view="review_chart",
+    outgoing.upload_file(db, key=f"review:{review.id}:chart", channel=channel, thread_of=root, view="review_chart",
                        data=data, now=now)
     return review
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from commands import outbox
+from commands import outgoing
 from commands.reviews import runs
 from storage.reviews import Review, ReviewSignature, ValueEntry
 from storage.rmp import Relationship
@@ -66,5 +66,5 @@ def import_reviews(db: Session, relationship: Relationship, rows: list[dict[str,
         db.add_all(signatures)
         db.flush()
         if len(signatures) < PARTIES:  # its thread starts again here: a new summary message in the channel
-            outbox.post_message(db, key=runs.root_key(review), channel=relationship.channel_id,
+            outgoing.post_message(db, key=runs.root_key(review), channel=relationship.channel_id,
                                 view="review_summary", data=runs.message_data(review, signatures), now=now)

@@ -9,8 +9,9 @@ from sqlmodel import Session
 
 from commands.actor import Actor
 from commands.errors import InputError, Refused
-from commands.rmp import access, audit, forms
+from commands.rmp import access, audit, fields
 from commands.rmp.actions import local_today
+from storage import limits
 from storage.reviews import BENEFIT, COST, ValueEntry
 
 KINDS = (COST, BENEFIT)
@@ -53,17 +54,17 @@ def _recorder(db: Session, actor: Actor, *, lock: bool) -> access.Member:
 def record_value(db: Session, *, actor: Actor, form: ValueInput, now: datetime) -> ValueEntry:
     """Record a cost or a benefit of either party (anyone in the relationship but observers)."""
     me = _recorder(db, actor, lock=True)
-    slot = int(forms.choice(form.party_slot, ("1", "2"), field="party_slot", label="The party"))
-    kind = forms.choice(form.kind, KINDS, field="kind", label="Cost or benefit")
-    amount = forms.number(form.amount, field="amount", label="The amount") if form.amount.strip() else None
+    slot = int(fields.choice(form.party_slot, ("1", "2"), field="party_slot", label="The party"))
+    kind = fields.choice(form.kind, KINDS, field="kind", label="Cost or benefit")
+    amount = fields.number(form.amount, field="amount", label="The amount") if form.amount.strip() else None
     if amount is not None and amount < 0:
         raise InputError("Give the amount as a positive number: a cost is recorded as a cost.", field="amount")
-    description = forms.text(form.description, field="description", label="The description", limit=1000,
+    description = fields.text(form.description, field="description", label="The description", limit=limits.DETAIL,
                              required=False)
     if amount is None and not description:
         raise InputError("Give an amount, a description, or both.", field="amount")
     today = local_today(me.relationship, now)
-    on = forms.iso_date(form.on, field="on", label="The date") if form.on.strip() else today
+    on = fields.iso_date(form.on, field="on", label="The date") if form.on.strip() else today
     if on > today:
         raise InputError("Record costs and benefits once they happen: the date is in the future.", field="on")
     entry = ValueEntry(relationship_id=me.relationship.id or 0, party_slot=slot, kind=kind, amount=amount,

@@ -52,7 +52,7 @@ def relationship_in(db: Session, channel_id: str | None, *, lock: bool = False) 
 
 def parties(db: Session, relationship: Relationship) -> list[Party]:
     """The two parties, slot 1 first."""
-    return list(db.exec(select(Party).where(Party.relationship_id == relationship.id).order_by(Party.slot)))
+    return list(db.exec(select(Party).where(Party.relationship_id == relationship.id).order_by(col(Party.slot))))
 
 
 def find_member(db: Session, relationship: Relationship, user_id: str) -> Member | None:

@@ -12,7 +12,8 @@ from commands.actor import Actor
 from commands.calendar import zone
 from commands.errors import Refused
 from commands.rmp import access, audit, chasing, items
-from commands.rmp.forms import iso_date, text, user_id
+from commands.rmp.fields import iso_date, text, user_id
+from storage import limits
 from storage.rmp import Action, Person, Proposal, Relationship
 
 OPEN, DONE, CANNOT = "open", "done", "cannot_complete"
@@ -50,12 +51,13 @@ def save_action(db: Session, *, actor: Actor, form: ActionInput, number: int | N
     if not unchanged:  # a new date must not be in the past; an overdue action keeps its date when edited
         iso_date(due_on, field="due_on", label="The due date", not_before=local_today(by.relationship, now))
     values = {
-        "description": text(form.description, field="description", label="The action", limit=500),
+        "description": text(form.description, field="description", label="The action", limit=limits.DESCRIPTION),
         "owner_user_id": owner,
         "due_on": due_on,
     }
     before = items.find(db, Action, by.relationship.id or 0, number, label="action") if number else None
-    return items.save_or_propose(db, by, entity="action", values=values, number=number, user_id=actor.user_id,
+    return items.save_or_propose(db, by, entity="action", model=Action, values=values, number=number,
+                                 user_id=actor.user_id,
                                  owners={owning, *([access.owner_slot(db, by.relationship, before.owner_user_id)]
                                                    if before else [])}, now=now)
 
@@ -142,7 +144,7 @@ def snooze_action(db: Session, *, actor: Actor, number: int, now: datetime) -> d
 
 def cannot_complete_action(db: Session, *, actor: Actor, number: int, reason: str, now: datetime) -> Action:
     """Record that an action cannot be completed, and tell the partner's managers in the channel."""
-    reason = text(reason, field="reason", label="The reason", limit=1000)
+    reason = text(reason, field="reason", label="The reason", limit=limits.DETAIL)
     me, action = _own_or_edit(db, actor, number)
     action.status, action.reason, action.closed_on = CANNOT, reason, local_today(me.relationship, now)
     db.add(action)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from commands.calendar import JointCalendar, PartyCalendar, parse_hours, zone
 from storage.rmp import Party, Person, Relationship
@@ -19,7 +19,7 @@ def party_calendar(party: Party) -> PartyCalendar:
 
 def parties_of(db: Session, relationship_id: int | None) -> list[Party]:
     """The relationship's two parties, slot 1 first."""
-    return list(db.exec(select(Party).where(Party.relationship_id == relationship_id).order_by(Party.slot)))
+    return list(db.exec(select(Party).where(Party.relationship_id == relationship_id).order_by(col(Party.slot))))
 
 
 def joint(db: Session, relationship: Relationship) -> JointCalendar:
@@ -37,7 +37,7 @@ def person_hours(person: Person, party: Party) -> PartyCalendar:
 def people_hours(db: Session, relationship_id: int, user_ids: list[str]) -> dict[str, PartyCalendar]:
     """The working hours of each of `user_ids` who is in the relationship (others are not in it: no hours)."""
     rows = db.exec(select(Person, Party).where(Person.relationship_id == relationship_id,
-                                               Person.party_id == Party.id, Person.user_id.in_(user_ids)))  # type: ignore[attr-defined]
+                                               Person.party_id == Party.id, col(Person.user_id).in_(user_ids)))
     return {person.user_id: person_hours(person, party) for person, party in rows}
 
 

@@ -16,12 +16,12 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from commands import outbox, quiet, work
+from commands import outgoing, quiet, work
 from commands.calendar import PartyCalendar
 from commands.rmp.calendars import person_hours
-from storage.clock import as_utc
 from storage.models import CANCELLED, PENDING, WorkItem
 from storage.rmp import Action, Party, Person, Relationship, Risk
+from storage.utc import as_utc
 
 KIND = "rmp.nudge"
 EVERY = 2  # working days between two nudges about the same item
@@ -182,7 +182,7 @@ def send_nudge(db: Session, item: WorkItem, now: datetime) -> None:
                        "score": risk.likelihood * risk.impact})
     if listed:
         db.flush()
-        quiet.direct_messages(db, home.relationship.id or 0, [outbox.DirectMessage(
+        quiet.direct_messages(db, home.relationship.id or 0, [outgoing.DirectMessage(
             _key(user, day), user, home.relationship.channel_id, "nudge",
             {"day": day.isoformat(), "items": listed[:LISTED], "more": max(0, len(listed) - LISTED),
              "several": len({entry["channel"] for entry in listed}) > 1})], now=now, at=at)
@@ -202,7 +202,7 @@ def tell_assigned(db: Session, relationship: Relationship, *, entity: str, item:
         data["due_on"] = item.due_on.isoformat()
     elif item.review_on is not None:
         data["review_on"] = item.review_on.isoformat()
-    quiet.direct_messages(db, relationship.id or 0, [outbox.DirectMessage(
+    quiet.direct_messages(db, relationship.id or 0, [outgoing.DirectMessage(
         f"rel:{relationship.id}:assigned:{entity}:{item.number}:v{version}", owner, relationship.channel_id,
         "nudge_assigned", data)], now=now)
 
@@ -224,5 +224,5 @@ def tell(db: Session, relationship: Relationship, *, users: list[str], key: str,
     present = {user for user in users if any(place.relationship.id == relationship.id
                                              for place in memberships(db, user))}
     quiet.direct_messages(db, relationship.id or 0, [
-        outbox.DirectMessage(f"{key}:{user}", user, relationship.channel_id, view, data) for user in sorted(present)],
+        outgoing.DirectMessage(f"{key}:{user}", user, relationship.channel_id, view, data) for user in sorted(present)],
         now=now)

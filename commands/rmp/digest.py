@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from commands import outbox
+from commands import outgoing
 from commands.calendar import zone
 from storage.rmp import Change, Relationship
 
@@ -39,8 +39,9 @@ def announce(db: Session, relationship: Relationship, *, now: datetime) -> None:
     count = sum(1 for change in db.exec(today) if announced(change)) if len(latest) == SHOWN else len(latest)
     data: dict[str, Any] = {"relationship": relationship.name, "day": day.isoformat(), "count": count,
                             "changes": [_entry(change) for change in reversed(latest)]}
-    outbox.post_or_update(db, root=f"rel:{relationship.id}:digest:{day.isoformat()}", version=str(relationship.version),
-                          channel=relationship.channel_id, view="plan_digest", data=data, now=now)
+    outgoing.post_or_update(db, root=f"rel:{relationship.id}:digest:{day.isoformat()}",
+                            version=str(relationship.version), channel=relationship.channel_id, view="plan_digest",
+                            data=data, now=now)
 
 
 def _entry(change: Change) -> dict[str, Any]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from commands.actor import Actor
 from commands.errors import InputError
-from commands.rmp import access, audit, forms, items, kpis
+from commands.rmp import access, audit, fields, items, kpis
 from commands.rmp.actions import local_today
-from commands.rmp.forms import choice, iso_date, text, whole
+from commands.rmp.fields import choice, iso_date, text, whole
+from storage import limits
 from storage.rmp import ExitTrigger, Kpi, Objective, Proposal
 
 OBJECTIVE_FAILING, OBJECTIVES_FAILING = "objective_failing", "objectives_failing"
@@ -59,7 +60,8 @@ def save_trigger(db: Session, *, actor: Actor, form: ExitInput, number: int | No
     by = access.editor(db, actor)
     kind = choice(form.kind, KINDS, field="kind", label="The kind of trigger")
     values: dict[str, object] = {
-        "kind": kind, "description": text(form.description, field="description", label="The trigger", limit=500),
+        "kind": kind,
+        "description": text(form.description, field="description", label="The trigger", limit=limits.DESCRIPTION),
         "kpi_number": None, "periods": None, "threshold": None, "on_date": None, "objective_number": None,
         "status": choice(form.status, STATUSES, field="status", label="The status"),
     }
@@ -67,7 +69,7 @@ def save_trigger(db: Session, *, actor: Actor, form: ExitInput, number: int | No
         values["kpi_number"] = _numbered(db, by, Kpi, form.kpi, field="kpi", label="KPI")
         values["periods"] = whole(form.periods, field="periods", label="Periods in a row", low=1, high=24)
     elif kind == "trust_below":
-        threshold = forms.number(form.threshold, field="threshold", label="The trust threshold")
+        threshold = fields.number(form.threshold, field="threshold", label="The trust threshold")
         if not 1 <= threshold <= 5:
             raise InputError("Trust is rated 1 to 5: pick a threshold in that range.", field="threshold")
         values["threshold"] = threshold
@@ -80,7 +82,7 @@ def save_trigger(db: Session, *, actor: Actor, form: ExitInput, number: int | No
     elif kind == "date":
         values["on_date"] = iso_date(form.on_date, field="on_date", label="The date",
                                      not_before=local_today(by.relationship, now))
-    return items.save_or_propose(db, by, entity="exit_trigger", values=values, number=number,
+    return items.save_or_propose(db, by, entity="exit_trigger", model=ExitTrigger, values=values, number=number,
                                  user_id=actor.user_id, owners={None}, now=now)
 
 
@@ -120,7 +122,7 @@ FAILING = "failing"  # an objective's status (commands.rmp.objectives)
 
 def _failing_numbers(db: Session, relationship_id: int) -> list[int]:
     return list(db.exec(select(Objective.number).where(Objective.relationship_id == relationship_id,
-                                                       Objective.status == FAILING).order_by(Objective.number)))
+                                                       Objective.status == FAILING).order_by(col(Objective.number))))
 
 
 def _failing_count(db: Session, relationship_id: int) -> int:

@@ -18,8 +18,8 @@ from commands.disputes import transfer
 from commands.errors import InputError
 from commands.reviews import transfer as review_transfer
 from commands.rmp import items
-from storage.clock import as_utc
 from storage.rmp import Action, Change, ExitTrigger, Kpi, KpiValue, Objective, Party, Person, Relationship, Risk, Win
+from storage.utc import as_utc
 
 # 2: each party has its own calendar (format 1 kept one on the relationship); 3: a party's Enterprise Grid org
 # and the workspaces it was seen from; 4: people who left, risks' review dates, actions' snoozes and asks to mark

@@ -17,13 +17,14 @@ from commands.rmp import access, audit, chasing
 from commands.rmp.access import Member
 from storage.rmp import Action, ExitTrigger, Kpi, Objective, Proposal, Risk
 
+# ITEM: each table in MODELS has relationship_id and number, which a bound of SQLModel cannot say
 Item = TypeVar("Item", bound=SQLModel)
 
 
 def next_number(db: Session, model: type[SQLModel], relationship_id: int) -> int:
     """The next free number for this kind of item in the relationship (the plan is locked)."""
     highest = db.exec(
-        select(func.max(model.number)).where(model.relationship_id == relationship_id)  # type: ignore[attr-defined]
+        select(func.max(model.number)).where(model.relationship_id == relationship_id)  # type: ignore[attr-defined]  # ITEM
     ).one()
     return int(highest or 0) + 1
 
@@ -31,7 +32,7 @@ def next_number(db: Session, model: type[SQLModel], relationship_id: int) -> int
 def find(db: Session, model: type[Item], relationship_id: int, number: int, *, label: str) -> Item:
     """Item `number`; InputError when there is none."""
     found = db.exec(
-        select(model).where(model.relationship_id == relationship_id, model.number == number)  # type: ignore[attr-defined]
+        select(model).where(model.relationship_id == relationship_id, model.number == number)  # type: ignore[attr-defined]  # ITEM
     ).first()
     if found is None:
         raise InputError(f"There is no {label} #{number} in this relationship.", field="number")
@@ -41,8 +42,8 @@ def find(db: Session, model: type[Item], relationship_id: int, number: int, *, l
 def all_of(db: Session, model: type[Item], relationship_id: int) -> list[Item]:
     """Every item of this kind in the relationship, by number."""
     return list(db.exec(
-        select(model).where(model.relationship_id == relationship_id)  # type: ignore[attr-defined]
-        .order_by(col(model.number))  # type: ignore[attr-defined]
+        select(model).where(model.relationship_id == relationship_id)  # type: ignore[attr-defined]  # ITEM
+        .order_by(col(model.number))  # type: ignore[attr-defined]  # ITEM
     ))
 
 
@@ -57,7 +58,7 @@ def save(
         item = model(relationship_id=rid, number=next_number(db, model, rid), **values)
         db.add(item)
         db.flush()
-        change = audit.record(db, relationship, by=by, user_id=user_id, entity=entity, entity_id=item.number,  # type: ignore[attr-defined]
+        change = audit.record(db, relationship, by=by, user_id=user_id, entity=entity, entity_id=item.number,  # type: ignore[attr-defined]  # ITEM
                               verb="create", before=None, after=audit.snapshot(item), now=now)
         chasing.saved(db, relationship, entity=entity, item=item, owner_before=None, by_user=user_id,
                       version=change.version, now=now)
@@ -83,12 +84,13 @@ DATES = ("due_on", "on_date", "closed_on", "review_on")
 
 
 def save_or_propose(
-    db: Session, by: Member, *, entity: str, values: dict[str, Any], number: int | None,
+    db: Session, by: Member, *, entity: str, model: type[Item], values: dict[str, Any], number: int | None,
     owners: set[int | None], user_id: str, now: datetime,
-) -> SQLModel | Proposal:
+) -> Item | Proposal:
     """Save the item when the actor's party owns it before and after the change (`owners`: the owning parties'
-    slots, None for joint), or while the partner has nobody to ask; else propose the change to the partner."""
-    model = MODELS[entity]
+    slots, None for joint), or while the partner has nobody to ask; else propose the change to the partner.
+    `model` is `entity`'s table (MODELS), given so that the caller gets its own type back."""
+    assert MODELS[entity] is model, (entity, model)
     if owners == {by.party.slot} or not proposals.partner_can_decide(db, by):
         return save(db, by, entity=entity, values=values, model=model, number=number, user_id=user_id, now=now)
     current = audit.snapshot(find(db, model, by.relationship.id or 0, number, label=LABELS[entity])) \

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from commands.actor import Actor
 from commands.errors import InputError
 from commands.rmp import access, items
-from commands.rmp.forms import choice, number, text
+from commands.rmp.fields import choice, number, text
+from storage import limits
 from storage.rmp import Kpi, KpiValue, Proposal
 
 GREEN, AMBER, RED = "green", "amber", "red"
@@ -61,7 +63,7 @@ def threshold_problem(direction: str, target: float, red: float) -> str | None:
     return None
 
 
-def _checked(form: KpiInput) -> dict[str, object]:
+def _checked(form: KpiInput) -> dict[str, Any]:
     direction = choice(form.direction, ("higher", "lower"), field="direction", label="Better is")
     target = number(form.target, field="target", label="The target")
     red = number(form.red, field="red", label="The red threshold")
@@ -69,14 +71,14 @@ def _checked(form: KpiInput) -> dict[str, object]:
     if problem:
         raise InputError(problem, field="red")
     return {
-        "name": text(form.name, field="name", label="The KPI's name", limit=100),
-        "unit": text(form.unit, field="unit", label="The unit", limit=30, required=False),
+        "name": text(form.name, field="name", label="The KPI's name", limit=limits.KPI_NAME),
+        "unit": text(form.unit, field="unit", label="The unit", limit=limits.UNIT, required=False),
         # amber starts where the target is missed: the stored threshold is the target (see Kpi.amber)
         "direction": direction, "target": target, "amber": target, "red": red,
         "owner_slot": int(choice(form.owner_slot, ("1", "2"), field="owner_slot", label="The owning party")),
         "reporter_slot": int(choice(form.reporter_slot, ("1", "2"), field="reporter_slot",
                                     label="The reporting party")),
-        "cadence": text(form.cadence, field="cadence", label="The cadence", limit=60),
+        "cadence": text(form.cadence, field="cadence", label="The cadence", limit=limits.KPI_CADENCE),
     }
 
 
@@ -89,7 +91,8 @@ def save_kpi(db: Session, *, actor: Actor, form: KpiInput, kpi_number: int | Non
         if other.name.casefold() == str(values["name"]).casefold() and other.number != kpi_number:
             raise InputError(f"KPI #{other.number} is already called {other.name}.", field="name")
     before = items.find(db, Kpi, by.relationship.id or 0, kpi_number, label="KPI") if kpi_number else None
-    return items.save_or_propose(db, by, entity="kpi", values=values, number=kpi_number, user_id=actor.user_id,
+    return items.save_or_propose(db, by, entity="kpi", model=Kpi, values=values, number=kpi_number,
+                                 user_id=actor.user_id,
                                  owners={values["owner_slot"], *([before.owner_slot] if before else [])}, now=now)
 
 

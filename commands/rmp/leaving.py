@@ -8,11 +8,11 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from commands import outbox, quiet
+from commands import outgoing, quiet
 from commands.actor import Actor
 from commands.errors import InputError, Refused
 from commands.rmp import access, audit
-from commands.rmp.forms import user_id
+from commands.rmp.fields import user_id
 from storage.checkins import ASKED, AWAY, OPEN, SKIPPED, Answer, Prompt, Round
 from storage.rmp import Action, Person, Relationship, Risk
 
@@ -176,7 +176,7 @@ def _ask_for_owners(db: Session, gone: access.Member, items: list[str], *, by: a
             "party": gone.party.name, "items": items, "relationship": relationship.name,
             "channel": relationship.channel_id}
     quiet.direct_messages(db, relationship.id or 0, [
-        outbox.DirectMessage(f"rel:{relationship.id}:gone:v{version}:{user}", user, relationship.channel_id,
+        outgoing.DirectMessage(f"rel:{relationship.id}:gone:v{version}:{user}", user, relationship.channel_id,
                              "person_gone", data)
         for user in sorted(editors) if by is None or user != by.person.user_id], now=now)
 

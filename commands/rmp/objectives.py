@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 
-from commands import outbox
+from commands import outgoing
 from commands.actor import Actor
 from commands.checkins import triggers
 from commands.errors import InputError
 from commands.rmp import access, exits, items
 from commands.rmp.actions import local_today
-from commands.rmp.forms import choice, text
+from commands.rmp.fields import choice, text
+from storage import limits
 from storage.rmp import ExitTrigger, Objective, Proposal, Relationship
 
 AT_RISK, FAILING = "at_risk", "failing"
@@ -47,19 +49,20 @@ def save_objective(db: Session, *, actor: Actor, form: ObjectiveInput, number: i
     a joint one, or the partner's, changes by proposal."""
     by = access.editor(db, actor)
     whose = choice(form.whose, ("ours", "1", "2"), field="whose", label="Whose objective")
-    values = {
+    values: dict[str, Any] = {
         "party_slot": None if whose == "ours" else int(whose),
-        "title": text(form.title, field="title", label="The objective", limit=150),
-        "benefit_1": text(form.benefit_1, field="benefit_1", label="The benefit", limit=1000, required=False),
-        "benefit_2": text(form.benefit_2, field="benefit_2", label="The benefit", limit=1000, required=False),
+        "title": text(form.title, field="title", label="The objective", limit=limits.TITLE),
+        "benefit_1": text(form.benefit_1, field="benefit_1", label="The benefit", limit=limits.DETAIL, required=False),
+        "benefit_2": text(form.benefit_2, field="benefit_2", label="The benefit", limit=limits.DETAIL, required=False),
         "status": choice(form.status, STATUSES, field="status", label="The status"),
     }
     if not values["benefit_1"] and not values["benefit_2"]:
         raise InputError("Say what this brings at least one of the parties.", field="benefit_1")
     before = items.find(db, Objective, by.relationship.id or 0, number, label="objective") if number else None
     was = before.status if before else None
-    saved = items.save_or_propose(db, by, entity="objective", values=values, number=number, user_id=actor.user_id,
-                                  owners={values["party_slot"], *([before.party_slot] if before else [])}, now=now)
+    saved = items.save_or_propose(db, by, entity="objective", model=Objective, values=values, number=number,
+                                  user_id=actor.user_id, now=now,
+                                  owners={values["party_slot"], *([before.party_slot] if before else [])})
     if isinstance(saved, Objective):
         after_change(db, by, saved, was=was, now=now)
     return saved
@@ -87,7 +90,7 @@ def after_change(db: Session, by: access.Member, objective: Objective, *, was: s
     reasons = {trigger.number: exits.objective_reason(db, trigger, relationship_id=rid) for trigger in due}
     whose = "ours" if objective.party_slot is None else next(
         (p.name for p in access.parties(db, relationship) if p.slot == objective.party_slot), "?")
-    outbox.post_message(db, key=f"rel:{rid}:objective:{objective.number}:failing:v{relationship.version}",
+    outgoing.post_message(db, key=f"rel:{rid}:objective:{objective.number}:failing:v{relationship.version}",
                         channel=relationship.channel_id, view="objective_failing", now=now,
                         data={"number": objective.number, "title": objective.title, "whose": whose,
                               "by": by.person.user_id,

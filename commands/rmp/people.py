@@ -8,14 +8,14 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from commands import outbox
+from commands import outgoing
 from commands.actor import Actor
 from commands.calendar import zone
 from commands.errors import InputError, Refused
 from commands.rmp import access, audit, leaving
-from commands.rmp.forms import choice, user_id
-from storage.clock import utcnow
+from commands.rmp.fields import choice, user_id
 from storage.rmp import CONNECT, ROLES, Party, Person
+from storage.utc import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +188,7 @@ def add_to_party(db: Session, *, actor: Actor, text_args: str, now: datetime) ->
 
 def look_up_timezone(db: Session, *, relationship_id: int, user_id: str, now: datetime) -> None:
     """Queue a users.info of a person entering a relationship; its answer comes back to `record_timezone`."""
-    outbox.lookup_user(db, key=f"users.info:{relationship_id}:{user_id}", user=user_id, now=now)
+    outgoing.lookup_user(db, key=f"users.info:{relationship_id}:{user_id}", user=user_id, now=now)
 
 
 def record_user(db: Session, *, user_id: str, tz: str | None, name: str | None = None, deleted: bool = False,

@@ -9,7 +9,8 @@ from sqlmodel import Session
 
 from commands.actor import Actor
 from commands.rmp import access, items
-from commands.rmp.forms import choice, iso_date, text, user_id, whole
+from commands.rmp.fields import choice, iso_date, text, user_id, whole
+from storage import limits
 from storage.rmp import Proposal, Risk
 
 STATUSES = ("open", "mitigated", "closed")
@@ -45,16 +46,18 @@ def save_risk(db: Session, *, actor: Actor, form: RiskInput, number: int | None,
     owner = user_id(form.owner, field="owner", label="The owner")
     owning = access.require_person(db, by.relationship, owner, field="owner").party.slot
     values = {
-        "description": text(form.description, field="description", label="The risk", limit=500),
+        "description": text(form.description, field="description", label="The risk", limit=limits.DESCRIPTION),
         "likelihood": whole(form.likelihood, field="likelihood", label="Likelihood", low=1, high=5),
         "impact": whole(form.impact, field="impact", label="Impact", low=1, high=5),
         "owner_user_id": owner,
-        "mitigation": text(form.mitigation, field="mitigation", label="The mitigation", limit=1000, required=False),
+        "mitigation": text(form.mitigation, field="mitigation", label="The mitigation", limit=limits.DETAIL,
+                           required=False),
         "status": choice(form.status, STATUSES, field="status", label="The status"),
         "review_on": iso_date(form.review_on, field="review_on", label="The review date")
         if (form.review_on or "").strip() else None,
     }
     before = items.find(db, Risk, by.relationship.id or 0, number, label="risk") if number else None
-    return items.save_or_propose(db, by, entity="risk", values=values, number=number, user_id=actor.user_id,
+    return items.save_or_propose(db, by, entity="risk", model=Risk, values=values, number=number,
+                                 user_id=actor.user_id,
                                  owners={owning, *([access.owner_slot(db, by.relationship, before.owner_user_id)]
                                                    if before else [])}, now=now)

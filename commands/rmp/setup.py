@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from commands import outbox
+from commands import outgoing
 from commands.actor import Actor
 from commands.calendar import (
     DEFAULT_END,
@@ -28,7 +28,8 @@ from commands.errors import InputError, Refused
 from commands.numbers import whole_number
 from commands.reviews import runs
 from commands.rmp import access, audit, calendars, people
-from commands.rmp.forms import text
+from commands.rmp.fields import text
+from storage import limits
 from storage.disputes import OPEN, Dispute
 from storage.rmp import CONNECT, SINGLE, Party, Person, Proposal, Relationship
 
@@ -138,8 +139,8 @@ def parse_ladder(value: str) -> list[dict[str, Any]]:
         match = _LADDER_LINE.match(line)
         name = (match["name"] if match else line).strip()
         days_text = match["days"] if match else None
-        if not name or len(name) > 60:
-            raise InputError(f"Level {number} needs a name of at most 60 characters.", field="ladder")
+        if not name or len(name) > limits.LEVEL_NAME:
+            raise InputError(f"Level {number} needs a name of at most {limits.LEVEL_NAME} characters.", field="ladder")
         if days_text is None:
             if number < len(lines):
                 raise InputError(f"Level {number} ({name}) needs a timer in working days: `{name} | 5`.",
@@ -186,9 +187,9 @@ def _validated_calendar(form: CalendarInput, slot: int) -> dict[str, Any]:
 
 def _validated(form: SetupInput, *, editing: Relationship | None) -> dict[str, Any]:
     """The settings as stored (JSON): the relationship's, and each party's name and calendar."""
-    name = text(form.name, field="name", label="The relationship's name", limit=150)
-    party_1 = text(form.party_1, field="party_1", label="The first party's name", limit=80)
-    party_2 = text(form.party_2, field="party_2", label="The second party's name", limit=80)
+    name = text(form.name, field="name", label="The relationship's name", limit=limits.TITLE)
+    party_1 = text(form.party_1, field="party_1", label="The first party's name", limit=limits.PARTY)
+    party_2 = text(form.party_2, field="party_2", label="The second party's name", limit=limits.PARTY)
     if party_1.casefold() == party_2.casefold():
         raise InputError("The two parties need different names.", field="party_2")
     mode = form.mode or (editing.mode if editing else "")
@@ -344,7 +345,7 @@ def _create(db: Session, *, actor: Actor, values: dict[str, Any], now: datetime)
                         "parties": party_values}, now=now)
     rounds.schedule_next_round(db, relationship, after=now, now=now)
     runs.schedule_next_review(db, relationship, after=now, now=now)
-    outbox.post_message(
+    outgoing.post_message(
         db, key=f"rel:{relationship.id}:welcome", channel=relationship.channel_id, view="rmp_welcome",
         data={"name": relationship.name, "parties": [one.name, two.name], "by": actor.user_id,
               "mode": relationship.mode, "channel": relationship.channel_id,

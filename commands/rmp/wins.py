@@ -7,13 +7,14 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from commands import outbox
+from commands import outgoing
 from commands.actor import Actor
 from commands.errors import InputError, Refused
 from commands.rmp import access, items
+from storage import limits
 from storage.rmp import Win
 
-LIMIT = 1000  # characters of a win (the column's size)
+LIMIT = limits.DETAIL  # characters of a win (the column's size)
 EMPTY = ("Say what the win was: `/accord win The first joint bid went in on time` (or `@accord win …`). "
          "Nothing was recorded.")
 
@@ -60,7 +61,7 @@ def record_win(db: Session, *, actor: Actor, text: str, now: datetime) -> Record
               user_id=actor.user_id, text=clean, created_at=now)
     db.add(win)
     db.flush()
-    outbox.post_message(db, key=f"rel:{rid}:win:{win.number}", channel=me.relationship.channel_id, view="win",
+    outgoing.post_message(db, key=f"rel:{rid}:win:{win.number}", channel=me.relationship.channel_id, view="win",
                         data={"number": win.number, "party": me.party.name, "user": actor.user_id, "text": clean,
                               "channel": me.relationship.channel_id},
                         now=now)

@@ -2,7 +2,7 @@
 
 A slack_bolt App with process_before_response=True whose /accord command only acks, authorised
 without calling Slack (as Accord is), served by the same server as `accord serve`: bot.web.HttpServer
-(waitress, 8 threads) on POST /slack/events, with GET /healthz. Run as its own process:
+(8 threads) on POST /slack/events, with GET /healthz. Run as its own process:
 
     SLACK_SIGNING_SECRET=... python -m tests.benchmarks.bare_app --port 3001
 """

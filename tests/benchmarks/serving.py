@@ -1,7 +1,7 @@
 """Real server processes for the benchmarks (`accord serve`, the bare bolt app), and what the machine says.
 
 Both servers are started the same way: a fresh Python process listening on 127.0.0.1 through
-bot.web.HttpServer (waitress, 8 threads), ready once GET /healthz answers 200.
+bot.web.HttpServer (8 threads), ready once GET /healthz answers 200.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Issue 9, point 3: acknowledgement latency of signed slash commands that write to the database.
 
 Three servers, started the same way one after the other in this run, each a process of its own
-listening through bot.web.HttpServer (waitress, 8 threads):
+listening through bot.web.HttpServer (8 threads):
 
 - `bare`: a bolt App with process_before_response whose /accord only acks (tests/benchmarks/bare_app.py);
 - `sqlite`: `accord serve` (the real CLI, scheduler on) on a SQLite file (WAL);

@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.fakeslack import FakeSlack
 from bot.ids import Act
-from bot.listeners.plan import FORM_TOO_LATE, SLACK_BUSY, SLACK_DID_NOT_OPEN, SLACK_TOO_SLOW
+from bot.listeners.requests import FORM_TOO_LATE, SLACK_BUSY, SLACK_DID_NOT_OPEN, SLACK_TOO_SLOW
 from bot.slack_client import REQUEST_PATH_BUDGET_SECONDS, NoTimeLeft, RequestPathClient, request_path_client
 from tests.harness import BOT_TOKEN, CHANNEL, Harness
 from tests.scenarios.plan_steps import click, ephemeral_texts, set_up

@@ -11,8 +11,8 @@ import pytest
 
 from bot.fakeslack.validate import validate_blocks, validate_view
 from bot.ids import Act
-from bot.views.forms import plan_modal
 from bot.views.inputs import checkboxes, option, radios, select
+from bot.views.plan_modals import plan_modal
 from bot.views.rmp import MAX_BUTTON_VALUE, button, button_value
 from commands.rmp.editing import FormContext
 from tests.harness import CHANNEL, Harness

@@ -11,10 +11,10 @@ from sqlmodel import select
 
 from bot.fakeslack import FakeSlack
 from bot.wait_clock import RealClock
-from commands import outbox
-from storage.clock import utcnow
+from commands import outgoing
 from storage.engine import transaction
 from storage.models import FAILED, PENDING, SENT, OutboxMessage
+from storage.utc import utcnow
 from tests.harness import CHANNEL, make_sender, outbox_rows, retries_due_now
 
 _sender = make_sender
@@ -23,7 +23,7 @@ _sender = make_sender
 
 def _queue(engine: Engine, key: str, channel: str = CHANNEL, **extra: str) -> None:
     with transaction(engine) as db:
-        outbox.post_message(db, key=key, channel=channel, view="reminder",
+        outgoing.post_message(db, key=key, channel=channel, view="reminder",
                             data={"text": f"message {key}", "by": "UALICE"}, now=utcnow(), **extra)
 
 
@@ -91,11 +91,11 @@ def test_replies_and_updates_wait_for_their_root(engine: Engine, fake: FakeSlack
     with transaction(engine) as db:
         now = utcnow()
         # queued in the "wrong" order on purpose: the reply and the update come first
-        outbox.update_message(db, key="root:v2", updates="root", view="reminder",
+        outgoing.update_message(db, key="root:v2", updates="root", view="reminder",
                               data={"text": "root, edited", "by": "UALICE"}, now=now)
-        outbox.post_message(db, key="reply", channel=CHANNEL, thread_of="root", view="reminder",
+        outgoing.post_message(db, key="reply", channel=CHANNEL, thread_of="root", view="reminder",
                             data={"text": "in the thread", "by": "UALICE"}, now=now)
-        outbox.post_message(db, key="root", channel=CHANNEL, view="reminder",
+        outgoing.post_message(db, key="root", channel=CHANNEL, view="reminder",
                             data={"text": "root", "by": "UALICE"}, now=now)
     report = _sender(engine, fake).drain()
     assert sorted(report.sent) == ["reply", "root", "root:v2"]
@@ -129,7 +129,7 @@ def test_pacing_keeps_within_slacks_per_channel_limit(engine: Engine, fake: Fake
 
 def test_a_message_whose_view_is_unknown_is_parked(engine: Engine, fake: FakeSlack) -> None:
     with transaction(engine) as db:
-        outbox.post_message(db, key="odd", channel=CHANNEL, view="no.such.view", data={}, now=utcnow())
+        outgoing.post_message(db, key="odd", channel=CHANNEL, view="no.such.view", data={}, now=utcnow())
     assert _sender(engine, fake).drain().failed == ["odd"]
     assert fake.calls_to("chat.postMessage") == []
 
@@ -201,7 +201,7 @@ def test_only_posts_are_paced_ephemeral_answers_go_at_once(engine: Engine, fake:
     _queue(engine, "post-1")
     _queue(engine, "post-2")
     with transaction(engine) as db:
-        outbox.post_ephemeral(db, key="answer", channel=CHANNEL, user="UALICE", view="raw",
+        outgoing.post_ephemeral(db, key="answer", channel=CHANNEL, user="UALICE", view="raw",
                               data={"text": "only you see this"}, now=utcnow())
     report = _sender(engine, fake, pace=5.0, wait_clock=RealClock()).drain(max_seconds=1.0)
     assert report.sent == ["post-1", "answer"]  # post-2 waits for the channel's pace; the answer does not
@@ -210,7 +210,7 @@ def test_only_posts_are_paced_ephemeral_answers_go_at_once(engine: Engine, fake:
 
 def test_a_reply_to_a_message_never_queued_is_parked_not_left_pending(engine: Engine, fake: FakeSlack) -> None:
     with transaction(engine) as db:
-        outbox.post_message(db, key="orphan", channel=CHANNEL, thread_of="no-such-root", view="reminder",
+        outgoing.post_message(db, key="orphan", channel=CHANNEL, thread_of="no-such-root", view="reminder",
                             data={"text": "lost", "by": "UALICE"}, now=utcnow())
     _queue(engine, "next")
     report = _sender(engine, fake).drain()

@@ -13,13 +13,13 @@ from sqlmodel import Session, select
 
 from bot.fakeslack import FakeSlack
 from bot.wait_clock import RealClock
-from commands import outbox
+from commands import outgoing
 from commands.actor import Actor
 from commands.rmp import people, setup
-from storage.clock import utcnow
 from storage.engine import transaction
 from storage.models import FAILED, PENDING, SENT
 from storage.rmp import SINGLE, Person, Relationship
+from storage.utc import utcnow
 from tests.harness import CHANNEL, HOME, OTHER_CHANNEL, PARTNER, THIRD, make_sender, outbox_rows, retries_due_now
 
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
@@ -39,13 +39,13 @@ def _data(text: str) -> dict[str, Any]:
 
 def _dm(engine: Engine, key: str, user: str, text: str = "Your check-in is open") -> None:
     with transaction(engine) as db:
-        outbox.direct_message(db, key=key, user=user, fallback_channel=CHANNEL, view="raw", data=_data(text),
+        outgoing.direct_message(db, key=key, user=user, fallback_channel=CHANNEL, view="raw", data=_data(text),
                               now=utcnow())
 
 
 def _post(engine: Engine, key: str) -> None:
     with transaction(engine) as db:
-        outbox.post_message(db, key=key, channel=CHANNEL, view="raw", data={"text": key}, now=utcnow())
+        outgoing.post_message(db, key=key, channel=CHANNEL, view="raw", data={"text": key}, now=utcnow())
 
 
 
@@ -257,7 +257,7 @@ def test_a_lookup_sets_the_zone_on_every_relationship_of_the_user(engine: Engine
         for channel in (CHANNEL, OTHER_CHANNEL):
             setup.configure(db, actor=Actor("UALICE", HOME, channel), now=NOW,
                             form=setup.SetupInput(name=channel, party_1="Home", party_2="Partner"))
-        outbox.lookup_user(db, key="again", user="UALICE", now=NOW)
+        outgoing.lookup_user(db, key="again", user="UALICE", now=NOW)
     fake.add_user("UALICE", HOME, "alice", tz="Asia/Kolkata")  # she moved before any lookup ran
     _sender(engine, fake).drain()
     assert set(_timezones(engine).values()) == {"Asia/Kolkata"}
@@ -265,7 +265,7 @@ def test_a_lookup_sets_the_zone_on_every_relationship_of_the_user(engine: Engine
 
 def test_a_lookup_of_an_unknown_user_is_parked(engine: Engine, fake: FakeSlack) -> None:
     with transaction(engine) as db:
-        outbox.lookup_user(db, key="users.info:1:U0GONE", user="U0GONE", now=NOW)
+        outgoing.lookup_user(db, key="users.info:1:U0GONE", user="U0GONE", now=NOW)
     report = _sender(engine, fake).drain()
     assert report.failed == ["users.info:1:U0GONE"] and not report.retried
     row = outbox_rows(engine)["users.info:1:U0GONE"]

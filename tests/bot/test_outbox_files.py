@@ -12,10 +12,10 @@ from sqlalchemy.engine import Engine
 
 from bot.fakeslack import FakeSlack
 from bot.wait_clock import RealClock
-from commands import outbox
-from storage.clock import utcnow
+from commands import outgoing
 from storage.engine import transaction
 from storage.models import FAILED, PENDING, SENT
+from storage.utc import utcnow
 from tests.harness import CHANNEL, make_sender, outbox_rows, retries_due_now
 
 TITLE = "Review #4 chart: Acme & Globex"
@@ -33,9 +33,9 @@ def _queue(engine: Engine, *, threaded: bool = True, view: str = "review_chart")
     """A review's summary message, and its chart in the summary's thread (or in the channel)."""
     with transaction(engine) as db:
         now = utcnow()
-        outbox.post_message(db, key="root", channel=CHANNEL, view="reminder",
+        outgoing.post_message(db, key="root", channel=CHANNEL, view="reminder",
                             data={"text": "Review #4", "by": "UALICE"}, now=now)
-        outbox.upload_file(db, key="chart", channel=CHANNEL, thread_of="root" if threaded else None, view=view,
+        outgoing.upload_file(db, key="chart", channel=CHANNEL, thread_of="root" if threaded else None, view=view,
                            data=FIGURES, now=now)
 
 

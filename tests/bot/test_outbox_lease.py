@@ -15,10 +15,10 @@ from bot.outbox import DrainReport, OutboxSender
 from bot.runtime import make_sender as runtime_sender
 from bot.settings import SettingsError, load_settings
 from bot.wait_clock import RealClock
-from commands import outbox
-from storage.clock import utcnow
+from commands import outgoing
 from storage.engine import transaction
 from storage.models import PENDING, SENT
+from storage.utc import utcnow
 from tests.harness import BOT_TOKEN, CHANNEL, make_sender, outbox_rows, retries_due_now
 
 
@@ -57,7 +57,7 @@ def test_a_sender_held_up_past_its_lease_does_not_post_what_another_took_over(
     slow.pace_seconds = 3.0
     with transaction(engine) as db:
         for n in (1, 2):
-            outbox.direct_message(db, key=f"dm-{n}", user="UERIN", fallback_channel=CHANNEL, view="reminder",
+            outgoing.direct_message(db, key=f"dm-{n}", user="UERIN", fallback_channel=CHANNEL, view="reminder",
                                   data={"text": f"note {n}", "by": "UALICE"}, now=utcnow())
     thread, reports = _in_background(slow)
     until = time.monotonic() + 2.8  # A's claim on dm-2 outlives its lease (before A's pace of 3 s runs out)
@@ -80,7 +80,7 @@ def test_a_429_puts_the_message_back_for_retry_after_instead_of_holding_it_past_
 ) -> None:
     fake.inject("chat.postMessage", status=429, retry_after=3, times=1)
     with transaction(engine) as db:
-        outbox.post_message(db, key="limited", channel=CHANNEL, view="reminder",
+        outgoing.post_message(db, key="limited", channel=CHANNEL, view="reminder",
                             data={"text": "busy channel", "by": "UALICE"}, now=utcnow())
     first, other = _senders(engine, fake, lease=1.0)
     thread, reports = _in_background(first)
@@ -100,7 +100,7 @@ def test_a_429_puts_the_message_back_for_retry_after_instead_of_holding_it_past_
 def test_a_message_slack_keeps_rate_limiting_is_not_parked(engine: Engine, fake: FakeSlack) -> None:
     fake.inject("chat.postMessage", status=429, retry_after=1, times=2)
     with transaction(engine) as db:
-        outbox.post_message(db, key="patient", channel=CHANNEL, view="reminder",
+        outgoing.post_message(db, key="patient", channel=CHANNEL, view="reminder",
                             data={"text": "eventually", "by": "UALICE"}, now=utcnow())
     sender = make_sender(engine, fake)
     sender.max_attempts = 1  # a 429 does not use up the attempts: Slack said when to come back
@@ -112,7 +112,7 @@ def test_a_message_slack_keeps_rate_limiting_is_not_parked(engine: Engine, fake:
 def test_a_look_up_slack_rate_limits_waits_rather_than_posting_blind(engine: Engine, fake: FakeSlack) -> None:
     fake.inject("chat.postMessage", delay=2.0, times=1)  # Slack posts it, but answers after our timeout
     with transaction(engine) as db:
-        outbox.post_message(db, key="slow", channel=CHANNEL, view="reminder",
+        outgoing.post_message(db, key="slow", channel=CHANNEL, view="reminder",
                             data={"text": "slow one", "by": "UALICE"}, now=utcnow())
     sender = make_sender(engine, fake, timeout=1)
     assert sender.drain().retried == ["slow"]

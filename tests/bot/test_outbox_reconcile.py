@@ -24,10 +24,10 @@ from bot.fakeslack import FakeSlack
 from bot.outbox import OutboxSender
 from bot.outbox_reconcile import BUDGET_WINDOW, MAX_REFUSED, NON_MARKETPLACE, OUTBOX_DATA, HistoryBudget
 from bot.wait_clock import SteppedClock
-from commands import outbox
-from storage.clock import utcnow
+from commands import outgoing
 from storage.engine import make_engine, transaction
 from storage.models import SENT
+from storage.utc import utcnow
 from tests.harness import CHANNEL, HOME_PEOPLE, make_sender, outbox_rows, retries_due_now
 
 LOST = 0.2  # the share of posts whose answer is lost after Slack took them
@@ -122,7 +122,7 @@ def test_a_busy_channel_with_a_fifth_of_answers_lost_gets_each_post_once(engine:
     fake.add_message(CHANNEL, user="UBOB", text="before any post")
     with transaction(engine) as db:
         for n in range(posts):
-            outbox.post_message(db, key=f"busy:{n}", channel=CHANNEL, view="raw", data={"text": f"post {n}"},
+            outgoing.post_message(db, key=f"busy:{n}", channel=CHANNEL, view="raw", data={"text": f"post {n}"},
                                 now=utcnow())
     _lose_answers(fake, seed=1701)
     sender = make_sender(engine, fake, pace=1.0, timeout=1)
@@ -164,7 +164,7 @@ def test_direct_messages_with_a_fifth_of_answers_lost_go_once_each(engine: Engin
     people = HOME_PEOPLE  # Accord may DM them (the partner's people are shown theirs alone: nothing to look for)
     with transaction(engine) as db:
         for n in range(25):
-            outbox.direct_message(db, key=f"dm:{n}", user=people[n % len(people)], fallback_channel=CHANNEL,
+            outgoing.direct_message(db, key=f"dm:{n}", user=people[n % len(people)], fallback_channel=CHANNEL,
                                   view="raw", data={"text": f"your turn {n}"}, now=utcnow())
     _lose_answers(fake, seed=2024)
     sender = make_sender(engine, fake, pace=1.0, timeout=1)
@@ -187,7 +187,7 @@ def test_direct_messages_with_a_fifth_of_answers_lost_go_once_each(engine: Engin
 def test_a_reply_whose_answer_was_lost_is_found_in_a_busy_thread(engine: Engine, fake: FakeSlack) -> None:
     root = fake.add_message(CHANNEL, user="UALICE", text="a thread")
     with transaction(engine) as db:
-        outbox.post_message(db, key="reply", channel=CHANNEL, view="raw", data={"text": "a reply"}, now=utcnow(),
+        outgoing.post_message(db, key="reply", channel=CHANNEL, view="raw", data={"text": "a reply"}, now=utcnow(),
                             thread_ts=root["ts"])
     fake.inject("chat.postMessage", drop=True, times=1)
     sender = make_sender(engine, fake, timeout=1)
@@ -207,7 +207,7 @@ def test_a_post_slack_refused_is_not_looked_for(engine: Engine, fake: FakeSlack)
     fake.inject("chat.postMessage", status=429, retry_after=1, times=2)
     fake.inject("chat.postMessage", status=200, error="internal_error", times=1)  # Slack may have done some of it
     with transaction(engine) as db:
-        outbox.post_message(db, key="refused", channel=CHANNEL, view="raw", data={"text": "hello"}, now=utcnow())
+        outgoing.post_message(db, key="refused", channel=CHANNEL, view="raw", data={"text": "hello"}, now=utcnow())
     sender = make_sender(engine, fake)
     sender.drain()
     retries_due_now(engine)
@@ -227,7 +227,7 @@ def test_looks_slack_keeps_refusing_end_in_one_logged_decision(
     possible, and here happens, as the lost post was in Slack)."""
     fake.inject("chat.postMessage", drop=True, times=1)
     with transaction(engine) as db:
-        outbox.post_message(db, key="unlucky", channel=CHANNEL, view="raw", data={"text": "hello"}, now=utcnow())
+        outgoing.post_message(db, key="unlucky", channel=CHANNEL, view="raw", data={"text": "hello"}, now=utcnow())
     sender = make_sender(engine, fake, timeout=1)
     sender.drain()
     fake.inject("conversations.history", status=429, retry_after=60, times=None)
@@ -263,7 +263,7 @@ def test_three_senders_sharing_a_workspace_lose_nothing_and_post_nothing_twice(
         fake.add_channel(channel, channel.lower(), members=["UALICE", "UBOB"])
     with transaction(engine) as db:
         for n in range(36):
-            outbox.post_message(db, key=f"shared:{n}", channel=channels[n % 3], view="raw", data={"text": f"{n}"},
+            outgoing.post_message(db, key=f"shared:{n}", channel=channels[n % 3], view="raw", data={"text": f"{n}"},
                                 now=utcnow())
     _lose_answers(fake, seed=77)
     time_of_day = SteppedClock()

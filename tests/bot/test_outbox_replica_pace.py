@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from bot.fakeslack import FakeSlack
 from bot.wait_clock import RealClock
-from commands import outbox
+from commands import outgoing
 from storage.engine import make_engine, transaction
 from tests.harness import CHANNEL, make_sender, outbox_rows
 
@@ -24,7 +24,7 @@ def test_three_replicas_post_to_one_channel_a_second_apart_and_get_no_429(
     now = datetime.now(UTC)
     with transaction(engine) as db:
         for n in range(POSTS):
-            outbox.post_message(db, key=f"post-{n}", channel=CHANNEL, view="raw", data={"text": f"post {n}"},
+            outgoing.post_message(db, key=f"post-{n}", channel=CHANNEL, view="raw", data={"text": f"post {n}"},
                                 now=now)
     replicas = [make_engine(database_url) for _ in range(3)]
     senders = []

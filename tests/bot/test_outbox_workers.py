@@ -9,10 +9,10 @@ from sqlalchemy.engine import Engine
 
 from bot.fakeslack import FakeSlack
 from bot.wait_clock import RealClock
-from commands import outbox
-from storage.clock import utcnow
+from commands import outgoing
 from storage.engine import transaction
 from storage.models import SENT
+from storage.utc import utcnow
 from tests.harness import CHANNEL, PARTNER_PEOPLE, make_sender, outbox_rows
 
 CHANNELS = [f"C0WORK{n}" for n in range(8)]
@@ -26,7 +26,7 @@ def _sender(engine: Engine, fake: FakeSlack, *, pace: float = 0.0, workers: int 
 
 def _post(engine: Engine, key: str, channel: str) -> None:
     with transaction(engine) as db:
-        outbox.post_message(db, key=key, channel=channel, view="reminder", data={"text": key, "by": "UALICE"},
+        outgoing.post_message(db, key=key, channel=channel, view="reminder", data={"text": key, "by": "UALICE"},
                             now=utcnow())
 
 
@@ -64,7 +64,7 @@ def test_each_channel_keeps_its_order_and_pace_and_dms_that_fall_back_are_shown_
     for n, person in enumerate(PARTNER_PEOPLE):
         _post(engine, f"{CHANNEL}:{n}", CHANNEL)
         with transaction(engine) as db:
-            outbox.direct_message(db, key=f"dm:{n}", user=person, fallback_channel=CHANNEL, view="raw",
+            outgoing.direct_message(db, key=f"dm:{n}", user=person, fallback_channel=CHANNEL, view="raw",
                                   data={"text": f"prompt {n}"}, now=utcnow())
     sender = _sender(engine, fake, pace=pace)
     # no workspace budget: at 600 posts a minute its 0.1 s slots, taken by all 20 posts (the refused DMs too), would
@@ -107,7 +107,7 @@ def test_the_updates_of_one_message_are_made_in_order(engine: Engine, fake: Fake
     _post(engine, "root", CHANNEL)
     with transaction(engine) as db:
         for n in range(5):
-            outbox.update_message(db, key=f"update:{n}", updates="root", view="reminder",
+            outgoing.update_message(db, key=f"update:{n}", updates="root", view="reminder",
                                   data={"text": f"version {n}", "by": "UALICE"}, now=utcnow())
     fake.inject("chat.update", delay=0.1, times=2)  # were two updates made at once, the slower would win
     report = _sender(engine, fake, workers=8).drain()

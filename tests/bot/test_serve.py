@@ -15,10 +15,10 @@ from sqlmodel import Session, select
 
 from bot.fakeslack import FakeSlack, SlackDriver
 from commands import reminders, work
-from storage.clock import utcnow
 from storage.engine import make_engine, transaction
 from storage.migrate import head_revision
 from storage.models import SENT, OutboxMessage
+from storage.utc import utcnow
 from tests.accord_cli import run_accord
 from tests.harness import BOT_TOKEN, CHANNEL, SIGNING_SECRET, accord_command
 

@@ -48,3 +48,22 @@ def test_a_stop_answers_the_request_under_way_first() -> None:
         asking.join(10)
         server.stop(wait=10)
     assert answers == ["ok"] and not thread.is_alive()
+
+
+def _echo(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    body = environ["wsgi.input"].read()  # no size: the body, not the connection to its end
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def test_a_body_is_read_to_its_length_and_a_chunked_one_is_refused_with_411() -> None:
+    server = HttpServer(_echo, host="127.0.0.1", port=0, threads=2)
+    thread = server.start(grace_seconds=GRACE)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=10) as client:
+            assert client.post("/", content=b"a=1&b=2").text == "a=1&b=2"
+            chunked = client.post("/", content=iter([b"a=1", b"&b=2"]))  # an iterator: sent chunked
+            assert chunked.status_code == 411
+    finally:
+        server.stop(wait=10)
+    assert not thread.is_alive()

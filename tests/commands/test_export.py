@@ -471,8 +471,8 @@ def test_an_imported_relationship_lists_the_same_reviews(engine: Engine, target:
 
 def test_the_next_scheduled_review_is_queued_after_import(engine: Engine, target: Engine) -> None:
     from commands.reviews import runs
-    from storage.clock import utcnow
     from storage.models import PENDING, WorkItem
+    from storage.utc import utcnow
 
     build_plan(engine)
     before = utcnow()
@@ -491,8 +491,8 @@ def test_an_imported_review_awaiting_sign_off_is_posted_again_and_can_be_signed(
     from commands.actor import Actor
     from commands.reviews import records
     from commands.rmp import people
-    from storage.clock import utcnow
     from storage.models import OutboxMessage
+    from storage.utc import utcnow
 
     build_plan(engine)
     with transaction(target) as db:

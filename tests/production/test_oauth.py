@@ -18,15 +18,15 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 
 from bot.fakeslack import FakeSlack
-from bot.fakeslack.forms import fill
+from bot.fakeslack.modal_filling import fill
 from bot.ids import Act
 from bot.settings import DEFAULT_SCOPES
-from commands import outbox
+from commands import outgoing
 from storage import slack_oauth
-from storage.clock import utcnow
 from storage.engine import transaction
 from storage.models import WorkItem
 from storage.schema import metadata
+from storage.utc import utcnow
 from tests.harness import CHANNEL, HOME, OTHER_CHANNEL, PARTNER, Harness
 from tests.scenarios.plan_steps import SETUP, latest_view
 
@@ -166,7 +166,7 @@ def test_direct_messages_go_with_the_persons_own_installation(distributed: Harne
     assert join.status_code == 200
     with transaction(distributed.engine) as db:
         for user in ("UALICE", "UBOB"):
-            outbox.direct_message(db, key=f"dm:{user}", user=user, fallback_channel=CHANNEL, view="raw",
+            outgoing.direct_message(db, key=f"dm:{user}", user=user, fallback_channel=CHANNEL, view="raw",
                                   data={"text": f"Hello {user}"}, now=utcnow())
     distributed.sender.drain()
     posted = {call.args["channel"]: call for call in distributed.fake.calls_to("chat.postMessage")}

@@ -16,8 +16,8 @@ import pytest
 from bot.fakeslack import FakeSlack, SlackDriver
 from bot.settings import DEFAULT_SCOPES, SettingsError, load_settings
 from commands import reminders, work
-from storage.clock import utcnow
 from storage.engine import make_engine, transaction
+from storage.utc import utcnow
 from tests.bot.test_serve import free_port
 from tests.harness import CHANNEL, HOME, SIGNING_SECRET, STATE_SECRET, accord_command, oauth_values
 

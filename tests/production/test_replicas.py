@@ -27,18 +27,18 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from bot.fakeslack import Call, FakeSlack
-from commands import outbox, reminders
+from commands import outgoing, reminders
 from commands.actor import Actor
 from commands.calendar import WEEKDAYS
 from commands.checkins import rounds
 from commands.disputes import ladder, lifecycle
 from commands.rmp import people, setup
 from storage.checkins import CLOSED, Prompt, Round
-from storage.clock import utcnow
 from storage.disputes import Dispute, DisputeEvent
 from storage.engine import make_engine, transaction
 from storage.migrate import upgrade
 from storage.models import DONE, FAILED, SENDING, SENT, OutboxMessage, WorkItem
+from storage.utc import utcnow
 from tests.databases import POSTGRES_ENV
 from tests.harness import BOT_TOKEN, CHANNEL, HOME, PARTNER, SIGNING_SECRET, accord_command
 
@@ -375,10 +375,10 @@ def test_a_replica_killed_after_slack_took_its_message_is_reconciled_by_another_
         with transaction(engine) as db:
             data = {"text": "Send the figures", "by": "UALICE"}
             if method == "dm":
-                outbox.direct_message(db, key="crash", user="UERIN", fallback_channel=CHANNEL, view="reminder",
+                outgoing.direct_message(db, key="crash", user="UERIN", fallback_channel=CHANNEL, view="reminder",
                                       data=data, now=utcnow())
             else:
-                outbox.post_message(db, key="crash", channel=CHANNEL, view="reminder", data=data, now=utcnow())
+                outgoing.post_message(db, key="crash", channel=CHANNEL, view="reminder", data=data, now=utcnow())
         deadline = time.monotonic() + 20
         while not any(_key(call) == "crash" and call.ok for call in _posts(fake)):
             assert time.monotonic() < deadline, "Slack never got the post"

@@ -9,7 +9,7 @@ import httpx
 
 from bot import cli
 from bot.fakeslack.state import Call
-from storage.clock import parse_instant
+from storage.utc import parse_instant
 from tests.harness import CHANNEL, Harness
 from tests.scenarios.plan_steps import latest_view, submit
 

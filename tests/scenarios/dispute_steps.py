@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from storage.clock import parse_instant
+from storage.utc import parse_instant
 from tests.harness import CHANNEL, Harness
 from tests.scenarios.plan_steps import click, command_form, join, latest_view, set_up, submit
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from bot.fakeslack.forms import fill
+from bot.fakeslack.modal_filling import fill
 from bot.ids import Act, ProposalAct
 from tests.harness import CHANNEL, HOME_PEOPLE, Harness
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.ids import Act
-from storage.clock import parse_instant
+from storage.utc import parse_instant
 from tests.harness import CHANNEL, Harness
 from tests.scenarios.checkin_steps import answer
 from tests.scenarios.dispute_steps import press, raise_by_slash

@@ -8,8 +8,8 @@ import json
 from sqlmodel import Session, select
 
 from bot.ids import Act
-from storage.clock import parse_instant
 from storage.rmp import Relationship
+from storage.utc import parse_instant
 from tests.harness import CHANNEL, Harness
 from tests.scenarios.checkin_steps import dm_channels
 from tests.scenarios.plan_steps import click, join, set_up

@@ -32,7 +32,7 @@ SOUTH = ("UBOB", "UCAROL", "UJOE")
 
 
 def _plan(harness: Harness) -> None:
-    from storage.clock import parse_instant
+    from storage.utc import parse_instant
 
     harness.clock.now = parse_instant("2027-03-03T12:00:00Z")
     assert set_up(harness, {"checkin_cadence": "weekly on monday at 09:30"}).status_code == 200
@@ -225,7 +225,7 @@ def _buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_the_prompts_button_opens_the_form_until_the_round_closes(harness: Harness) -> None:
     from bot.ids import Act
-    from storage.clock import parse_instant
+    from storage.utc import parse_instant
     from tests.scenarios.plan_steps import latest_view
 
     harness.clock.now = parse_instant("2027-03-03T12:00:00Z")
@@ -256,7 +256,7 @@ def test_the_prompts_button_opens_the_form_until_the_round_closes(harness: Harne
 def test_skip_remind_me_tomorrow_and_away_from_the_prompt(harness: Harness) -> None:
     """Each person gets at most the prompt and one reminder; skipping and being away take them out of the count
     of people asked; "Remind me tomorrow" moves their one reminder to the next working day."""
-    from storage.clock import parse_instant
+    from storage.utc import parse_instant
     from tests.scenarios.plan_steps import latest_view, submit
 
     harness.clock.now = parse_instant("2027-03-03T12:00:00Z")

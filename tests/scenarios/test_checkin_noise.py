@@ -27,9 +27,9 @@ from sqlmodel import Session, col, select
 from bot.fakeslack.state import Call
 from commands.checkins.rounds import EARLIEST_OFFSET
 from storage.checkins import Answer, Round
-from storage.clock import parse_instant
 from storage.models import PENDING, SENT, OutboxMessage, WorkItem
 from storage.rmp import Relationship
+from storage.utc import parse_instant
 from tests.harness import CHANNEL, Harness
 from tests.scenarios.checkin_steps import answer, dm_channels, dm_recipient
 from tests.scenarios.plan_steps import join, set_up

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from storage.checkins import Prompt, Round
-from storage.clock import parse_instant
+from storage.utc import parse_instant
 from tests.harness import Harness
 from tests.scenarios.checkin_steps import prompts, racing_ticks, tick
 from tests.scenarios.plan_steps import join, set_up

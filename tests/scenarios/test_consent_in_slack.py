@@ -10,8 +10,8 @@ from typing import Any
 from sqlmodel import Session, select
 
 from bot.ids import ProposalAct
-from storage.clock import parse_instant
 from storage.rmp import Relationship
+from storage.utc import parse_instant
 from tests.harness import CHANNEL, Harness
 from tests.scenarios.plan_steps import click, command_form, ephemeral_texts, full_cast, latest_view, set_up
 

@@ -8,7 +8,7 @@ import json
 import time
 from typing import Any
 
-from storage.clock import parse_instant
+from storage.utc import parse_instant
 from tests.harness import CHANNEL, Harness
 from tests.scenarios.checkin_steps import tick
 from tests.scenarios.dispute_steps import raise_by_slash

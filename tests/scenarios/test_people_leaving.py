@@ -10,11 +10,11 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot.ids import Act
-from commands import outbox
+from commands import outgoing
 from commands.disputes import ladder
 from storage.checkins import Answer, Prompt, Result, Round
-from storage.clock import parse_instant
 from storage.rmp import Change, Person, Relationship
+from storage.utc import parse_instant
 from tests.harness import CHANNEL, Harness
 from tests.scenarios.checkin_steps import answer, prompts, round_messages, tick
 from tests.scenarios.plan_steps import click, command_form, ephemeral_texts, join, set_up
@@ -216,7 +216,7 @@ def test_users_info_answering_deleted_marks_the_person_deactivated(harness: Harn
     harness.fake.deactivate_user("UJOE")
     harness.clock.now = parse_instant("2027-03-03T15:00:00Z")  # inside both parties' working hours
     with Session(harness.engine) as db:
-        outbox.lookup_user(db, key="users.info:again:UJOE", user="UJOE", now=harness.clock.now)
+        outgoing.lookup_user(db, key="users.info:again:UJOE", user="UJOE", now=harness.clock.now)
         db.commit()
     harness.sender.drain()
     people = _people(harness)

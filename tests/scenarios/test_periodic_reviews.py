@@ -11,9 +11,9 @@ from sqlmodel import Session, select
 
 from bot.ids import Act
 from commands.reviews import runs
-from storage.clock import parse_instant
 from storage.models import WorkItem
 from storage.reviews import ImmutableRecord, Review, ReviewSignature
+from storage.utc import parse_instant
 from tests.harness import CHANNEL, Harness
 from tests.scenarios.checkin_steps import racing_ticks, tick
 from tests.scenarios.plan_steps import click, ephemeral_texts, set_up

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from storage.clock import parse_instant, utcnow
 from storage.rmp import Action, Change, ExitTrigger, Kpi, Objective, Relationship, Risk
+from storage.utc import parse_instant, utcnow
 from tests.harness import CHANNEL, Harness
 from tests.scenarios.plan_steps import command_form, command_form_agreed, ephemeral_texts, join, set_up
 

@@ -15,8 +15,8 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.ids import Act, ProposalAct
-from storage.clock import utcnow
 from storage.rmp import Action, Kpi, Person, Relationship
+from storage.utc import utcnow
 from tests.harness import CHANNEL, Harness
 from tests.scenarios.plan_steps import (
     click,

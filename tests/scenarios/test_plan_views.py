@@ -10,9 +10,9 @@ from sqlmodel import Session, select
 
 from bot.ids import Act
 from commands.rmp import kpis
-from storage.clock import utcnow
 from storage.engine import transaction
 from storage.rmp import Kpi, Relationship
+from storage.utc import utcnow
 from tests.harness import CHANNEL, OTHER_CHANNEL, Harness
 from tests.scenarios.plan_steps import (
     click,

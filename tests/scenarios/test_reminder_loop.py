@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from storage.clock import utcnow
 from storage.models import DONE, SENT, OutboxMessage, WorkItem
+from storage.utc import utcnow
 from tests.harness import CHANNEL, Harness, accord_command
 
 

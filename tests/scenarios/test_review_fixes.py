@@ -7,8 +7,8 @@ from sqlmodel import Session, select
 
 from bot.ids import Act, DisputeAct
 from storage.checkins import Round
-from storage.clock import parse_instant
 from storage.rmp import ExitTrigger, Person
+from storage.utc import parse_instant
 from tests.harness import CHANNEL, Harness
 from tests.scenarios.checkin_steps import dm_channels
 from tests.scenarios.dispute_steps import cast, press, raise_by_slash

@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from bot.ids import DisputeAct
-from storage.clock import parse_instant
+from storage.utc import parse_instant
 from tests.harness import CHANNEL, Harness
 from tests.scenarios.checkin_steps import answer, round_messages, tick
 from tests.scenarios.dispute_steps import cast, press, raise_by_slash

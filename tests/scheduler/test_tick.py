@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from commands import outbox, work
+from commands import outgoing, work
 from scheduler.tick import backoff, run_tick
 from storage.engine import transaction
 from storage.models import DONE, FAILED, PENDING, OutboxMessage, WorkItem
@@ -18,7 +18,7 @@ NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
 
 def _post(db: Session, item: WorkItem, now: datetime) -> None:
-    outbox.post_message(db, key=f"work:{item.id}", channel="C1", view="reminder",
+    outgoing.post_message(db, key=f"work:{item.id}", channel="C1", view="reminder",
                         data={"text": item.payload["n"], "by": "U1"}, now=now)
 
 

@@ -18,9 +18,9 @@ from sqlmodel import Session, select
 from bot.ids import Act
 from commands.actor import Actor
 from commands.reminders import schedule_reminder
-from storage.clock import parse_instant, utcnow
 from storage.engine import normalise_url, transaction
 from storage.models import CANCELLED, DONE, SENT, OutboxMessage, WorkItem
+from storage.utc import parse_instant, utcnow
 from tests.accord_cli import run_accord
 from tests.harness import CHANNEL, Harness, accord_command, make_sender, outbox_rows, retries_due_now
 from tests.scenarios.checkin_steps import answer

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from storage.clock import parse_instant
+from storage.utc import parse_instant
 from tests.accord_cli import run_accord
 from tests.harness import BOT_TOKEN, SIGNING_SECRET, Harness
 from tests.scenarios.checkin_steps import answer

@@ -13,9 +13,9 @@ from sqlmodel import Session, select
 from commands.actor import Actor
 from commands.reminders import schedule_reminder
 from scheduler.tick import run_tick
-from storage.clock import utcnow
 from storage.engine import transaction
 from storage.models import DONE, WorkItem
+from storage.utc import utcnow
 from tests.harness import CHANNEL, HOME_PEOPLE, Harness
 from tests.scenarios.plan_steps import set_up
 

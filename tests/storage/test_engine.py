@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from storage import slack_oauth
-from storage.engine import DatabaseUrlError, make_engine, normalise_url
+from storage.engine import DatabaseUrlError, make_engine, normalise_url, transaction
 from storage.migrate import current_revision, head_revision, upgrade
 from storage.schema import metadata
 
@@ -140,5 +144,62 @@ def test_each_kpis_amber_starts_at_its_target_when_migrated(empty_database_url: 
         on_time = Kpi(relationship_id=1, number=1, name="On time", direction="higher", target=95, amber=95, red=80,
                       owner_slot=1, reporter_slot=1)
         assert [rag(on_time, value) for value in (95, 94, 80, 79)] == ["green", "amber", "amber", "red"]
+    finally:
+        engine.dispose()
+
+
+def test_a_writing_transaction_ended_on_another_thread_leaves_no_writer_waiting(tmp_path: Path) -> None:
+    """A writer's turn (this process's SQLite writer lock) ends with its transaction whichever thread ends it (a
+    leaked session's connection is returned by the garbage collector, on any thread): the next writer goes at once
+    rather than waiting the busy timeout out and being told the database is locked."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+        left_open: list[Connection] = []
+
+        def write_and_leave_open() -> None:
+            connection = engine.connect()
+            connection.exec_driver_sql("INSERT INTO t VALUES (1)")  # BEGIN IMMEDIATE: this writer's turn
+            left_open.append(connection)
+
+        for step in (write_and_leave_open, lambda: left_open[0].close()):  # begun on one thread, ended on another
+            thread = threading.Thread(target=step)
+            thread.start()
+            thread.join()
+        started = time.monotonic()
+        with transaction(engine) as db:
+            db.exec(text("INSERT INTO t VALUES (2)"))  # type: ignore[call-overload]
+        assert time.monotonic() - started < 2
+        with engine.connect() as connection:
+            assert [n for (n,) in connection.exec_driver_sql("SELECT n FROM t")] == [2]  # the first rolled back
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_writers_on_many_threads_take_turns_and_all_land(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+
+        def write(n: int) -> None:
+            with transaction(engine) as db:
+                db.exec(text("INSERT INTO t VALUES (:n)"), params={"n": n})  # type: ignore[call-overload]
+                if n % 7 == 0:
+                    raise_in_block(n)
+
+        def raise_in_block(n: int) -> None:
+            raise ValueError(n)
+
+        def attempt(n: int) -> None:
+            with contextlib.suppress(ValueError):  # rolled back: its turn ends too
+                write(n)
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(attempt, range(200)))
+        with engine.connect() as connection:
+            landed = sorted(n for (n,) in connection.exec_driver_sql("SELECT n FROM t"))
+        assert landed == [n for n in range(200) if n % 7]
     finally:
         engine.dispose()

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from scheduler.clock import create_scheduler
+from scheduler.ticker import create_scheduler
 
 
 def test_a_tick_longer_than_the_interval_runs_alone_without_a_warning_each_interval(

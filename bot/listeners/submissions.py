@@ -10,9 +10,9 @@ from slack_bolt import Ack, App
 
 from bot.deps import SORRY, Deps
 from bot.ids import Callback
-from bot.payloads import interaction_actor
+from bot.payloads import submission_actor, view_metadata
 from bot.views import rmp as views
-from bot.views.inputs import metadata_of, submitted_values
+from bot.views.inputs import submitted_values
 from commands.actor import Actor
 from commands.errors import InputError, Refused
 from commands.numbers import whole_number
@@ -22,11 +22,6 @@ from storage.rmp import Proposal
 log = logging.getLogger(__name__)
 
 Save = Callable[[Deps, Actor, dict[str, Any], dict[str, Any]], str]
-
-
-def submitter(body: dict[str, Any], view: dict[str, Any]) -> Actor:
-    """The person submitting (their own team) in the channel the modal was opened for."""
-    return interaction_actor(body, metadata_of(view).get("channel"))
 
 
 def _first_block(view: dict[str, Any]) -> str:
@@ -105,16 +100,19 @@ def form_listener(
     """A view_submission listener: bad input inline (nothing saved), else close and confirm privately."""
 
     def listener(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        actor = submitter(body, view)
+        actor = submission_actor(body)
         try:
-            confirmation = save(deps, actor, submitted_values(view), metadata_of(view))
+            confirmation = save(deps, actor, submitted_values(view), view_metadata(view))
         except InputError as exc:
-            return ack(_errors(view, exc.field, exc.message))
+            ack(_errors(view, exc.field, exc.message))
+            return
         except Refused as exc:
-            return ack(_errors(view, None, exc.message))
+            ack(_errors(view, None, exc.message))
+            return
         except Exception:
             log.exception("form %s failed", view.get("callback_id"))
-            return ack(_errors(view, None, SORRY))
+            ack(_errors(view, None, SORRY))
+            return
         ack()
         deps.tell(actor, confirm(confirmation))
 

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1_000_000
 DISCARD_LIMIT = 16 * MAX_BODY_BYTES  # an oversize body up to this long is read (and dropped) before the 413;
 # a longer one cheroot refuses itself (its own 413), without reading it
+LOOP_SECONDS = 0.05  # the serving loop's wake-up: a stop takes about this long, whatever else is idle
 SOCKET_TIMEOUT_SECONDS = 30  # a client silent this long (mid-request, or idle between kept-alive requests) is cut off
 KEEP_ALIVE_LIMIT = 512  # idle kept-alive connections at most; past it an answer closes its connection
 LISTEN_BACKLOG = 1024
@@ -130,6 +131,9 @@ class HttpServer:
                                            shutdown_timeout=10)
         self._server.max_request_body_size = DISCARD_LIMIT
         self._server.keep_alive_conn_limit = KEEP_ALIVE_LIMIT
+        # how often the serving loop wakes to expire idle connections (cheroot's default 0.5 s): a stop waits for
+        # the loop's next wake, so this bounds how long a stop takes
+        self._server.expiration_interval = LOOP_SECONDS
         self._lock = threading.Lock()  # binding and stopping, one at a time
         self._bound = self._serving = False
         self._stopping, self._halted, self._stopped = threading.Event(), threading.Event(), threading.Event()

@@ -36,6 +36,9 @@ PERIOD = date(2027, 3, 15)  # the first round: Monday 15 March (every 2 weeks on
 OPENED = datetime(2027, 3, 15, 9, 30, tzinfo=UTC)  # 09:30 in London (GMT)
 SIX = {str(i): "4" for i in range(6)}
 
+# the use cases' logic, on SQLite: the scenarios (tests/scenarios/) play the same commands on both databases
+pytestmark = pytest.mark.parametrize("database_kind", ["sqlite"], indirect=True)
+
 
 @pytest.fixture
 def opened(engine: Engine) -> Engine:

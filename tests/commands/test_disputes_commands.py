@@ -37,6 +37,9 @@ SETUP = setup.SetupInput(name="NW–SW", party_1="Northwind", party_2="Southwind
                          calendars=(LONDON, LONDON))
 FORM = lifecycle.RaiseInput("Invoices late", "Three invoices were paid late", "2", "high", "Pay within 30 days")
 
+# the use cases' logic, on SQLite: the scenarios (tests/scenarios/) play the same commands on both databases
+pytestmark = pytest.mark.parametrize("database_kind", ["sqlite"], indirect=True)
+
 
 def utc(*parts: int) -> datetime:
     return datetime(*parts, tzinfo=UTC)

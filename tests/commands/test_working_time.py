@@ -22,7 +22,7 @@ ZONES = ("Europe/London", "America/New_York", "Australia/Sydney", "America/Santi
          "Australia/Lord_Howe", "Asia/Kolkata", "Asia/Tokyo", "UTC")
 YEARS = (2026, 2027)
 HOURS = ("09:00-17:30", "08:00-16:00", "10:30-19:00", "00:00-24:00", "01:30-02:30")
-SETTINGS = settings(max_examples=200, deadline=None, derandomize=True)
+SETTINGS = settings(max_examples=100, deadline=None, derandomize=True)
 
 
 @cache

@@ -38,7 +38,7 @@ def health(engine: Engine) -> tuple[int, dict[str, Any]]:
     head = head_revision()
     try:
         with reading(engine) as db:
-            db.exec(text("SELECT 1"))  # type: ignore[call-overload]
+            db.connection().execute(text("SELECT 1"))
         revision = current_revision(engine)
     except Exception as exc:
         log.warning("health check: database unreachable: %s", type(exc).__name__)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import App
 
-from bot.deps import Deps, answer_errors
+from bot.deps import Deps
 from bot.ids import Act, Callback
-from bot.listeners.requests import Request, Route, button_actor_or_tell, button_request, open_modal
+from bot.listeners.requests import Request, Route, button_listener, open_modal
 from bot.listeners.submissions import Save, form_listener
 from bot.views import reviews as views
 from bot.views.blocks import possessive
@@ -71,14 +71,8 @@ SAVES: dict[str, Save] = {Callback.REVIEW_VALUE.value: _save_value}
 def register(app: App, deps: Deps) -> None:
     """Listen for the sign-off button and the value form (its button opens through listeners.openers)."""
 
-    @app.action(Act.REVIEW_SIGN.value)
-    def sign_button(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        actor, value = button_actor_or_tell(deps, body)
-        if actor is None:
-            return
-        request = button_request(deps, body, actor, None)
-        deps.tell(actor, answer_errors(lambda: _sign(request, int(value.get("number") or 0))))
+    app.action(Act.REVIEW_SIGN.value)(button_listener(
+        deps, lambda request, value: _sign(request, int(value.get("number") or 0))))
 
     for callback_id, save in SAVES.items():
         app.view(callback_id)(form_listener(deps, save, confirm=saved))

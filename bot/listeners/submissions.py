@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -14,7 +14,7 @@ from bot.payloads import submission_actor, view_metadata
 from bot.views import rmp as views
 from bot.views.inputs import submitted_values
 from commands.actor import Actor
-from commands.errors import InputError, Refused
+from commands.errors import GENERAL, InputError, Refused
 from commands.numbers import whole_number
 from commands.rmp import actions, editing, setup
 from storage.rmp import Proposal
@@ -22,17 +22,19 @@ from storage.rmp import Proposal
 log = logging.getLogger(__name__)
 
 Save = Callable[[Deps, Actor, dict[str, Any], dict[str, Any]], str]
+MAX_ERROR = 300  # characters of the message shown under one input block
 
 
-def _first_block(view: dict[str, Any]) -> str:
+def _errors(view: dict[str, Any], errors: Mapping[str, str]) -> dict[str, Any]:
+    """Slack's `errors` answer showing every message under its field's input block. Slack shows errors under
+    input blocks only: a message for a field the form lacks (or for none) joins the first input block's."""
     inputs = [block["block_id"] for block in view.get("blocks", []) if block.get("type") == "input"]
-    return inputs[0] if inputs else "name"
-
-
-def _errors(view: dict[str, Any], field: str | None, message: str) -> dict[str, Any]:
-    inputs = {block.get("block_id") for block in view.get("blocks", []) if block.get("type") == "input"}
-    key = field if field and field in inputs else _first_block(view)  # Slack shows errors under input blocks only
-    return {"response_action": "errors", "errors": {key: message[:300]}}
+    first = inputs[0] if inputs else "name"
+    shown: dict[str, list[str]] = {}
+    for field, message in errors.items():
+        shown.setdefault(field if field in inputs else first, []).append(message)
+    return {"response_action": "errors",
+            "errors": {key: " ".join(messages)[:MAX_ERROR] for key, messages in shown.items()}}
 
 
 def _calendar(values: dict[str, Any], slot: int) -> setup.CalendarInput:
@@ -104,14 +106,14 @@ def form_listener(
         try:
             confirmation = save(deps, actor, submitted_values(view), view_metadata(view))
         except InputError as exc:
-            ack(_errors(view, exc.field, exc.message))
+            ack(_errors(view, exc.errors))
             return
         except Refused as exc:
-            ack(_errors(view, None, exc.message))
+            ack(_errors(view, {GENERAL: exc.message}))
             return
         except Exception:
             log.exception("form %s failed", view.get("callback_id"))
-            ack(_errors(view, None, SORRY))
+            ack(_errors(view, {GENERAL: SORRY}))
             return
         ack()
         deps.tell(actor, confirm(confirmation))

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from commands.actor import Actor
 from commands.calendar import zone
 from commands.checkins import disclosure, round_post
-from commands.errors import InputError, Refused
+from commands.errors import FieldChecks, InputError, Refused
 from commands.numbers import whole_number
 from commands.rmp import access, audit, items, kpis
 from commands.rmp.fields import number, text
@@ -75,6 +75,14 @@ def answer_form(db: Session, *, actor: Actor, round_id: int | None, now: datetim
                        disclosure.threshold(round_))
 
 
+def _score(typed: object, index: int, scale: int) -> int:
+    """The rating of statement `index`, from 1 to `scale`."""
+    score = whole_number(str(typed))
+    if score is None or not 1 <= score <= scale:
+        raise InputError(f"Rate this from 1 to {scale}.", field=f"stmt_{index}")
+    return score
+
+
 def submit_answer(
     db: Session, *, actor: Actor, round_id: int, ratings: dict[str, str], kpi_values: dict[str, str],
     comment: str, now: datetime, share_comment: bool = False,
@@ -82,18 +90,15 @@ def submit_answer(
     """Save the actor's answer (or replace their earlier one) while the round is open; (answer, edited)."""
     form = answer_form(db, actor=actor, round_id=round_id, now=now)
     round_ = form.round
-    scores: list[int] = []
-    for index, _statement in enumerate(round_.statements):
-        score = whole_number(str(ratings.get(str(index), "")))
-        if score is None or not 1 <= score <= round_.scale:
-            raise InputError(f"Rate this from 1 to {round_.scale}.", field=f"stmt_{index}")
-        scores.append(score)
-    values: dict[str, float] = {}
-    for kpi in form.kpis:
-        raw = str(kpi_values.get(str(kpi.number), "")).strip()
-        if raw:
-            values[str(kpi.number)] = number(raw, field=f"kpi_{kpi.number}", label=kpi.name)
-    note = text(comment, field="comment", label="The comment", limit=limits.LONG, required=False)
+    checks = FieldChecks()
+    read_scores = [checks.read(_score, ratings.get(str(index), ""), index, round_.scale)
+                   for index, _statement in enumerate(round_.statements)]
+    read_values = {str(kpi.number): checks.read(number, raw, field=f"kpi_{kpi.number}", label=kpi.name)
+                   for kpi in form.kpis if (raw := str(kpi_values.get(str(kpi.number), "")).strip())}
+    note = checks.read(text, comment, field="comment", label="The comment", limit=limits.LONG, required=False) or ""
+    checks.raise_if_any()  # nothing below is None
+    scores = [score for score in read_scores if score is not None]
+    values = {key: value for key, value in read_values.items() if value is not None}
     me = access.member(db, actor, lock=True)
     answer, edited = form.previous, form.previous is not None
     if answer is None:

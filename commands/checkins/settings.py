@@ -11,7 +11,7 @@ from sqlmodel import Session
 from commands.actor import Actor
 from commands.checkins.rounds import MAX_REMINDERS
 from commands.consent import proposals
-from commands.errors import InputError
+from commands.errors import FieldChecks, InputError
 from commands.numbers import whole_number
 from commands.rmp import access, audit
 from commands.rmp.fields import number, whole
@@ -54,34 +54,58 @@ class SettingsSaved:
     changed: bool = True
 
 
-def save_settings(db: Session, *, actor: Actor, form: SettingsInput, now: datetime) -> SettingsSaved:
-    """Change the settings (from the next round on; an open round keeps what it opened with). They are both
-    parties': once the partner has an SER or a manager, the change waits for their approval."""
-    by = access.editor(db, actor)
-    statements = [line.strip() for line in form.statements.splitlines() if line.strip()]
+def _statements(typed: str) -> list[str]:
+    """The statements, one a line: 1 to 12, distinct, each short enough."""
+    statements = [line.strip() for line in typed.splitlines() if line.strip()]
     if not 1 <= len(statements) <= 12:
         raise InputError("Give 1 to 12 statements, one per line.", field="statements")
     if any(len(s) > limits.TITLE for s in statements) or len(set(statements)) != len(statements):
         raise InputError(f"Each statement must be distinct and at most {limits.TITLE} characters.",
                          field="statements")
-    threshold = number(form.gap_threshold, field="gap_threshold", label="The gap threshold")
+    return statements
+
+
+def _gap_threshold(typed: str) -> float:
+    """The perception gap flagged, 0.1 to 4 points."""
+    threshold = number(typed, field="gap_threshold", label="The gap threshold")
     if not 0.1 <= threshold <= 4:
         raise InputError("The gap threshold is between 0.1 and 4 points (on a 5-point scale).",
                          field="gap_threshold")
-    fewest = whole_number(form.min_respondents)
+    return threshold
+
+
+def _fewest(typed: str) -> int:
+    """The fewest answers a party's scores are shown for: never below FLOOR, which the message explains."""
+    fewest = whole_number(typed)
     if fewest is not None and fewest < FLOOR:
         raise InputError(f"A party's scores are shown from {FLOOR} people at least: with fewer, those who answered "
                          "could work out each other's ratings.", field="min_respondents")
-    values = {
-        "checkin_statements": statements,
-        "checkin_scale": whole(form.scale, field="scale", label="The scale", low=3, high=10),
-        "checkin_window_days": whole(form.window_days, field="window_days", label="The window", low=1, high=20),
-        "checkin_min_respondents": whole(form.min_respondents, field="min_respondents",
-                                         label="The fewest people a party's scores are shown for", low=FLOOR,
-                                         high=50),
-        "gap_threshold": threshold,
-        "checkin_reminders": whole(form.reminders, field="reminders", label="Reminders", low=0, high=MAX_REMINDERS),
+    return whole(typed, field="min_respondents", label="The fewest people a party's scores are shown for",
+                 low=FLOOR, high=50)
+
+
+def _checked(form: SettingsInput) -> dict[str, Any]:
+    """The settings as stored; one InputError names every bad field."""
+    checks = FieldChecks()
+    values: dict[str, Any] = {
+        "checkin_statements": checks.read(_statements, form.statements),
+        "checkin_scale": checks.read(whole, form.scale, field="scale", label="The scale", low=3, high=10),
+        "checkin_window_days": checks.read(whole, form.window_days, field="window_days", label="The window", low=1,
+                                           high=20),
+        "checkin_min_respondents": checks.read(_fewest, form.min_respondents),
+        "gap_threshold": checks.read(_gap_threshold, form.gap_threshold),
+        "checkin_reminders": checks.read(whole, form.reminders, field="reminders", label="Reminders", low=0,
+                                         high=MAX_REMINDERS),
     }
+    checks.raise_if_any()
+    return values
+
+
+def save_settings(db: Session, *, actor: Actor, form: SettingsInput, now: datetime) -> SettingsSaved:
+    """Change the settings (from the next round on; an open round keeps what it opened with). They are both
+    parties': once the partner has an SER or a manager, the change waits for their approval."""
+    by = access.editor(db, actor)
+    values = _checked(form)
     relationship = by.relationship
     changes = [proposals.Change(LABELS[key], _words(getattr(relationship, key)), _words(value))
                for key, value in values.items() if getattr(relationship, key) != value]

@@ -12,7 +12,7 @@ from commands import outgoing
 from commands.actor import Actor
 from commands.checkins import triggers
 from commands.disputes import ladder
-from commands.errors import InputError, Refused
+from commands.errors import FieldChecks, InputError, Refused
 from commands.rmp import access
 from commands.rmp.fields import choice, text
 from storage import limits
@@ -60,24 +60,35 @@ def _open(db: Session, actor: Actor, number: int) -> tuple[access.Member, Disput
     return me, dispute
 
 
+def _raising_slot(typed: str, mine: int) -> int:
+    """The raising party's slot, which must be the actor's own."""
+    slot = int(choice(typed, ("1", "2"), field="raising_slot", label="The raising party"))
+    if slot != mine:
+        raise InputError("You can raise a dispute for your own party only.", field="raising_slot")
+    return slot
+
+
 def raise_dispute(db: Session, *, actor: Actor, form: RaiseInput, now: datetime) -> Dispute:
     """Open a dispute at the first level of the ladder in force now (frozen for this dispute)."""
     me = participant(db, actor)
-    slot = int(choice(form.raising_slot, ("1", "2"), field="raising_slot", label="The raising party"))
-    if slot != me.party.slot:
-        raise InputError("You can raise a dispute for your own party only.", field="raising_slot")
+    checks = FieldChecks()
+    slot = checks.read(_raising_slot, form.raising_slot, me.party.slot)
+    title = checks.read(text, form.title, field="title", label="The title", limit=limits.TITLE)
+    description = checks.read(text, form.description, field="description", label="The description",
+                              limit=limits.DISPUTE)
+    severity = checks.read(choice, form.severity, SEVERITIES, field="severity", label="The severity")
+    desired = checks.read(text, form.desired_outcome, field="desired_outcome", label="The desired outcome",
+                          limit=limits.DETAIL, required=False)
+    checks.raise_if_any()
+    assert slot is not None and title and description and severity  # raise_if_any saw to it
     relationship = me.relationship
     number = int(db.exec(select(func.max(Dispute.number)).where(Dispute.relationship_id == relationship.id))
                  .one() or 0) + 1
     dispute = Dispute(
-        relationship_id=relationship.id or 0, number=number,
-        title=text(form.title, field="title", label="The title", limit=limits.TITLE),
-        description=text(form.description, field="description", label="The description", limit=limits.DISPUTE),
-        severity=choice(form.severity, SEVERITIES, field="severity", label="The severity"),
-        desired_outcome=text(form.desired_outcome, field="desired_outcome", label="The desired outcome",
-                             limit=limits.DETAIL, required=False),
-        raised_by=actor.user_id, raising_slot=slot, evidence_channel=form.evidence_channel,
-        evidence_ts=form.evidence_ts, ladder=list(relationship.ladder), level_started_at=now, opened_at=now,
+        relationship_id=relationship.id or 0, number=number, title=title, description=description,
+        severity=severity, desired_outcome=desired or "", raised_by=actor.user_id, raising_slot=slot,
+        evidence_channel=form.evidence_channel, evidence_ts=form.evidence_ts, ladder=list(relationship.ladder),
+        level_started_at=now, opened_at=now,
     )
     db.add(dispute)
     db.flush()

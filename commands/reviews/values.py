@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlmodel import Session
 
 from commands.actor import Actor
-from commands.errors import InputError, Refused
+from commands.errors import FieldChecks, InputError, Refused
 from commands.rmp import access, audit, fields
 from commands.rmp.actions import local_today
 from storage import limits
@@ -51,27 +51,43 @@ def _recorder(db: Session, actor: Actor, *, lock: bool) -> access.Member:
     return me
 
 
+def _amount(typed: str) -> float | None:
+    """The amount, positive, or None when none is given."""
+    amount = fields.number(typed, field="amount", label="The amount") if typed.strip() else None
+    if amount is not None and amount < 0:
+        raise InputError("Give the amount as a positive number: a cost is recorded as a cost.", field="amount")
+    return amount
+
+
+def _day(typed: str, today: date) -> date:
+    """The day it happened (default today), not in the future."""
+    on = fields.iso_date(typed, field="on", label="The date") if typed.strip() else today
+    if on > today:
+        raise InputError("Record costs and benefits once they happen: the date is in the future.", field="on")
+    return on
+
+
 def record_value(db: Session, *, actor: Actor, form: ValueInput, now: datetime) -> ValueEntry:
     """Record a cost or a benefit of either party (anyone in the relationship but observers)."""
     me = _recorder(db, actor, lock=True)
-    slot = int(fields.choice(form.party_slot, ("1", "2"), field="party_slot", label="The party"))
-    kind = fields.choice(form.kind, KINDS, field="kind", label="Cost or benefit")
-    amount = fields.number(form.amount, field="amount", label="The amount") if form.amount.strip() else None
-    if amount is not None and amount < 0:
-        raise InputError("Give the amount as a positive number: a cost is recorded as a cost.", field="amount")
-    description = fields.text(form.description, field="description", label="The description", limit=limits.DETAIL,
-                             required=False)
-    if amount is None and not description:
-        raise InputError("Give an amount, a description, or both.", field="amount")
+    checks = FieldChecks()
+    slot = checks.read(fields.choice, form.party_slot, ("1", "2"), field="party_slot", label="The party")
+    kind = checks.read(fields.choice, form.kind, KINDS, field="kind", label="Cost or benefit")
+    amount = checks.read(_amount, form.amount)
+    description = checks.read(fields.text, form.description, field="description", label="The description",
+                              limit=limits.DETAIL, required=False)
+    if checks.fine("amount") and amount is None and description == "":
+        checks.add("amount", "Give an amount, a description, or both.")
     today = local_today(me.relationship, now)
-    on = fields.iso_date(form.on, field="on", label="The date") if form.on.strip() else today
-    if on > today:
-        raise InputError("Record costs and benefits once they happen: the date is in the future.", field="on")
-    entry = ValueEntry(relationship_id=me.relationship.id or 0, party_slot=slot, kind=kind, amount=amount,
+    on = checks.read(_day, form.on, today)
+    checks.raise_if_any()
+    assert slot is not None and kind is not None and on is not None  # raise_if_any saw to it
+    slot_number, description = int(slot), description or ""
+    entry = ValueEntry(relationship_id=me.relationship.id or 0, party_slot=slot_number, kind=kind, amount=amount,
                        description=description, on=on, recorded_by=actor.user_id, recorded_at=now)
     db.add(entry)
     db.flush()
-    party = next(p.name for p in access.parties(db, me.relationship) if p.slot == slot)
+    party = next(p.name for p in access.parties(db, me.relationship) if p.slot == slot_number)
     audit.record(db, me.relationship, by=me, user_id=actor.user_id, entity="value", entity_id=entry.id, verb="add",
                  before=None, after={"party": party, "kind": kind, "amount": amount, "description": description,
                                      "on": on.isoformat()}, now=now)

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from commands import quiet
 from commands.actor import Actor
 from commands.calendar import zone
-from commands.errors import Refused
+from commands.errors import FieldChecks, Refused
 from commands.rmp import access, audit, chasing, items
 from commands.rmp.fields import iso_date, text, user_id
 from storage import limits
@@ -43,23 +43,28 @@ def save_action(db: Session, *, actor: Actor, form: ActionInput, number: int | N
     """Add (number None) or edit an action; editors only; due today or later. A party changes the actions its
     people own; an action for the partner's people is proposed to the partner."""
     by = access.editor(db, actor)
-    owner = user_id(form.owner, field="owner", label="The owner")
-    owning = access.require_person(db, by.relationship, owner, field="owner").party.slot
-    due_on = iso_date(form.due_on, field="due_on", label="The due date")
-    unchanged = number is not None and items.find(db, Action, by.relationship.id or 0, number,
-                                                  label="action").due_on == due_on
-    if not unchanged:  # a new date must not be in the past; an overdue action keeps its date when edited
-        iso_date(due_on, field="due_on", label="The due date", not_before=local_today(by.relationship, now))
+    before = items.find(db, Action, by.relationship.id or 0, number, label="action") if number else None
+    checks = FieldChecks()
+    owner = checks.read(user_id, form.owner, field="owner", label="The owner")
+    owning = checks.read(access.require_person, db, by.relationship, owner, field="owner") if owner else None
+    due_on = checks.read(iso_date, form.due_on, field="due_on", label="The due date")
+    if due_on is not None and (before is None or before.due_on != due_on):
+        # a new date must not be in the past; an overdue action keeps its date when edited
+        checks.read(iso_date, due_on, field="due_on", label="The due date",
+                    not_before=local_today(by.relationship, now))
     values = {
-        "description": text(form.description, field="description", label="The action", limit=limits.DESCRIPTION),
+        "description": checks.read(text, form.description, field="description", label="The action",
+                                   limit=limits.DESCRIPTION),
         "owner_user_id": owner,
         "due_on": due_on,
     }
-    before = items.find(db, Action, by.relationship.id or 0, number, label="action") if number else None
+    checks.raise_if_any()
+    assert owning is not None  # raise_if_any saw to it
     return items.save_or_propose(db, by, entity="action", model=Action, values=values, number=number,
                                  user_id=actor.user_id,
-                                 owners={owning, *([access.owner_slot(db, by.relationship, before.owner_user_id)]
-                                                   if before else [])}, now=now)
+                                 owners={owning.party.slot,
+                                         *([access.owner_slot(db, by.relationship, before.owner_user_id)]
+                                           if before else [])}, now=now)
 
 
 def updatable(db: Session, *, actor: Actor, number: int) -> Action:

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlmodel import Session, col, func, select
 
 from commands.actor import Actor
-from commands.errors import InputError
+from commands.errors import FieldChecks, InputError
 from commands.rmp import access, audit, fields, items, kpis
 from commands.rmp.actions import local_today
 from commands.rmp.fields import choice, iso_date, text, whole
@@ -53,35 +53,52 @@ def _numbered(db: Session, by: access.Member, model: type[Kpi] | type[Objective]
     return number
 
 
+def _trust_threshold(typed: str) -> float:
+    """The trust score below which the trigger fires, 1 to 5."""
+    threshold = fields.number(typed, field="threshold", label="The trust threshold")
+    if not 1 <= threshold <= 5:
+        raise InputError("Trust is rated 1 to 5: pick a threshold in that range.", field="threshold")
+    return threshold
+
+
+def _kind_values(db: Session, by: access.Member, kind: str | None, form: ExitInput, checks: FieldChecks, *,
+                 now: datetime) -> dict[str, object]:
+    """The fields the trigger's kind uses, read from the form (bad ones recorded in `checks`)."""
+    if kind == "kpi_red":
+        return {"kpi_number": checks.read(_numbered, db, by, Kpi, form.kpi, field="kpi", label="KPI"),
+                "periods": checks.read(whole, form.periods, field="periods", label="Periods in a row", low=1,
+                                       high=24)}
+    if kind == "trust_below":
+        return {"threshold": checks.read(_trust_threshold, form.threshold)}
+    if kind == OBJECTIVE_FAILING:
+        return {"objective_number": checks.read(_numbered, db, by, Objective, form.objective, field="objective",
+                                                label="objective")}
+    if kind == OBJECTIVES_FAILING:
+        count = checks.read(whole, form.count, field="count", label="The number of objectives failing", low=1,
+                            high=1000)
+        return {"threshold": float(count) if count is not None else None}
+    if kind == "date":
+        return {"on_date": checks.read(iso_date, form.on_date, field="on_date", label="The date",
+                                       not_before=local_today(by.relationship, now))}
+    return {}
+
+
 def save_trigger(db: Session, *, actor: Actor, form: ExitInput, number: int | None,
                  now: datetime) -> ExitTrigger | Proposal:
     """Add (number None) or edit an exit trigger; editors only; the exit strategy is joint: a change waits for
     the partner's approval once they have an SER or a manager."""
     by = access.editor(db, actor)
-    kind = choice(form.kind, KINDS, field="kind", label="The kind of trigger")
+    checks = FieldChecks()
+    kind = checks.read(choice, form.kind, KINDS, field="kind", label="The kind of trigger")
     values: dict[str, object] = {
         "kind": kind,
-        "description": text(form.description, field="description", label="The trigger", limit=limits.DESCRIPTION),
+        "description": checks.read(text, form.description, field="description", label="The trigger",
+                                   limit=limits.DESCRIPTION),
         "kpi_number": None, "periods": None, "threshold": None, "on_date": None, "objective_number": None,
-        "status": choice(form.status, STATUSES, field="status", label="The status"),
+        "status": checks.read(choice, form.status, STATUSES, field="status", label="The status"),
     }
-    if kind == "kpi_red":
-        values["kpi_number"] = _numbered(db, by, Kpi, form.kpi, field="kpi", label="KPI")
-        values["periods"] = whole(form.periods, field="periods", label="Periods in a row", low=1, high=24)
-    elif kind == "trust_below":
-        threshold = fields.number(form.threshold, field="threshold", label="The trust threshold")
-        if not 1 <= threshold <= 5:
-            raise InputError("Trust is rated 1 to 5: pick a threshold in that range.", field="threshold")
-        values["threshold"] = threshold
-    elif kind == OBJECTIVE_FAILING:
-        values["objective_number"] = _numbered(db, by, Objective, form.objective, field="objective",
-                                               label="objective")
-    elif kind == OBJECTIVES_FAILING:
-        values["threshold"] = float(whole(form.count, field="count", label="The number of objectives failing",
-                                          low=1, high=1000))
-    elif kind == "date":
-        values["on_date"] = iso_date(form.on_date, field="on_date", label="The date",
-                                     not_before=local_today(by.relationship, now))
+    values.update(_kind_values(db, by, kind, form, checks, now=now))
+    checks.raise_if_any()
     return items.save_or_propose(db, by, entity="exit_trigger", model=ExitTrigger, values=values, number=number,
                                  user_id=actor.user_id, owners={None}, now=now)
 

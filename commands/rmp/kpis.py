@@ -13,7 +13,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from commands.actor import Actor
-from commands.errors import InputError
+from commands.errors import FieldChecks
 from commands.rmp import access, items
 from commands.rmp.fields import choice, number, text
 from storage import limits
@@ -63,33 +63,47 @@ def threshold_problem(direction: str, target: float, red: float) -> str | None:
     return None
 
 
-def _checked(form: KpiInput) -> dict[str, Any]:
-    direction = choice(form.direction, ("higher", "lower"), field="direction", label="Better is")
-    target = number(form.target, field="target", label="The target")
-    red = number(form.red, field="red", label="The red threshold")
-    problem = threshold_problem(direction, target, red)
+def _checked(form: KpiInput, checks: FieldChecks) -> dict[str, Any]:
+    """The KPI's values as stored; each bad field is recorded in `checks` (its value None)."""
+    direction = checks.read(choice, form.direction, ("higher", "lower"), field="direction", label="Better is")
+    target = checks.read(number, form.target, field="target", label="The target")
+    red = checks.read(number, form.red, field="red", label="The red threshold")
+    problem = threshold_problem(direction, target, red) \
+        if direction is not None and target is not None and red is not None else None
     if problem:
-        raise InputError(problem, field="red")
+        checks.add("red", problem)
+    owner = checks.read(choice, form.owner_slot, ("1", "2"), field="owner_slot", label="The owning party")
+    reporter = checks.read(choice, form.reporter_slot, ("1", "2"), field="reporter_slot",
+                           label="The reporting party")
     return {
-        "name": text(form.name, field="name", label="The KPI's name", limit=limits.KPI_NAME),
-        "unit": text(form.unit, field="unit", label="The unit", limit=limits.UNIT, required=False),
+        "name": checks.read(text, form.name, field="name", label="The KPI's name", limit=limits.KPI_NAME),
+        "unit": checks.read(text, form.unit, field="unit", label="The unit", limit=limits.UNIT, required=False),
         # amber starts where the target is missed: the stored threshold is the target (see Kpi.amber)
         "direction": direction, "target": target, "amber": target, "red": red,
-        "owner_slot": int(choice(form.owner_slot, ("1", "2"), field="owner_slot", label="The owning party")),
-        "reporter_slot": int(choice(form.reporter_slot, ("1", "2"), field="reporter_slot",
-                                    label="The reporting party")),
-        "cadence": text(form.cadence, field="cadence", label="The cadence", limit=limits.KPI_CADENCE),
+        "owner_slot": int(owner) if owner else None, "reporter_slot": int(reporter) if reporter else None,
+        "cadence": checks.read(text, form.cadence, field="cadence", label="The cadence", limit=limits.KPI_CADENCE),
     }
+
+
+def _name_taken(db: Session, relationship_id: int, name: str, kpi_number: int | None) -> str | None:
+    """Why `name` cannot be used (another KPI has it), or None."""
+    for other in items.all_of(db, Kpi, relationship_id):
+        if other.name.casefold() == name.casefold() and other.number != kpi_number:
+            return f"KPI #{other.number} is already called {other.name}."
+    return None
 
 
 def save_kpi(db: Session, *, actor: Actor, form: KpiInput, kpi_number: int | None, now: datetime) -> Kpi | Proposal:
     """Add (kpi_number None) or edit a KPI; editors only; names are unique in a relationship. The owning party
-    changes its KPIs alone; a change of the partner's KPI, or of who owns it, is proposed to the partner."""
+    changes its KPIs alone; a change of the partner's KPI, or of who owns it, is proposed to the partner.
+    Every bad field is reported at once."""
     by = access.editor(db, actor)
-    values = _checked(form)
-    for other in items.all_of(db, Kpi, by.relationship.id or 0):
-        if other.name.casefold() == str(values["name"]).casefold() and other.number != kpi_number:
-            raise InputError(f"KPI #{other.number} is already called {other.name}.", field="name")
+    checks = FieldChecks()
+    values = _checked(form, checks)
+    taken = _name_taken(db, by.relationship.id or 0, values["name"], kpi_number) if values["name"] else None
+    if taken:
+        checks.add("name", taken)
+    checks.raise_if_any()
     before = items.find(db, Kpi, by.relationship.id or 0, kpi_number, label="KPI") if kpi_number else None
     return items.save_or_propose(db, by, entity="kpi", model=Kpi, values=values, number=kpi_number,
                                  user_id=actor.user_id,

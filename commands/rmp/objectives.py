@@ -11,7 +11,7 @@ from sqlmodel import Session
 from commands import outgoing
 from commands.actor import Actor
 from commands.checkins import triggers
-from commands.errors import InputError
+from commands.errors import FieldChecks
 from commands.rmp import access, exits, items
 from commands.rmp.actions import local_today
 from commands.rmp.fields import choice, text
@@ -48,16 +48,20 @@ def save_objective(db: Session, *, actor: Actor, form: ObjectiveInput, number: i
     """Add (number None) or edit an objective; editors only. A party's own objective is its own to change;
     a joint one, or the partner's, changes by proposal."""
     by = access.editor(db, actor)
-    whose = choice(form.whose, ("ours", "1", "2"), field="whose", label="Whose objective")
+    checks = FieldChecks()
+    whose = checks.read(choice, form.whose, ("ours", "1", "2"), field="whose", label="Whose objective")
     values: dict[str, Any] = {
-        "party_slot": None if whose == "ours" else int(whose),
-        "title": text(form.title, field="title", label="The objective", limit=limits.TITLE),
-        "benefit_1": text(form.benefit_1, field="benefit_1", label="The benefit", limit=limits.DETAIL, required=False),
-        "benefit_2": text(form.benefit_2, field="benefit_2", label="The benefit", limit=limits.DETAIL, required=False),
-        "status": choice(form.status, STATUSES, field="status", label="The status"),
+        "party_slot": None if whose in (None, "ours") else int(whose),
+        "title": checks.read(text, form.title, field="title", label="The objective", limit=limits.TITLE),
+        "benefit_1": checks.read(text, form.benefit_1, field="benefit_1", label="The benefit", limit=limits.DETAIL,
+                                 required=False),
+        "benefit_2": checks.read(text, form.benefit_2, field="benefit_2", label="The benefit", limit=limits.DETAIL,
+                                 required=False),
+        "status": checks.read(choice, form.status, STATUSES, field="status", label="The status"),
     }
-    if not values["benefit_1"] and not values["benefit_2"]:
-        raise InputError("Say what this brings at least one of the parties.", field="benefit_1")
+    if values["benefit_1"] == "" and values["benefit_2"] == "":
+        checks.add("benefit_1", "Say what this brings at least one of the parties.")
+    checks.raise_if_any()
     before = items.find(db, Objective, by.relationship.id or 0, number, label="objective") if number else None
     was = before.status if before else None
     saved = items.save_or_propose(db, by, entity="objective", model=Objective, values=values, number=number,

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from commands.actor import Actor
+from commands.errors import FieldChecks
 from commands.rmp import access, items
 from commands.rmp.fields import choice, iso_date, text, user_id, whole
 from storage import limits
@@ -43,21 +44,26 @@ def save_risk(db: Session, *, actor: Actor, form: RiskInput, number: int | None,
     """Add (number None) or edit a risk; editors only; the owner must be in the relationship. A party changes
     the risks its people own; a risk of the partner's people is changed by proposal."""
     by = access.editor(db, actor)
-    owner = user_id(form.owner, field="owner", label="The owner")
-    owning = access.require_person(db, by.relationship, owner, field="owner").party.slot
+    checks = FieldChecks()
+    owner = checks.read(user_id, form.owner, field="owner", label="The owner")
+    owning = checks.read(access.require_person, db, by.relationship, owner, field="owner") if owner else None
     values = {
-        "description": text(form.description, field="description", label="The risk", limit=limits.DESCRIPTION),
-        "likelihood": whole(form.likelihood, field="likelihood", label="Likelihood", low=1, high=5),
-        "impact": whole(form.impact, field="impact", label="Impact", low=1, high=5),
+        "description": checks.read(text, form.description, field="description", label="The risk",
+                                   limit=limits.DESCRIPTION),
+        "likelihood": checks.read(whole, form.likelihood, field="likelihood", label="Likelihood", low=1, high=5),
+        "impact": checks.read(whole, form.impact, field="impact", label="Impact", low=1, high=5),
         "owner_user_id": owner,
-        "mitigation": text(form.mitigation, field="mitigation", label="The mitigation", limit=limits.DETAIL,
-                           required=False),
-        "status": choice(form.status, STATUSES, field="status", label="The status"),
-        "review_on": iso_date(form.review_on, field="review_on", label="The review date")
+        "mitigation": checks.read(text, form.mitigation, field="mitigation", label="The mitigation",
+                                  limit=limits.DETAIL, required=False),
+        "status": checks.read(choice, form.status, STATUSES, field="status", label="The status"),
+        "review_on": checks.read(iso_date, form.review_on, field="review_on", label="The review date")
         if (form.review_on or "").strip() else None,
     }
+    checks.raise_if_any()
+    assert owning is not None  # raise_if_any saw to it
     before = items.find(db, Risk, by.relationship.id or 0, number, label="risk") if number else None
     return items.save_or_propose(db, by, entity="risk", model=Risk, values=values, number=number,
                                  user_id=actor.user_id,
-                                 owners={owning, *([access.owner_slot(db, by.relationship, before.owner_user_id)]
-                                                   if before else [])}, now=now)
+                                 owners={owning.party.slot,
+                                         *([access.owner_slot(db, by.relationship, before.owner_user_id)]
+                                           if before else [])}, now=now)

@@ -24,7 +24,7 @@ from commands.calendar import (
 from commands.checkins import rounds
 from commands.consent import proposals
 from commands.disputes import ladder
-from commands.errors import InputError, Refused
+from commands.errors import FieldChecks, InputError, Refused, renamed
 from commands.numbers import whole_number
 from commands.reviews import runs
 from commands.rmp import access, audit, calendars, people
@@ -167,57 +167,95 @@ def parse_holidays(value: str) -> list[str]:
     return [day.isoformat() for day in sorted(days)]
 
 
-def _validated_calendar(form: CalendarInput, slot: int) -> dict[str, Any]:
-    tz = form.timezone.strip()
+def _timezone(value: str, *, field: str) -> str:
+    """A known timezone's name, trimmed; InputError naming `field` if unknown."""
+    name = value.strip()
     try:
-        zone(tz)
+        zone(name)
     except InputError as exc:
-        raise InputError(exc.message, field=f"timezone_{slot}") from None
-    if not form.working_days or any(day not in range(7) for day in form.working_days):
-        raise InputError("Pick at least one working day.", field=f"working_days_{slot}")
-    try:
-        hours = format_hours(*parse_hours(form.working_hours, field=f"working_hours_{slot}"))
-        holidays = parse_holidays(form.holidays)
-        region = parse_region(form.holiday_region, field=f"holiday_region_{slot}")
-    except InputError as exc:
-        raise InputError(exc.message, field=exc.field if exc.field != "holidays" else f"holidays_{slot}") from None
-    return {"timezone": tz, "working_days": sorted(set(form.working_days)), "working_hours": hours,
-            "holidays": holidays, "holiday_region": region}
+        raise InputError(exc.message, field=field) from None
+    return name
 
 
-def _validated(form: SetupInput, *, editing: Relationship | None) -> dict[str, Any]:
-    """The settings as stored (JSON): the relationship's, and each party's name and calendar."""
-    name = text(form.name, field="name", label="The relationship's name", limit=limits.TITLE)
-    party_1 = text(form.party_1, field="party_1", label="The first party's name", limit=limits.PARTY)
-    party_2 = text(form.party_2, field="party_2", label="The second party's name", limit=limits.PARTY)
-    if party_1.casefold() == party_2.casefold():
-        raise InputError("The two parties need different names.", field="party_2")
+def _working_days(days: tuple[int, ...], *, field: str) -> list[int]:
+    """The working days picked (0 Monday to 6 Sunday), at least one."""
+    if not days or any(day not in range(7) for day in days):
+        raise InputError("Pick at least one working day.", field=field)
+    return sorted(set(days))
+
+
+def _hours(value: str, *, field: str) -> str:
+    """Working hours as stored (`09:00-17:30`)."""
+    return format_hours(*parse_hours(value, field=field))
+
+
+def _slot_holidays(value: str, slot: int) -> list[str]:
+    """Party `slot`'s own holidays (see `parse_holidays`), an error naming `holidays_<slot>`."""
+    try:
+        return parse_holidays(value)
+    except InputError as exc:
+        raise InputError(exc.message, field=f"holidays_{slot}") from None
+
+
+def _calendar_values(form: CalendarInput, slot: int, checks: FieldChecks) -> dict[str, Any]:
+    """One party's calendar as stored, its bad fields (`timezone_1`, `working_days_1`, …) recorded in `checks`
+    with the value None."""
+    return {
+        "timezone": checks.read(_timezone, form.timezone, field=f"timezone_{slot}"),
+        "working_days": checks.read(_working_days, form.working_days, field=f"working_days_{slot}"),
+        "working_hours": checks.read(_hours, form.working_hours, field=f"working_hours_{slot}"),
+        "holidays": checks.read(_slot_holidays, form.holidays, slot),
+        "holiday_region": checks.read(parse_region, form.holiday_region, field=f"holiday_region_{slot}"),
+    }
+
+
+def _party_calendar(form: SetupInput, slot: int, checks: FieldChecks) -> dict[str, Any]:
+    """Party `slot`'s calendar (see `_calendar_values`); a form without per-party calendars has its errors on
+    the shared fields (`timezone`, `working_days`, …)."""
+    own = FieldChecks()
+    calendar = _calendar_values(form.calendar(slot), slot, own)
+    if own.errors:
+        error = InputError(errors=own.errors)
+        checks.record(error if form.calendars is not None else renamed(error, lambda name: name.rsplit("_", 1)[0]))
+    return calendar
+
+
+def _mode(form: SetupInput, editing: Relationship | None) -> str:
+    """How the parties are told apart: chosen when creating, fixed afterwards."""
     mode = form.mode or (editing.mode if editing else "")
     if mode not in (CONNECT, SINGLE):
         raise InputError("Choose how the parties are told apart.", field="mode")
     if editing is not None and mode != editing.mode:
         raise InputError("How the parties are told apart is fixed once the relationship exists.", field="mode")
-    try:
-        zone(form.timezone.strip())
-    except InputError as exc:
-        raise InputError(exc.message, field="timezone") from None
-    parties = []
-    for slot, party_name in ((1, party_1), (2, party_2)):
-        try:
-            calendar = _validated_calendar(form.calendar(slot), slot)
-        except InputError as exc:  # a form without per-party calendars names the shared fields
-            field_name = exc.field if form.calendars is not None else (exc.field or "").rsplit("_", 1)[0]
-            raise InputError(exc.message, field=field_name) from None
-        parties.append({"name": party_name, **calendar})
-    if not set(parties[0]["working_days"]) & set(parties[1]["working_days"]):
-        raise InputError(f"{party_1} and {party_2} share no working day: dispute clocks and check-in windows "
-                         "count the days both work, so they need at least one in common.",
-                         field="working_days_2" if form.calendars is not None else "working_days")
+    return mode
+
+
+def _validated(form: SetupInput, *, editing: Relationship | None) -> dict[str, Any]:
+    """The settings as stored (JSON): the relationship's, and each party's name and calendar. Every field is
+    read, and one InputError names all the bad ones."""
+    checks = FieldChecks()
+    name = checks.read(text, form.name, field="name", label="The relationship's name", limit=limits.TITLE)
+    party_1 = checks.read(text, form.party_1, field="party_1", label="The first party's name", limit=limits.PARTY)
+    party_2 = checks.read(text, form.party_2, field="party_2", label="The second party's name", limit=limits.PARTY)
+    if party_1 is not None and party_2 is not None and party_1.casefold() == party_2.casefold():
+        checks.add("party_2", "The two parties need different names.")
+    mode = checks.read(_mode, form, editing)
+    timezone = checks.read(_timezone, form.timezone, field="timezone")
+    one, two = (_party_calendar(form, slot, checks) for slot in (1, 2))
+    if one["working_days"] and two["working_days"] and not set(one["working_days"]) & set(two["working_days"]):
+        checks.add("working_days_2" if form.calendars is not None else "working_days",
+                   f"{party_1 or 'The first party'} and {party_2 or 'the second party'} share no working day: "
+                   "dispute clocks and check-in windows count the days both work, so they need at least one in "
+                   "common.")
+    checkin = checks.read(parse_cadence, form.checkin_cadence, field="checkin_cadence")
+    review = checks.read(parse_cadence, form.review_cadence, field="review_cadence")
+    levels = checks.read(parse_ladder, form.ladder)
+    checks.raise_if_any()
+    assert checkin is not None and review is not None  # raise_if_any saw to it
     return {
-        "name": name, "mode": mode, "timezone": form.timezone.strip(),
-        "checkin_cadence": parse_cadence(form.checkin_cadence, field="checkin_cadence").text,
-        "review_cadence": parse_cadence(form.review_cadence, field="review_cadence").text,
-        "ladder": parse_ladder(form.ladder), "parties": parties,
+        "name": name, "mode": mode, "timezone": timezone, "checkin_cadence": checkin.text,
+        "review_cadence": review.text, "ladder": levels,
+        "parties": [{"name": party_1, **one}, {"name": party_2, **two}],
     }
 
 

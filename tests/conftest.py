@@ -131,10 +131,19 @@ def harness(database_url: str, tmp_path: Path) -> Iterator[Harness]:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Benchmarks (timings, memory) run only when the `-m` expression names them: `pytest -m benchmark`.
-    The default run keeps their deterministic halves (statement counts), which are not marked."""
-    if "benchmark" in (config.getoption("markexpr", default="") or ""):
-        return
-    benchmarks = [item for item in items if item.get_closest_marker("benchmark") is not None]
-    if benchmarks:
-        config.hook.pytest_deselected(items=benchmarks)
-        items[:] = [item for item in items if item.get_closest_marker("benchmark") is None]
+    The default run keeps their deterministic halves (statement counts), which are not marked.
+
+    A test marked `sqlite_only` runs on SQLite alone: its statements are the ones a sibling test runs on
+    PostgreSQL too (the marker names that sibling), so a second run would only repeat Python."""
+    dropped = [item for item in items if _on_postgres(item) and item.get_closest_marker("sqlite_only") is not None]
+    if "benchmark" not in (config.getoption("markexpr", default="") or ""):
+        dropped += [item for item in items if item.get_closest_marker("benchmark") is not None]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        gone = {id(item) for item in dropped}
+        items[:] = [item for item in items if id(item) not in gone]
+
+
+def _on_postgres(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    return callspec is not None and callspec.params.get("database_kind") == "postgres"

@@ -19,6 +19,7 @@ from storage.engine import make_engine, transaction
 from storage.migrate import head_revision
 from storage.models import SENT, OutboxMessage
 from storage.utc import utcnow
+from tests import local_http
 from tests.accord_cli import run_accord
 from tests.harness import BOT_TOKEN, CHANNEL, SIGNING_SECRET, accord_command
 
@@ -45,7 +46,7 @@ def start_serve(database_url: str, fake: FakeSlack, tmp_path: Path, *args: str) 
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+            if local_http.get(url + "/healthz", timeout=1).status_code == 200:
                 return process, url
         except httpx.HTTPError:
             pass
@@ -66,7 +67,7 @@ def test_serve_migrates_answers_health_and_signed_requests_then_stops_on_sigterm
 ) -> None:
     process, url = start_serve(empty_database_url, fake, tmp_path)
     try:
-        health = httpx.get(url + "/healthz").json()
+        health = local_http.get(url + "/healthz").json()
         assert health["status"] == "ok" and health["database"] == "ok"
         assert health["schema_revision"] == health["schema_head"] == head_revision()
         driver = SlackDriver(app_url=url + "/slack/events", signing_secret=SIGNING_SECRET, fake=fake)
@@ -151,7 +152,7 @@ def test_sigterm_with_a_request_under_way_answers_it_then_exits_cleanly(fake: Fa
     process.send_signal(signal.SIGTERM)
     time.sleep(0.5)
     with pytest.raises(httpx.ConnectError):  # no new connections once stopping
-        httpx.get(url + "/healthz", timeout=2)
+        local_http.get(url + "/healthz", timeout=2)
     blocker.execute("COMMIT")
     blocker.close()
     request.join(20)

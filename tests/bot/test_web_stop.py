@@ -7,9 +7,8 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-import httpx
-
 from bot.web import HttpServer
+from tests import local_http
 
 GRACE = 60.0  # far longer than the test waits: a stop that waited for an idle connection would not finish
 
@@ -22,7 +21,7 @@ def _hello(_environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
 def test_a_stop_closes_idle_kept_alive_connections_instead_of_waiting_for_them() -> None:
     server = HttpServer(_hello, host="127.0.0.1", port=0, threads=2)
     thread = server.start(grace_seconds=GRACE)
-    with httpx.Client(base_url=f"http://127.0.0.1:{server.port}") as client:
+    with local_http.client(base_url=f"http://127.0.0.1:{server.port}") as client:
         assert client.get("/").text == "ok"  # the connection stays open afterwards (keep-alive)
         server.stop(wait=10)
         assert not thread.is_alive(), "the stop waited for an idle connection"
@@ -39,7 +38,7 @@ def test_a_stop_answers_the_request_under_way_first() -> None:
     server = HttpServer(slow, host="127.0.0.1", port=0, threads=2)
     thread = server.start(grace_seconds=GRACE)
     answers: list[str] = []
-    with httpx.Client(base_url=f"http://127.0.0.1:{server.port}") as client:
+    with local_http.client(base_url=f"http://127.0.0.1:{server.port}") as client:
         asking = threading.Thread(target=lambda: answers.append(client.get("/").text))
         asking.start()
         assert arrived.wait(10)
@@ -60,7 +59,7 @@ def test_a_body_is_read_to_its_length_and_a_chunked_one_is_refused_with_411() ->
     server = HttpServer(_echo, host="127.0.0.1", port=0, threads=2)
     thread = server.start(grace_seconds=GRACE)
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=10) as client:
+        with local_http.client(base_url=f"http://127.0.0.1:{server.port}", timeout=10) as client:
             assert client.post("/", content=b"a=1&b=2").text == "a=1&b=2"
             chunked = client.post("/", content=iter([b"a=1", b"&b=2"]))  # an iterator: sent chunked
             assert chunked.status_code == 411

@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.fakeslack import FakeSlack
+from tests import local_http
 
 SECTION = {"type": "section", "text": {"type": "mrkdwn", "text": "hello"}}
 
@@ -36,11 +37,11 @@ def test_wrong_or_missing_token(fake: FakeSlack) -> None:
     with pytest.raises(SlackApiError) as exc:
         WebClient(token="xoxb-wrong", base_url=fake.api_url, retry_handlers=[]).auth_test()
     assert _error(exc) == "invalid_auth"
-    body = httpx.post(fake.api_url + "auth.test").json()
+    body = local_http.post(fake.api_url + "auth.test").json()
     assert body == {"ok": False, "error": "not_authed"}
-    form = httpx.post(fake.api_url + "auth.test", data={"token": fake.bot_token}).json()
+    form = local_http.post(fake.api_url + "auth.test", data={"token": fake.bot_token}).json()
     assert form["ok"] is True
-    unknown = httpx.post(fake.api_url + "nope.nope", data={"token": fake.bot_token})
+    unknown = local_http.post(fake.api_url + "nope.nope", data={"token": fake.bot_token})
     assert unknown.status_code == 404 and unknown.json()["error"] == "unknown_method"
 
 
@@ -144,7 +145,7 @@ def test_files_upload_v2_roundtrip(fake: FakeSlack, client: WebClient) -> None:
     with pytest.raises(SlackApiError) as exc:
         client.files_completeUploadExternal(files=[{"id": "FNOPE", "title": "x"}])
     assert _error(exc) == "file_not_found"
-    multipart = httpx.post(f"{fake.base_url}/upload/{file_id}", files={"file": ("r.csv", b"multi")})
+    multipart = local_http.post(f"{fake.base_url}/upload/{file_id}", files={"file": ("r.csv", b"multi")})
     assert multipart.text == "OK - 5" and fake.files[file_id]["bytes"] == b"multi"
 
 
@@ -207,7 +208,7 @@ def test_invalid_blocks_rejected(fake: FakeSlack, client: WebClient) -> None:
         client.views_open(trigger_id=fake.new_trigger_id(), view=_modal(blocks=[SECTION] * 101))
     assert _error(exc) == "invalid_arguments"
     # form-encoded blocks arrive as a JSON string and are decoded the same way
-    form = httpx.post(fake.api_url + "chat.postMessage",
+    form = local_http.post(fake.api_url + "chat.postMessage",
                       data={"token": fake.bot_token, "channel": "C0SHARED", "blocks": '[{"type": "bogus"}]'})
     assert form.json()["error"] == "invalid_blocks"
     assert len(fake.messages("C0SHARED")) == 1
@@ -283,21 +284,21 @@ def test_rate_limit_enforcement(fake: FakeSlack, client: WebClient) -> None:
 def test_response_url_five_uses_and_effects(fake: FakeSlack, client: WebClient) -> None:
     ts = client.chat_postMessage(channel="C0SHARED", text="original")["ts"]
     url = fake.new_response_url(channel="C0SHARED", message_ts=ts)
-    first = httpx.post(url, json={"text": "replaced", "replace_original": True})
+    first = local_http.post(url, json={"text": "replaced", "replace_original": True})
     assert first.status_code == 200 and first.text == "ok"
     assert fake.messages("C0SHARED")[0]["text"] == "replaced"
-    bad = httpx.post(url, json={"text": "x", "blocks": [{"type": "bogus"}]})
+    bad = local_http.post(url, json={"text": "x", "blocks": [{"type": "bogus"}]})
     assert bad.status_code == 400
     for i in range(4):
-        assert httpx.post(url, json={"text": f"n{i}"}).status_code == 200
-    sixth = httpx.post(url, json={"text": "too many"})
+        assert local_http.post(url, json={"text": f"n{i}"}).status_code == 200
+    sixth = local_http.post(url, json={"text": "too many"})
     assert sixth.status_code == 404 and sixth.text == "used_url"
     posts = fake.response_url_posts
     assert len(posts) == 5 and posts[0]["response_url_id"] == url.rsplit("/", 1)[1]
     assert fake.wait_for("response_url", count=5)
     plain = fake.response_url(99)
     assert plain == f"{fake.base_url}/response_url/99"
-    assert httpx.post(plain, json={"text": "hi", "response_type": "in_channel"}).text == "ok"
+    assert local_http.post(plain, json={"text": "hi", "response_type": "in_channel"}).text == "ok"
 
 
 def test_wait_for_times_out_with_clear_message(fake: FakeSlack) -> None:
@@ -313,7 +314,7 @@ def test_reset_calls_and_context_manager() -> None:
         assert other.calls == []
         url = other.api_url
     with pytest.raises(httpx.TransportError):
-        httpx.post(url + "auth.test", timeout=1)
+        local_http.post(url + "auth.test", timeout=1)
 
 
 def test_concurrent_posts_get_unique_increasing_ts(fake: FakeSlack, client: WebClient) -> None:

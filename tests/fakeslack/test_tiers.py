@@ -8,7 +8,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -16,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 from bot.fakeslack import FakeSlack
 from bot.fakeslack.tiers import TIERS
 from bot.wait_clock import SteppedClock
+from tests import local_http
 
 
 def _refused(call: Callable[[], Any]) -> SlackApiError:
@@ -32,7 +32,7 @@ def _retry_after(exc: SlackApiError) -> int:
 def _partner_token(fake: FakeSlack) -> str:
     """A bot token of the app installed in the partner's workspace (OAuth), another workspace's limits."""
     code = fake.authorize_code("T0EXT", "UEXT1")
-    answer = httpx.post(fake.api_url + "oauth.v2.access", data={
+    answer = local_http.post(fake.api_url + "oauth.v2.access", data={
         "client_id": fake.client_id, "client_secret": fake.client_secret, "code": code}).json()
     return str(answer["access_token"])
 
@@ -138,7 +138,7 @@ def test_a_workspace_takes_its_minute_of_posts_over_all_channels_and_a_persons_i
 
 def test_a_form_encoded_call_beyond_a_limit_gets_the_same_answer(fake: FakeSlack) -> None:
     fake.add_message("C0SHARED", user="UHOME1", text="hello")
-    answers = [httpx.post(fake.api_url + "conversations.history",
+    answers = [local_http.post(fake.api_url + "conversations.history",
                           data={"token": fake.bot_token, "channel": "C0SHARED"}) for _ in range(2)]
     assert [a.status_code for a in answers] == [200, 429]
     assert json.loads(answers[1].text) == {"ok": False, "error": "ratelimited"}

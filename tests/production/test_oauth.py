@@ -27,6 +27,7 @@ from storage.engine import transaction
 from storage.models import WorkItem
 from storage.schema import metadata
 from storage.utc import utcnow
+from tests import local_http
 from tests.harness import CHANNEL, HOME, OTHER_CHANNEL, PARTNER, Harness
 from tests.scenarios.plan_steps import SETUP, latest_view
 
@@ -43,7 +44,7 @@ def distributed(database_url: str, tmp_path: Path) -> Iterator[Harness]:
 # ---- the installer's browser ---------------------------------------------------------------------------------
 def begin_install(harness: Harness) -> tuple[str, str]:
     """GET /slack/install: the state in Slack's authorize URL and the cookie the browser keeps."""
-    response = httpx.get(harness.url + "/slack/install", follow_redirects=False)
+    response = local_http.get(harness.url + "/slack/install", follow_redirects=False)
     assert response.status_code == 302, response.text
     state = parse_qs(urlsplit(response.headers["location"]).query)["state"][0]
     cookie = response.headers["set-cookie"].split(";")[0]
@@ -52,7 +53,7 @@ def begin_install(harness: Harness) -> tuple[str, str]:
 
 def redirect(harness: Harness, *, code: str, state: str, cookie: str | None) -> httpx.Response:
     """Slack sends the browser back to GET /slack/oauth_redirect with the code and the state."""
-    return httpx.get(harness.url + "/slack/oauth_redirect", params={"code": code, "state": state},
+    return local_http.get(harness.url + "/slack/oauth_redirect", params={"code": code, "state": state},
                      headers={"Cookie": cookie} if cookie else {})
 
 
@@ -87,7 +88,7 @@ def tokens_used(harness: Harness, method: str, channel: str) -> set[str | None]:
 
 
 def test_install_redirects_to_slacks_authorize_page_with_a_signed_state_in_a_cookie(distributed: Harness) -> None:
-    response = httpx.get(distributed.url + "/slack/install", follow_redirects=False)
+    response = local_http.get(distributed.url + "/slack/install", follow_redirects=False)
     assert response.status_code == 302
     location = urlsplit(response.headers["location"])
     assert (location.scheme, location.netloc, location.path) == ("https", "slack.com", "/oauth/v2/authorize")
@@ -227,7 +228,7 @@ def test_a_revoked_bot_token_removes_that_organisations_installation(distributed
 def test_a_single_workspace_app_serves_no_install_routes(harness: Harness) -> None:
     assert not harness.settings.distributed
     for path in ("/slack/install", "/slack/oauth_redirect"):
-        assert httpx.get(harness.url + path, follow_redirects=False).status_code == 404
+        assert local_http.get(harness.url + path, follow_redirects=False).status_code == 404
 
 
 def test_the_fakes_oauth_v2_access_checks_the_app_and_takes_each_code_once(fake: FakeSlack) -> None:

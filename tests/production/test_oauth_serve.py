@@ -18,6 +18,7 @@ from bot.settings import DEFAULT_SCOPES, SettingsError, load_settings
 from commands import reminders, work
 from storage.engine import make_engine, transaction
 from storage.utc import utcnow
+from tests import local_http
 from tests.bot.test_serve import free_port
 from tests.harness import CHANNEL, HOME, SIGNING_SECRET, STATE_SECRET, accord_command, oauth_values
 
@@ -76,10 +77,11 @@ def test_accord_serve_is_installed_then_answers_and_posts_with_the_installations
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, process, tmp_path)
-        started = httpx.get(url + "/slack/install", follow_redirects=False)
+        started = local_http.get(url + "/slack/install", follow_redirects=False)
         state = parse_qs(urlsplit(started.headers["location"]).query)["state"][0]
-        done = httpx.get(url + "/slack/oauth_redirect", headers={"Cookie": started.headers["set-cookie"].split(";")[0]},
-                         params={"code": fake.authorize_code(HOME, "UALICE"), "state": state})
+        cookie = started.headers["set-cookie"].split(";")[0]
+        done = local_http.get(url + "/slack/oauth_redirect", headers={"Cookie": cookie},
+                              params={"code": fake.authorize_code(HOME, "UALICE"), "state": state})
         assert done.status_code == 200 and "Thank you!" in done.text
         [token] = fake.bot_tokens(HOME)[1:]
 
@@ -106,7 +108,7 @@ def _wait_healthy(url: str, process: subprocess.Popen, tmp_path: Path) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and process.poll() is None:
         try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+            if local_http.get(url + "/healthz", timeout=1).status_code == 200:
                 return
         except httpx.HTTPError:
             pass

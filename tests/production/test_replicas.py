@@ -39,6 +39,7 @@ from storage.engine import make_engine, transaction
 from storage.migrate import upgrade
 from storage.models import DONE, FAILED, SENDING, SENT, OutboxMessage, WorkItem
 from storage.utc import utcnow
+from tests import local_http
 from tests.databases import POSTGRES_ENV
 from tests.harness import BOT_TOKEN, CHANNEL, HOME, PARTNER, SIGNING_SECRET, accord_command
 
@@ -88,7 +89,7 @@ class Replica:
     def wait_healthy(self, deadline: float) -> None:
         while time.monotonic() < deadline and self.process.poll() is None:
             try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1).status_code == 200:
+                if local_http.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass

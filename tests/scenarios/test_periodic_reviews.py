@@ -95,6 +95,7 @@ def test_a_review_of_known_data_shows_its_figures_recommendations_wins_and_chart
     assert image.format == "PNG" and image.size[0] >= 600
 
 
+@pytest.mark.sqlite_only("tests/commands/test_export.py::test_an_imported_review_awaiting_sign_off_is_posted_again_and_can_be_signed")
 def test_sign_off_by_each_partys_ser_only_and_the_record_never_changes(harness: Harness) -> None:
     month_of_partnership(harness)
     at(harness, "2027-01-25T10:00:00Z")
@@ -186,6 +187,7 @@ def _reviews(harness: Harness) -> list[Review]:
         return list(db.exec(select(Review).order_by(Review.number)))
 
 
+@pytest.mark.sqlite_only("test_a_review_of_known_data_shows_its_figures_recommendations_wins_and_chart")
 def test_reviews_from_a_mention_and_the_value_form_refuses_bad_input(harness: Harness) -> None:
     month_of_partnership(harness)
     harness.driver.app_mention("UJOE", CHANNEL, "<@UACCORD> reviews")

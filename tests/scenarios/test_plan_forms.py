@@ -60,6 +60,7 @@ FORMS: list[tuple[str, dict[str, Any], dict[str, Any], str, str, type]] = [
 ]
 
 
+@pytest.mark.sqlite_only("test_editing_an_item_records_before_and_after")
 @pytest.mark.parametrize(("command", "valid", "invalid", "field", "message", "table"), FORMS,
                          ids=[f"{f[0]}-{i}" for i, f in enumerate(FORMS)])
 def test_form_valid_then_invalid(harness: Harness, command: str, valid: dict[str, Any], invalid: dict[str, Any],

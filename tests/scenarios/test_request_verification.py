@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 import urllib.parse
 
-import httpx
 import pytest
 
 from storage.models import HandledEvent, WorkItem
+from tests import local_http
 from tests.harness import CHANNEL, Harness
 
 REMIND = urllib.parse.urlencode({
@@ -55,7 +55,8 @@ def test_forged_event_is_refused(harness: Harness) -> None:
 
 
 def test_unknown_paths_and_oversize_bodies_are_refused(harness: Harness) -> None:
-    assert httpx.get(harness.url + "/nope").status_code == 404
-    assert httpx.get(harness.url + "/slack/events").status_code == 405
+    assert local_http.get(harness.url + "/nope").status_code == 404
+    assert local_http.get(harness.url + "/slack/events").status_code == 405
     big = "x" * 1_100_000
-    assert httpx.post(harness.url + "/slack/events", content=big, headers={"Content-Type": FORM}).status_code == 413
+    too_big = local_http.post(harness.url + "/slack/events", content=big, headers={"Content-Type": FORM})
+    assert too_big.status_code == 413

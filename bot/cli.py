@@ -64,8 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     console = sub.add_parser("console", help="act as any person of either party, offline, in a prompt",
                              description="A prompt on the demo's machinery: `as alice`, `/accord status`, "
                                          "`buttons`, `click 2`, `tick +3d`, `help`.")
-    console.add_argument("--dir", default="accord-console", help="folder for the database (default: "
-                                                                 "./accord-console)")
+    console.add_argument("--dir", default="accord-console", help="folder for the database, kept between runs "
+                                                                 "(default: ./accord-console)")
+    console.add_argument("--fresh", action="store_true", help="start with a new database instead of the kept one")
     return parser
 
 
@@ -120,7 +121,7 @@ def _run(args: argparse.Namespace, settings: Settings, wait_clock: WaitClock | N
         from bot.demo import main as demo_main
 
         return demo_main.run_demo(Path(args.dir), fast=args.fast) if args.command == "demo" \
-            else demo_main.run_console(Path(args.dir), sys.stdin, sys.stdout)
+            else demo_main.run_console(Path(args.dir), sys.stdin, sys.stdout, fresh=args.fresh)
     if args.command == "migrate":
         from storage.engine import make_engine
         from storage.migrate import upgrade

@@ -23,8 +23,8 @@ def run_demo(directory: Path, *, fast: bool) -> int:
     return 0
 
 
-def run_console(directory: Path, stdin: TextIO, stdout: TextIO) -> int:
-    """The interactive prompt."""
+def run_console(directory: Path, stdin: TextIO, stdout: TextIO, *, fresh: bool = False) -> int:
+    """The interactive prompt, on the database kept in `directory` (a new one when `fresh`)."""
     from bot.demo.console import Console
 
-    return Console(directory, stdin, stdout).run()
+    return Console(directory, stdin, stdout, fresh=fresh).run()

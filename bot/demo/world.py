@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,6 +37,8 @@ from storage.models import PENDING, OutboxMessage, WorkItem
 TOKEN, SECRET = "xoxb-accord-demo", "accord-demo-signing-secret"  # noqa: S105 - the fake's, not a real secret
 CHANNEL, CHANNEL_NAME = "C0DEMOSHARED", "northwind-southwind"
 BOT = "UACCORD"
+_AT_NAME = re.compile(r"(?<![\w@<|])@([A-Za-z][\w-]*(?:@[A-Za-z][\w-]*)?)")
+SPECIAL_MENTIONS = {"here": "<!here>", "channel": "<!channel>", "everyone": "<!everyone>"}
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,10 @@ PEOPLE = (
     Person("joe@southwind", "U0JOE", "T0SOUTHWIND", "Joe Park", None),  # his organisation hides his tz
     Person("dana@southwind", "U0DANA", "T0SOUTHWIND", "Dana Reyes", "America/New_York"),
 )
+# the console's world also has someone of a third organisation in the shared channel (as Slack Connect allows),
+# to try what Accord refuses to people of neither party
+THIRD_ORGANISATION = ("T0EASTWIND", "Eastwind Traders")
+OUTSIDER = Person("dave@eastwind", "U0DAVE", "T0EASTWIND", "Dave Novak", "America/New_York")
 
 
 class DemoClock:
@@ -85,18 +92,21 @@ class World:
 
     @classmethod
     @contextmanager
-    def running(cls, directory: Path, *, start: datetime, transcript: Transcript) -> Iterator[World]:
-        """Start the fake Slack and the app on free ports with a fresh database in `directory`."""
+    def running(cls, directory: Path, *, start: datetime, transcript: Transcript, fresh: bool = True,
+                people: tuple[Person, ...] = PEOPLE) -> Iterator[World]:
+        """Start the fake Slack with `people` and the app on free ports, with the database in `directory`: a new
+        one when `fresh`, else the one there (Slack's messages are the fake's: they start anew each time)."""
         directory.mkdir(parents=True, exist_ok=True)
         database = directory / "accord.db"
-        for stale in directory.glob("accord.db*"):
-            stale.unlink()
+        if fresh:
+            for stale in directory.glob("accord.db*"):
+                stale.unlink()
         for name in ("bot", "httpx", "scheduler", "slack_bolt", "slack_sdk"):  # the transcript is the output
             logging.getLogger(name).setLevel(logging.ERROR)
         # the demo plays a quarter in seconds: Slack's per-minute limits would take its calls as one minute's
         with FakeSlack(bot_token=TOKEN, team_id="T0NORTHWIND", team_name=ORGANISATIONS["T0NORTHWIND"],
                        bot_user_id=BOT, trigger_ttl=60.0, tiers=False) as fake:
-            people = _populate(fake)
+            crowd = _populate(fake, people)
             settings = load_settings({"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
                                       "SLACK_API_URL": fake.api_url, "DATABASE_URL": f"sqlite:///{database}"})
             engine = make_engine(settings.database_url)
@@ -112,9 +122,10 @@ class World:
                                  fake=fake)
             sender = OutboxSender(engine=engine, client=client, worker="demo", pace_seconds=0.0, clock=clock,
                                   as_of=clock)
-            transcript.names = {p.user_id: p.handle for p in people.values()} | {BOT: "Accord"}
+            transcript.names = {p.user_id: p.handle for p in people} | {BOT: "Accord"}
+            transcript.channels = {CHANNEL: CHANNEL_NAME}
             try:
-                yield cls(fake, driver, sender, engine, clock, transcript, people)
+                yield cls(fake, driver, sender, engine, clock, transcript, crowd)
             finally:
                 driver.close()
                 server.stop(wait=10)
@@ -129,6 +140,24 @@ class World:
         if found is None:
             raise KeyError(f"nobody is called {handle}; try one of {', '.join(self.people)}")
         return found
+
+    def linked(self, text: str) -> str:
+        """Text as Slack sends it once typed: each `@name` of someone in the channel becomes their mention
+        `<@U…>` (`@accord` Accord's), `@here` and `@channel` Slack's own; an unknown `@name` is refused."""
+
+        def mention(found: re.Match[str]) -> str:
+            name = found.group(1)
+            if name.lower() in SPECIAL_MENTIONS:
+                return SPECIAL_MENTIONS[name.lower()]
+            if name.lower() == "accord":
+                return f"<@{BOT}>"
+            try:
+                return f"<@{self.who(name).user_id}>"
+            except KeyError:
+                known = ", ".join("@" + handle.split("@")[0] for handle in self.people)
+                raise KeyError(f"nobody in the channel is called @{name}; try {known}") from None
+
+        return _AT_NAME.sub(mention, text)
 
     def slash(self, handle: str, text: str) -> dict[str, Any]:
         """`handle` types `/accord text` in the shared channel; returns what Slack shows them."""
@@ -241,14 +270,14 @@ class World:
         self.transcript.moved(self.clock.now)
 
 
-def _populate(fake: FakeSlack) -> dict[str, Person]:
-    for team_id, name in ORGANISATIONS.items():
+def _populate(fake: FakeSlack, people: tuple[Person, ...]) -> dict[str, Person]:
+    for team_id, name in (*ORGANISATIONS.items(), THIRD_ORGANISATION):
         fake.add_team(team_id, name)
-    for person in PEOPLE:
+    for person in people:
         fake.add_user(person.user_id, person.team_id, person.handle.split("@")[0], real_name=person.real_name,
                       tz=person.tz)
-    fake.add_channel(CHANNEL, CHANNEL_NAME, members=[p.user_id for p in PEOPLE], is_shared=True)
-    return {p.handle: p for p in PEOPLE}
+    fake.add_channel(CHANNEL, CHANNEL_NAME, members=[p.user_id for p in people], is_shared=True)
+    return {p.handle: p for p in people}
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from commands import outgoing, work
 from commands.actor import Actor
 from commands.calendar import zone
 from commands.errors import InputError
+from commands.wording import possessive
 from storage.models import WorkItem
 from storage.rmp import Party, Person, Relationship
 
@@ -77,7 +78,7 @@ def reader_zone(db: Session, actor: Actor) -> ReaderZone:
         select(Person.tz).where(Person.user_id == actor.user_id, col(Person.tz).is_not(None)).limit(1)).first()
     candidates = [(own, "your Slack timezone")]
     if party is not None:
-        candidates.append((party.timezone, f"{party.name}'s calendar timezone: Slack has not shared yours"))
+        candidates.append((party.timezone, f"{possessive(party.name)} calendar timezone: Slack has not shared yours"))
     if relationship is not None:
         candidates.append((relationship.timezone, "this relationship's timezone: Accord does not know yours"))
     for name, source in candidates:

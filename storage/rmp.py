@@ -36,6 +36,7 @@ class Relationship(SQLModel, table=True):
     name: str = Field(max_length=limits.TITLE)
     mode: str = Field(default=CONNECT, max_length=16)
     timezone: str = Field(default="UTC", max_length=limits.TIMEZONE)  # the channel's: cadences, shared posts' dates
+    currency: str = Field(default="GBP", max_length=3)  # ISO 4217: the costs and benefits both parties record
     checkin_cadence: str = Field(default="every 2 weeks on monday at 09:30", max_length=limits.CADENCE)
     review_cadence: str = Field(default="quarterly on the first working day at 10:00", max_length=limits.CADENCE)
     ladder: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -36,7 +36,7 @@ def open_raise_form(request: Request, evidence: tuple[str, str] | None = None) -
         me = access.member(db, request.actor)
         if me.role == "observer":
             raise InputError("Observers follow disputes but do not raise them.")
-        parties = [(p.slot, p.name) for p in access.parties(db, me.relationship)]
+        parties = [(me.party.slot, me.party.name)]  # "Raised by" offers only the party one may raise for
     metadata = {"channel": request.actor.channel_id, "evidence": list(evidence) if evidence else None}
     return open_modal(request, views.raise_modal(parties, me.party.slot, metadata))
 

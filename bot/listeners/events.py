@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
 
 from bot.deps import Deps, answer_errors
+from bot.distribution import InstallationStore
 from bot.ids import Act
+from bot.listeners.openers import open_any_form
 from bot.listeners.requests import NeedsForm, Request, button_actor_or_tell, button_request
 from bot.listeners.slash import ROUTES
 from bot.payloads import deactivated_user, mention
 from bot.views.blocks import section
+from bot.views.help import help_message, unknown_mention
 from bot.views.rmp import actions_block, button
-from commands import outgoing
 from commands.actor import Actor
 from commands.events import first_delivery
-from commands.rmp import leaving
+from commands.help import HelpResult, get_help
+from commands.rmp import access, leaving
 
 log = logging.getLogger(__name__)
 
@@ -28,25 +32,56 @@ ANSWERED = tuple(name for name in ROUTES if name != "help")
 FORMS = ("setup", "objective", "kpi", "risk", "action", "exit", "checkin", "dispute", "value")
 
 
+def receiving_team(body: dict[str, Any]) -> str | None:
+    """The workspace whose installation of Accord receives an event or an interaction."""
+    team = body.get("team")
+    return body.get("team_id") or (team.get("id") if isinstance(team, dict) else team) or None
+
+
+def has_slash_command(deps: Deps, actor: Actor, body: dict[str, Any]) -> bool:
+    """Whether the actor's own workspace has `/accord` (Slack looks slash commands up there): it is the workspace
+    whose installation receives the payload, or (OAuth distribution) one where Accord is installed too."""
+    if actor.team_id and actor.team_id == receiving_team(body):
+        return True
+    if not deps.settings.distributed or not deps.settings.client_id or not actor.team_id:
+        return False
+    return InstallationStore(deps.settings.client_id, deps.engine).latest_bot(actor.team_id) is not None
+
+
+def reader_help(deps: Deps, actor: Actor, *, slash: bool, unknown: str | None = None) -> HelpResult:
+    """The help for `actor`: the subcommands they may use, as `/accord …` or (no slash command) `@accord …`."""
+    with deps.reading() as db:
+        reader = access.standing(db, actor)
+    return get_help(unknown=unknown, reader=reader, slash=slash)
+
+
+def _offered(run: Callable[[], dict[str, Any]], form_button: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run the command as a mention (no trigger to open a form with): what it says, or, when it would open a form,
+    the button that opens it. A form the person may not use is refused here, with the words the form would say."""
+
+    def attempt() -> dict[str, Any]:
+        try:
+            return run()
+        except NeedsForm:
+            return form_button()
+
+    return answer_errors(attempt)
+
+
 def answer_mention(deps: Deps, actor: Actor, name: str, rest: str, thread_ts: str | None = None) -> None:
     """`@accord status`, `@accord action done 3` and the like answered ephemerally; `@accord kpi` and any other
-    command that needs a form with a button that opens it (mentions carry no trigger to open one with)."""
+    command that needs a form with a button that opens it (mentions carry no trigger to open one with), offered
+    only to people the form would take: the form is checked first as if it were opened."""
+    request = Request(deps, actor, rest, "", None)
     if name in FORMS and not rest.strip():
         value: dict[str, Any] = {"channel": actor.channel_id, "form": name}
         if name == "dispute" and thread_ts:  # raised on the thread the mention is in
             value.update(evidence_channel=actor.channel_id, evidence_ts=thread_ts)
-        message = _form_button(actor, name, Act.OPEN_FORM, value)
+        message = _offered(lambda: open_any_form(request, value),
+                           lambda: _form_button(actor, name, Act.OPEN_FORM, value))
     else:
-        request = Request(deps, actor, rest, "", None)
-
-        def run() -> dict[str, Any]:
-            try:
-                return ROUTES[name](request)
-            except NeedsForm:
-                value = {"channel": actor.channel_id, "command": name, "rest": rest}  # button() shortens rest to fit
-                return _form_button(actor, name, Act.CONTINUE, value)
-
-        message = answer_errors(run)
+        more = {"channel": actor.channel_id, "command": name, "rest": rest}  # button() shortens rest to fit
+        message = _offered(lambda: ROUTES[name](request), lambda: _form_button(actor, name, Act.CONTINUE, more))
     deps.tell(actor, message)
 
 
@@ -57,6 +92,16 @@ def _form_button(actor: Actor, name: str, action_id: str, value: dict[str, Any])
     ]}
 
 
+def _answer_help(deps: Deps, actor: Actor, name: str, slash: bool) -> None:
+    """`@accord help`: the reader's help; `@accord <not a command>`: a "did you mean" and the Help button. Both
+    only to the person."""
+    unknown = None if name == "help" else name
+    result = reader_help(deps, actor, slash=slash, unknown=unknown)
+    message = help_message(result) if unknown is None else unknown_mention(result, actor.channel_id or "")
+    message.pop("response_type", None)
+    deps.tell(actor, message)
+
+
 def register(app: App, deps: Deps) -> None:
     """Listen for app_mention (and acknowledge the message events Accord does not use)."""
 
@@ -65,26 +110,24 @@ def register(app: App, deps: Deps) -> None:
         ack()
         said = mention(body)
         actor, name, rest, event_id = said.actor, said.name, said.rest, said.event_id
-        answered = name in ANSWERED or name in FORMS
         with deps.unit_of_work() as db:
             first = first_delivery(db, event_id=event_id, now=deps.clock())
-            if first and not answered:
-                outgoing.post_message(
-                    db, key=f"event:{event_id}:reply", channel=actor.channel_id or "", view="mention_help",
-                    data={"user": actor.user_id, "asked": name},
-                    thread_ts=said.thread_ts, now=deps.clock(),
-                )
         if not first:
             log.info("event %s already handled; Slack retry ignored", event_id)
-        elif answered:
+        elif name in ANSWERED or name in FORMS:
             answer_mention(deps, actor, name, rest, said.thread_ts)
+        else:
+            _answer_help(deps, actor, name, has_slash_command(deps, actor, body))
 
     @app.action(Act.CONTINUE.value)
     def continue_command(ack: Ack, body: dict[str, Any], client: Any) -> None:
         ack()
         actor, value = button_actor_or_tell(deps, body)
         route = ROUTES.get(str(value.get("command")))
-        if actor is None or route is None or value.get("command") == "help":
+        if actor is None or route is None:
+            return
+        if value.get("command") == "help":  # the Help button
+            _answer_help(deps, actor, "help", has_slash_command(deps, actor, body))
             return
         request = button_request(deps, body, actor, client, rest=str(value.get("rest") or ""))
         answer = answer_errors(lambda: route(request))

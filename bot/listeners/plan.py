@@ -17,7 +17,7 @@ from bot.views import rmp as views
 from commands import outgoing
 from commands.errors import InputError, Refused
 from commands.numbers import whole_number
-from commands.rmp import actions, editing, exits, history, leaving, people, setup, status
+from commands.rmp import access, actions, editing, exits, history, leaving, people, setup, status
 
 NOT_INVITED = ("Accord is not in this channel yet, so it could not post the plan here. Type `/invite @accord`, "
                "then set up again.")
@@ -50,7 +50,7 @@ def _join(request: Request) -> dict[str, Any]:
     with request.deps.unit_of_work() as db:
         joined = people.join(db, actor=request.actor, now=request.deps.clock())
     verb = "You are already in" if joined.already else "You joined"
-    return views.saved(f"{verb} *{joined.party}* as {people.ROLE_NAMES[joined.role]}.")
+    return views.saved(f"{verb} *{joined.party}* as {people.role_phrase(joined.role)}.")
 
 
 def _people(request: Request) -> dict[str, Any]:
@@ -61,14 +61,14 @@ def _people(request: Request) -> dict[str, Any]:
 def _role(request: Request) -> dict[str, Any]:
     with request.deps.unit_of_work() as db:
         user, role = people.set_role(db, actor=request.actor, text_args=request.rest, now=request.deps.clock())
-    return views.saved(f"<@{user}> is now {people.ROLE_NAMES[role]}.")
+    return views.saved(f"<@{user}> is now {people.role_phrase(role)}.")
 
 
 def _party(request: Request) -> dict[str, Any]:
     with request.deps.unit_of_work() as db:
         user, party, role = people.add_to_party(db, actor=request.actor, text_args=request.rest,
                                                 now=request.deps.clock())
-    return views.saved(f"<@{user}> is in *{party}* as {people.ROLE_NAMES[role]}.")
+    return views.saved(f"<@{user}> is in *{party}* as {people.role_phrase(role)}.")
 
 
 def _leave(request: Request) -> dict[str, Any]:
@@ -97,7 +97,8 @@ def _status(request: Request) -> dict[str, Any]:
         raise InputError("Usage: `/accord status` (only you see it) or `/accord status public`.")
     with request.deps.unit_of_work() as db:
         current = status.relationship_status(db, actor=request.actor, now=request.deps.clock())
-        message = views.status_message(current, public=public)
+        role = access.member(db, request.actor).role  # the buttons of the forms they may use
+        message = views.status_message(current, public=public, role=role)
         if public:
             outgoing.post_message(db, key=f"status:{uuid.uuid4().hex}", channel=current.channel_id, view="raw",
                                 data={"text": message["text"], "blocks": message["blocks"]}, now=request.deps.clock())

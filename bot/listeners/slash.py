@@ -16,10 +16,18 @@ from bot.views.help import help_message
 from bot.views.reminders import reminder_scheduled
 from commands.help import get_help
 from commands.reminders import schedule_reminder
+from commands.rmp import access
+
+
+def reader_help(request: Request, *, unknown: str | None = None, slash: bool = True) -> dict[str, Any]:
+    """The help for the request's person: the subcommands they may use, as `/accord …` (`slash`) or as mentions."""
+    with request.deps.reading() as db:
+        reader = access.standing(db, request.actor)
+    return help_message(get_help(unknown=unknown, reader=reader, slash=slash))
 
 
 def _help(request: Request) -> dict[str, Any]:
-    return help_message(get_help())
+    return reader_help(request)
 
 
 def _remind(request: Request) -> dict[str, Any]:
@@ -39,9 +47,9 @@ def register(app: App, deps: Deps) -> None:
     def accord(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         name, rest = split_command(body.get("text"))
         route = ROUTES.get(name)
-        if route is None:
-            ack(help_message(get_help(unknown=name)))
-            return
         request = Request(deps, command_actor(body), rest, body.get("trigger_id", ""), client)
+        if route is None:
+            ack(answer_errors(lambda: reader_help(request, unknown=name)))
+            return
         answer = answer_errors(lambda: route(request))
         ack(answer) if answer else ack()  # a modal opened: nothing to say

@@ -17,6 +17,7 @@ from commands.actor import Actor
 from commands.errors import GENERAL, InputError, Refused
 from commands.numbers import whole_number
 from commands.rmp import actions, editing, setup
+from commands.wording import DEFAULT_CURRENCY
 from storage.rmp import Proposal
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ def _save_setup(deps: Deps, actor: Actor, values: dict[str, Any], meta: dict[str
     form = setup.SetupInput(
         name=values.get("name", ""), party_1=values.get("party_1", ""), party_2=values.get("party_2", ""),
         mode=values.get("mode", ""), timezone=values.get("timezone", ""),
+        currency=values.get("currency", DEFAULT_CURRENCY),
         checkin_cadence=values.get("checkin_cadence", ""), review_cadence=values.get("review_cadence", ""),
         ladder=values.get("ladder", ""), calendars=(_calendar(values, 1), _calendar(values, 2)),
     )

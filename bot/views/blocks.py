@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from commands.wording import possessive
+
+__all__ = ["Block", "context", "escape", "possessive", "section", "sections"]
+
 SECTION_TEXT_LIMIT = 3000
 
 Block = dict[str, Any]
@@ -38,7 +42,3 @@ def escape(text: str) -> str:
     """Escape &, < and > as Slack's mrkdwn requires for user-supplied text."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
-
-def possessive(name: str) -> str:
-    """`Northwind's`, `Southwind Foods'`."""
-    return f"{name}'" if name.endswith("s") else f"{name}'s"

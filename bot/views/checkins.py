@@ -51,7 +51,7 @@ def answer_modal(form: CheckinForm, *, channel: str) -> dict[str, Any]:
     """The check-in form: the party's KPIs, each statement rated, a comment; filled with an earlier answer."""
     previous = form.previous
     blocks: list[Block] = [context(f"Round {form.round.number} · closes "
-                                   f"{_local(form.round.closes_at, form.relationship.timezone)}")]
+                                   f"{_local(form.round.closes_at, form.timezone)}")]
     for kpi in form.kpis[:MAX_KPIS_IN_FORM]:
         better = "higher" if kpi.direction == "higher" else "lower"
         initial = previous.kpi_values.get(str(kpi.number)) if previous else None

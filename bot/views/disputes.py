@@ -10,6 +10,7 @@ from bot.ids import Callback, DisputeAct
 from bot.views.blocks import Block, context, escape, section, sections
 from bot.views.inputs import modal, option, select, text_input
 from bot.views.rmp import actions_block, button
+from commands.wording import plural
 
 SEVERITY = {"low": ":large_blue_circle:", "medium": ":large_yellow_circle:", "high": ":large_orange_circle:",
             "critical": ":red_circle:"}
@@ -26,7 +27,7 @@ def _mentions(users: list[str]) -> str:
 
 
 def _people(users: list[str]) -> str:
-    return f"{len(users)} {'person' if len(users) == 1 else 'people'}" if users else "_nobody_"
+    return plural(len(users), "person") if users else "_nobody_"
 
 
 def _evidence(data: dict[str, Any]) -> str:
@@ -166,7 +167,7 @@ def status_line(dispute: Any, *, timezone: str, mentions: bool) -> str:
     elif dispute.due_at is None:
         clock = "no timer at the last level"
     else:
-        left = f"{dispute.days_left:g} working day{'' if dispute.days_left == 1 else 's'} left"
+        left = f"{plural(dispute.days_left, 'working day')} left"
         clock = f"{left} (escalates {_local(dispute.due_at.isoformat(), timezone)})"
     return (f"{SEVERITY.get(dispute.severity, '')} *#{dispute.number} {escape(dispute.title)}* · "
             f"L{dispute.level} of {dispute.levels} {escape(dispute.level_name)} · held by {holders} · {clock}")

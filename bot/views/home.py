@@ -11,7 +11,9 @@ from bot.ids import Act, DisputeAct, ProposalAct
 from bot.views.blocks import Block, context, escape, section
 from bot.views.rmp import actions_block, button, status_blocks
 from commands.rmp import todo
+from commands.rmp.access import EDITORS
 from commands.rmp.todo import Todo, TodoList
+from commands.wording import plural
 
 MAX_BLOCKS = 100  # Slack's limit for a Home tab view
 MAX_ITEMS = 8  # to-do items listed per relationship before "and N more"
@@ -42,8 +44,9 @@ def _line(item: Todo, tz: str) -> str:
     return f"{HEAD[item.kind]} {what}{when}{detail}"
 
 
-def _buttons(item: Todo, channel: str) -> list[dict[str, Any]]:
-    """The buttons that act on the item: the same ones its own message carries."""
+def _buttons(item: Todo, channel: str, role: str) -> list[dict[str, Any]]:
+    """The buttons that act on the item: the same ones its own message carries, those the person's `role` may use
+    (a risk is reviewed in its form, which SERs and managers open)."""
     value = {"channel": channel, "number": item.number}
     if item.kind == todo.CHECKIN:
         return [button("Answer", Act.CHECKIN_OPEN, {"channel": channel, "round": item.number}, style="primary")]
@@ -51,7 +54,8 @@ def _buttons(item: Todo, channel: str) -> list[dict[str, Any]]:
         return [button("Done", Act.ACTION_DONE, value, style="primary"),
                 button("Cannot complete", Act.ACTION_CANNOT, value)]
     if item.kind == todo.RISK:
-        return [button("Review the risk", f"{Act.OPEN_FORM}:risk", {**value, "form": "risk"})]
+        return [button("Review the risk", f"{Act.OPEN_FORM}:risk", {**value, "form": "risk"})] \
+            if role in EDITORS else []
     if item.kind == todo.DISPUTE:
         return [button("Propose resolution", DisputeAct.PROPOSE, value, style="primary"),
                 button("Add note", DisputeAct.NOTE, value)]
@@ -65,13 +69,14 @@ def todo_blocks(todo_list: TodoList) -> list[Block]:
     """The list of what waits on the person in one relationship, each item with its buttons."""
     status = todo_list.status
     items = sorted(todo_list.items, key=lambda i: todo.ORDER.index(i.kind))
-    count = f"{len(items)} thing{'s' if len(items) != 1 else ''} waiting on you" if items else "nothing waits on you"
+    count = f"{plural(len(items), 'thing')} waiting on you" if items else "nothing waits on you"
     blocks: list[Block] = [{"type": "header", "text": {"type": "plain_text",
                                                        "text": f"To do · {status.name}"[:150]}},
                            context(f"{count} · times in {status.timezone}")]
     for item in items[:MAX_ITEMS]:
         blocks.append(section(_line(item, status.timezone)))
-        blocks.append(actions_block(_buttons(item, status.channel_id)))
+        buttons = _buttons(item, status.channel_id, todo_list.role)
+        blocks += [actions_block(buttons)] if buttons else []
     if len(items) > MAX_ITEMS:
         blocks.append(context(f"…and {len(items) - MAX_ITEMS} more: `/accord status` in the channel lists them."))
     if not items:
@@ -88,12 +93,14 @@ def home_view(lists: list[TodoList]) -> dict[str, Any]:
                               "channel, or click *Join* on Accord's message there."))
     left_out: list[str] = []
     for todo_list in lists:
-        part = [{"type": "divider"}] * bool(blocks) + todo_blocks(todo_list) + status_blocks(todo_list.status)
+        part = [{"type": "divider"}] * bool(blocks) + todo_blocks(todo_list) + \
+            status_blocks(todo_list.status, role=todo_list.role)
         if left_out or len(blocks) + len(part) > MAX_BLOCKS - 1:
             left_out.append(todo_list.status.name)
             continue
         blocks += part
     if left_out:
-        blocks.append(context(f"…and {len(left_out)} more relationship(s) ({escape(', '.join(left_out))[:2000]}): "
+        names = escape(", ".join(left_out))[:2000]
+        blocks.append(context(f"…and {plural(len(left_out), 'more relationship')} ({names}): "
                               "use `/accord status` in their channels."))
     return {"type": "home", "blocks": blocks}

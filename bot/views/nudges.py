@@ -9,6 +9,7 @@ from typing import Any
 from bot.ids import Act
 from bot.views.blocks import Block, context, escape, section
 from bot.views.rmp import actions_block, button
+from commands.wording import plural
 
 
 def _day(iso: str) -> str:
@@ -34,7 +35,7 @@ def _line(entry: dict[str, Any], several: bool) -> str:
         return (f":warning: *Risk #{entry['number']}*{where}: {what}\nScore {entry['score']}; its review was due on "
                 f"{_day(entry['review_on'])}: review the mitigation, then close the risk or move its review date.")
     overdue = entry["overdue"]
-    when = f"was due {_day(entry['due_on'])}, overdue {overdue} working day{'s' if overdue != 1 else ''}" \
+    when = f"was due {_day(entry['due_on'])}, overdue {plural(overdue, 'working day')}" \
         if overdue else "due today"
     asked = f"\n<@{entry['asked_by']}> says it is done: click Done to confirm." if entry.get("asked_by") else ""
     return f":pushpin: *Action #{entry['number']}*{where}: {what}\n_{when}_{asked}"

@@ -21,6 +21,7 @@ def failing(data: dict[str, Any]) -> dict[str, Any]:
         then = ("No exit trigger fired. Agree a recovery plan with an owner and a date, or drop the objective "
                 "together.")
     numbers = ", ".join(f"#{t['number']}" for t in fired)
-    return {"text": f"{head}." + (f" Exit trigger(s) fired: {numbers}." if fired else ""),
+    fired_text = f" {'Exit trigger' if len(fired) == 1 else 'Exit triggers'} fired: {numbers}." if fired else ""
+    return {"text": f"{head}.{fired_text}",
             "blocks": [section(f":warning: *{escape(head)}* (marked by <@{data['by']}>)."), section(then),
                        context("The next review recommends action on it.")]}

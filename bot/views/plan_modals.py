@@ -48,6 +48,8 @@ def setup_modal(form: SetupForm, *, channel: str) -> dict[str, Any]:
     blocks.append(text_input("timezone", "Channel timezone", initial=values.timezone, max_length=64,
                              hint="An IANA name such as Europe/London: cadences run, and shared posts give dates, "
                                   "in it. Each party's own calendar follows."))
+    blocks.append(text_input("currency", "Currency", initial=values.currency, max_length=3,
+                             hint="The ISO 4217 code of the costs and benefits you record, such as GBP, EUR or USD."))
     for slot in order:
         blocks += _calendar_blocks(slot, whose(slot), values.calendar(slot))
     blocks += [

@@ -12,10 +12,12 @@ from bot.views.blocks import Block, context, escape, possessive, section, sectio
 from bot.views.inputs import date_picker, modal, option, radios, select, text_input
 from bot.views.rmp import OBJECTIVE_STATUS, RAG_EMOJI, TREND, actions_block, button
 from commands.reviews.records import ReviewRecord
+from commands.rmp import sentences
+from commands.wording import DEFAULT_CURRENCY, money, plural, score
 
 PART_CHARS = 12_000  # one thread reply holds at most this much text (4 sections), the rest is counted
 SHOWN = 6  # KPIs and recommendations listed in the summary itself
-TRIGGERS = {"scheduled": "on the review cadence", "now": "held at once"}
+TRIGGERS = {"scheduled": "on the review cadence", "now": "held on request"}
 PART_TITLES = {
     "performance": "Performance: KPIs over the period", "trust": "Behaviour and trust per party",
     "disputes": "Disputes", "actions": "Actions", "risks": "Risks by score", "objectives": "Objectives",
@@ -30,12 +32,17 @@ def _num(value: float | None, unit: str = "") -> str:
     return f"{text} {escape(unit)}" if unit else text
 
 
+def currency_of(figures: dict[str, Any]) -> str:
+    """The currency of a review's money: recorded with its figures, or the default for older reviews."""
+    return str(figures.get("currency") or DEFAULT_CURRENCY)
+
+
 def _local(moment: str, tz: str) -> str:
     return datetime.fromisoformat(moment).astimezone(ZoneInfo(tz)).strftime("%d %b %Y %H:%M")
 
 
 def _period(f: dict[str, Any]) -> str:
-    return f"{f['period']['first_day']} to {f['period']['last_day']}"
+    return sentences.days(f["period"]["first_day"], f["period"]["last_day"])
 
 
 def _kpi_line(k: dict[str, Any]) -> str:
@@ -65,9 +72,9 @@ def summary(data: dict[str, Any]) -> dict[str, Any]:
     f = data["figures"]
     trust, disputes, actions = f["trust"], f["disputes"], f["actions"]
     rags = [k["rag"] for k in f["kpis"]]
-    sides = " · ".join(f"*{escape(p['name'])}* trust {_num(p['trust'])} behaviour {_num(p['behaviour'])}"
+    sides = " · ".join(f"*{escape(p['name'])}* trust {score(p['trust'])} behaviour {score(p['behaviour'])}"
                        for p in trust["parties"])
-    gap = f"perception gap {_num(trust['gap'])}" if trust["gap"] is not None else "no gap (too few answers)"
+    gap = f"perception gap {score(trust['gap'])}" if trust["gap"] is not None else "no gap (too few answers)"
     participation = ", ".join(f"{escape(p['name'])} {p['answered']}/{p['invited']}" for p in trust["parties"])
     recs = f["recommendations"]
     rec_lines = [f"{i}. {escape(r['text'])}\n     _because {escape(r['figure'])}_" for i, r in
@@ -82,11 +89,11 @@ def summary(data: dict[str, Any]) -> dict[str, Any]:
                    f"{rags.count('red')} red, {rags.count(None)} without a value",
                    *[_kpi_line(k) for k in f["kpis"][:SHOWN]],
                    *([f"_…and {len(f['kpis']) - SHOWN} more in the thread._"] if len(f["kpis"]) > SHOWN else [])]),
-        section(f"*Trust* ({trust['rounds']} check-in rounds) · {sides or '–'} · {gap}\n"
+        section(f"*Trust* ({plural(trust['rounds'], 'check-in round')}) · {sides or '–'} · {gap}\n"
                 f"*Participation* (answers/prompts): {participation or '–'}"),
-        section(f"*Disputes*: {len(disputes['opened'])} opened, {len(disputes['escalated'])} escalations, "
+        section(f"*Disputes*: {len(disputes['opened'])} opened, {plural(len(disputes['escalated']), 'escalation')}, "
                 f"{len(disputes['resolved'])} resolved, {len(disputes['open'])} open\n"
-                f"*Actions*: {len(actions['done'])} done, {len(actions['overdue'])} overdue of {actions['open']} open, "
+                f"*Actions*: {len(actions['done'])} done, {actions['open']} open ({len(actions['overdue'])} overdue), "
                 f"{len(actions['cannot'])} cannot be completed"),
         *sections([f"*Recommendations* ({len(recs)})", *rec_lines]),
     ]
@@ -102,7 +109,8 @@ def summary(data: dict[str, Any]) -> dict[str, Any]:
                                             {"channel": f["channel"], "form": "value"})]))
     blocks.append(context(f"Each part, with the chart, is in the thread. `/accord reviews {f['number']}` "
                           "shows this record again; it never changes."))
-    return {"text": f"Review #{f['number']} of {f['relationship']}: {len(recs)} recommendation(s)", "blocks": blocks}
+    return {"text": f"Review #{f['number']} of {f['relationship']}: {plural(len(recs), 'recommendation')}",
+            "blocks": blocks}
 
 
 # -- the parts, one thread reply each -------------------------------------------------------------
@@ -118,14 +126,14 @@ def _performance(f: dict[str, Any]) -> list[str]:
 
 def _trust(f: dict[str, Any]) -> list[str]:
     t = f["trust"]
-    lines = [f"*{escape(p['name'])}*: trust {_num(p['trust'])}, behaviour {_num(p['behaviour'])} "
-             f"({p['rounds_counted']} of {t['rounds']} rounds with enough answers; {p['answered']} answers "
-             f"to {p['invited']} prompts)" for p in t["parties"]]
-    lines.append(f"Perception gap in trust: {_num(t['gap'])} (flagged at {_num(t['threshold'])} or more)")
+    lines = [f"*{escape(p['name'])}*: trust {score(p['trust'])}, behaviour {score(p['behaviour'])} "
+             f"({p['rounds_counted']} of {plural(t['rounds'], 'round')} with enough answers; "
+             f"{plural(p['answered'], 'answer')} to {plural(p['invited'], 'prompt')})" for p in t["parties"]]
+    lines.append(f"Perception gap in trust: {score(t['gap'])} (flagged at {score(t['threshold'])} or more)")
     for s in t["statements"]:
         flag = ":warning: " if s["flagged"] else ""
-        lines.append(f"{flag}“{escape(s['statement'])}”: " + " vs ".join(_num(m) for m in s["means"])
-                     + f" (gap {_num(s['gap'])})")
+        lines.append(f"{flag}“{escape(s['statement'])}”: " + " vs ".join(score(m) for m in s["means"])
+                     + f" (gap {score(s['gap'])})")
     return lines if t["rounds"] else ["_No check-in rounds closed in this period._"]
 
 
@@ -146,7 +154,7 @@ def _disputes(f: dict[str, Any]) -> list[str]:
 
 def _actions(f: dict[str, Any]) -> list[str]:
     a = f["actions"]
-    lines = [f"{len(a['overdue'])} of {a['open']} open actions overdue ({a['overdue_share']:.0%})"]
+    lines = [f"{len(a['overdue'])} of {plural(a['open'], 'open action')} overdue ({a['overdue_share']:.0%})"]
     lines += [f":warning: overdue #{x['number']} {escape(x['description'])} · <@{x['owner']}> · due {x['due_on']}"
               for x in a["overdue"]]
     lines += [f":white_check_mark: done #{x['number']} {escape(x['description'])}" for x in a["done"]]
@@ -175,9 +183,11 @@ def _objectives(f: dict[str, Any]) -> list[str]:
 
 def _values(f: dict[str, Any]) -> list[str]:
     lines = []
+    currency = currency_of(f)
     for side in f["values"]:
-        lines.append(f"*{escape(side['name'])}*: costs {_num(side['cost'])}, benefits {_num(side['benefit'])}")
-        lines += [f"     {e['on']} {e['kind']} {_num(e['amount'])} {escape(e['description'])} (<@{e['by']}>)"
+        lines.append(f"*{escape(side['name'])}*: costs {money(side['cost'], currency)}, benefits "
+                     f"{money(side['benefit'], currency)}")
+        lines += [f"     {e['on']} {e['kind']} {money(e['amount'], currency)} {escape(e['description'])} (<@{e['by']}>)"
                   for e in side["entries"]]
     if not any(side["entries"] for side in f["values"]):
         lines.append("_None reported for this period: record them with `/accord value` or the button above._")
@@ -242,9 +252,9 @@ def review_list(records: list[ReviewRecord]) -> dict[str, Any]:
         state = (f"awaiting {', '.join(escape(n) for n in record.awaiting)}" if record.awaiting
                  else "signed off by both parties")
         lines.append(f"*#{r.number}* · {_period(f)} · {TRIGGERS.get(r.trigger, r.trigger)} · "
-                     f"{len(f['recommendations'])} recommendation(s) · {state}")
+                     f"{plural(len(f['recommendations']), 'recommendation')} · {state}")
     shown = _within(lines, 2900 * 12, "reviews")
-    return {"response_type": "ephemeral", "text": f"{len(records)} review(s)",
+    return {"response_type": "ephemeral", "text": plural(len(records), "review"),
             "blocks": [*sections(["*Reviews*", *shown]),
                        context("`/accord reviews 3` shows review #3 as it was recorded.")]}
 
@@ -264,7 +274,7 @@ def value_modal(parties: list[tuple[int, str]], my_slot: int, *, channel: str, t
         select("party_slot", "Whose", [option(str(slot), name) for slot, name in parties], initial=str(my_slot)),
         radios("kind", "A cost or a benefit?", [option("benefit", "Benefit"), option("cost", "Cost")],
                initial="benefit"),
-        text_input("amount", "Amount", optional=True, max_length=30, hint="A number in the currency you both use"),
+        text_input("amount", "Amount", optional=True, max_length=30, hint="A number in the relationship's currency"),
         text_input("description", "Description", multiline=True, optional=True, max_length=1000,
                    hint="What it was: needed when there is no amount"),
         date_picker("on", "When", initial=today, optional=True),

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.ids import Act
 from bot.views.blocks import Block, context, escape, possessive, section, sections
+from commands.rmp.access import ACTORS, EDITORS
 from commands.rmp.exits import KIND_LABELS
 from commands.rmp.history import History
 from commands.rmp.people import ROLE_NAMES, PeopleList
@@ -90,12 +91,17 @@ def actions_block(elements: list[dict[str, Any]], block_id: str | None = None) -
     return block
 
 
-def form_buttons(channel: str) -> Block:
-    """Buttons that open the plan's forms (they work for the partner's people without /accord)."""
-    forms = [("Add KPI", "kpi"), ("Add risk", "risk"), ("Add action", "action"), ("Add objective", "objective"),
-             ("Add exit trigger", "exit"), ("Record a win", "win")]
-    return actions_block([button(text, f"{Act.OPEN_FORM}:{form}", {"channel": channel, "form": form})
-                          for text, form in forms])
+PLAN_FORMS = [("Add KPI", "kpi"), ("Add risk", "risk"), ("Add action", "action"), ("Add objective", "objective"),
+              ("Add exit trigger", "exit")]
+
+
+def form_buttons(channel: str, role: str | None = None) -> list[Block]:
+    """Buttons that open the forms `role` may use (they work for the partner's people without /accord): the plan's
+    for SERs and managers, "Record a win" for all but observers; none for an observer (no role: all)."""
+    forms = PLAN_FORMS if role is None or role in EDITORS else []
+    forms = forms + [("Record a win", "win")] if role is None or role in ACTORS else forms
+    return [actions_block([button(text, f"{Act.OPEN_FORM}:{form}", {"channel": channel, "form": form})
+                           for text, form in forms])] if forms else []
 
 
 def welcome(data: dict[str, Any]) -> dict[str, Any]:
@@ -130,8 +136,9 @@ def _more(lines: list[str], total: int, what: str) -> list[str]:
     return lines + ([f"_…and {total - SHOWN} more {what}_"] if total > SHOWN else [])
 
 
-def status_blocks(status: Status, *, buttons: bool = True) -> list[Block]:
-    """The relationship at a glance, within Slack's limits (at most ~20 blocks)."""
+def status_blocks(status: Status, *, buttons: bool = True, role: str | None = None) -> list[Block]:
+    """The relationship at a glance, within Slack's limits (at most ~20 blocks); with `buttons`, those of the forms
+    the viewer's `role` may use."""
     blocks: list[Block] = [
         {"type": "header", "text": {"type": "plain_text", "text": status.name[:150]}},
         context(f"{escape(' · '.join(status.parties))} · plan version {status.version} · "
@@ -173,14 +180,15 @@ def status_blocks(status: Status, *, buttons: bool = True) -> list[Block]:
                           f"next review {_when(status.next_review, status.timezone)}"
                           + (f" · last review {status.last_review}" if status.last_review else "")))
     if buttons:
-        blocks.append(form_buttons(status.channel_id))
+        blocks += form_buttons(status.channel_id, role)
     return blocks
 
 
-def status_message(status: Status, *, public: bool) -> dict[str, Any]:
-    """`/accord status` (ephemeral) or `/accord status public` (in the channel)."""
+def status_message(status: Status, *, public: bool, role: str | None = None) -> dict[str, Any]:
+    """`/accord status` (ephemeral, with the buttons of the forms the viewer's `role` may use) or
+    `/accord status public` (in the channel)."""
     return {"response_type": "in_channel" if public else "ephemeral", "text": f"{status.name}: status",
-            "blocks": status_blocks(status, buttons=not public)}
+            "blocks": status_blocks(status, buttons=not public, role=role)}
 
 
 def people_message(people: PeopleList) -> dict[str, Any]:
@@ -196,25 +204,18 @@ def people_message(people: PeopleList) -> dict[str, Any]:
     return {"response_type": "ephemeral", "text": "\n".join(lines), "blocks": sections(lines)}
 
 
-def change_line(change: Any) -> str:
-    """A change of the plan in one line: version, when, who, what, before → after."""
-    subject = f"{change.entity.replace('_', ' ')} #{change.entity_id}" if change.entity_id else \
-        change.entity.replace("_", " ")
-    detail = ", ".join(f"{k}: {_short(change.before.get(k) if change.before else None)} → {_short(v)}"
-                       for k, v in (change.after or {}).items()) if change.verb != "create" else "created"
-    return f"v{change.version} · {change.at.strftime('%Y-%m-%d %H:%M')} UTC · <@{change.user_id}> " \
-           f"({escape(change.party)}) · {subject} {change.verb}: {escape(detail)}"[:600]
-
-
-def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
-    return text if len(text) <= 60 else text[:57] + "…"
+def change_line(version: int, at: datetime, text: str, *, timezone: str) -> str:
+    """A change of the plan in one line: version, when (in the channel's time zone), and the change in words."""
+    when = at.astimezone(ZoneInfo(timezone)).strftime("%-d %b %H:%M")
+    return f"v{version} · {when} · {escape(text)}"[:600]
 
 
 def history_message(history: History) -> dict[str, Any]:
-    """The latest changes, newest first."""
-    lines = [f"*{escape(history.name)}*: plan version {history.version}, latest changes"]
-    lines += [change_line(change) for change in history.changes] or ["_No changes yet._"]
+    """The latest changes, newest first, each in one sentence."""
+    lines = [f"*{escape(history.name)}*: plan version {history.version}, latest changes "
+             f"(times in {history.timezone})"]
+    lines += [change_line(entry.version, entry.at, entry.text, timezone=history.timezone)
+              for entry in history.entries] or ["_No changes yet._"]
     return {"response_type": "ephemeral", "text": lines[0], "blocks": sections(lines)}
 
 

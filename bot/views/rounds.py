@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from bot.ids import Act, CheckinAct
 from bot.views.blocks import Block, context, escape, possessive, section, sections
 from bot.views.rmp import RAG_EMOJI, actions_block, button
+from commands.wording import plural, score
 
 NOTE = "Figures per party only, each from at least 3 people; nobody is named, individual ratings are never shown."
 
@@ -26,7 +27,7 @@ def _counts(party: dict[str, Any]) -> str:
 
 
 def _fmt(value: float | None) -> str:
-    return "–" if value is None else f"{value:.2f}"
+    return score(value)
 
 
 def _pooled(rounds: list[int]) -> str:
@@ -76,8 +77,8 @@ def statement_lines(figures: dict[str, Any]) -> list[str]:
     for index, statement in enumerate(figures["statements"]):
         means = " / ".join(_fmt(p["means"][index]) for p in parties)
         gap = figures["gaps"][index]
-        flag = f" :warning: *gap {gap:.2f}*" if figures["flagged"][index] else (
-            f" · gap {gap:.2f}" if gap is not None else "")
+        flag = f" :warning: *gap {score(gap)}*" if figures["flagged"][index] else (
+            f" · gap {score(gap)}" if gap is not None else "")
         lines.append(f"{escape(statement)}: {means}{flag}")
     return lines
 
@@ -117,7 +118,7 @@ def _closed(data: dict[str, Any]) -> dict[str, Any]:
                                          context(counts_line(figures["parties"]))]}
     lines, statements = participation(figures), statement_lines(figures)
     flagged = sum(figures["flagged"])
-    text = f"{head}: summary" + (f", {flagged} perception gap{'s' if flagged != 1 else ''} flagged" if flagged
+    text = f"{head}: summary" + (f", {plural(flagged, 'perception gap')} flagged" if flagged
                                  else "")
     blocks: list[Block] = [section(f":clipboard: *Check-in round {data['number']}* of "
                                    f"*{escape(data['relationship'])}*: closed {_local(data['closes_at'], tz)}.")]
@@ -126,7 +127,7 @@ def _closed(data: dict[str, Any]) -> dict[str, Any]:
     blocks.append(actions_block([button("Comments for my organisation", CheckinAct.COMMENTS,
                                         {"channel": data["channel"], "round": data["round_id"]})]))
     blocks.append(context(f"KPIs and changes since the last round are in the thread. A gap of "
-                          f"{figures['gap_threshold']:g} or more (on a 5-point scale) is flagged. {NOTE}"))
+                          f"{score(figures['gap_threshold'])} or more (on a 5-point scale) is flagged. {NOTE}"))
     return {"text": text, "blocks": blocks[:50]}
 
 
@@ -141,8 +142,9 @@ def _kpi_line(kpi: dict[str, Any]) -> str:
 def details(data: dict[str, Any]) -> dict[str, Any]:
     """The round's details, in its thread: KPIs and the largest changes since each party's last figures."""
     kpis = [_kpi_line(k) for k in data["kpis"]]
-    changes = [f"{escape(c['party'])} · {escape(c['statement'])}: {c['before']:.2f} → {c['after']:.2f} "
-               f"({c['change']:+.2f})" for c in data["changes"]] or ["_No earlier figures to compare with._"]
+    changes = [f"{escape(c['party'])} · {escape(c['statement'])}: {score(c['before'])} → {score(c['after'])} "
+               f"({'+' if c['change'] >= 0 else '-'}{score(abs(c['change']))})"
+               for c in data["changes"]] or ["_No earlier figures to compare with._"]
     text = f"Check-in round {data['round_number']} of {data['relationship']}: KPIs and changes"
     blocks = sections(["*KPIs*", *(kpis or ["_No KPIs._"])])
     blocks += sections(["*Largest changes since the last figures*", *changes])

@@ -12,7 +12,7 @@ from commands.calendar import zone
 from commands.checkins import disclosure, round_post
 from commands.errors import FieldChecks, InputError, Refused
 from commands.numbers import whole_number
-from commands.rmp import access, audit, items, kpis
+from commands.rmp import access, audit, calendars, items, kpis
 from commands.rmp.fields import number, text
 from storage import limits
 from storage.checkins import FLOOR, OPEN, Answer, Round
@@ -30,11 +30,13 @@ class CheckinForm:
     party: str = ""  # the participant's
     partner: str = ""
     threshold: int = FLOOR  # comments are shown once this many of the party answered
+    timezone: str = "UTC"  # the participant's own: the form tells them times in it
 
 
-def _closed_message(round_: Round, relationship: Relationship) -> str:
-    closed = round_.closes_at.astimezone(zone(relationship.timezone)).strftime("%a %d %b %H:%M")
-    return f"Check-in round {round_.number} closed on {closed} ({relationship.timezone}); answers are no longer taken."
+def _closed_message(round_: Round, tz: str) -> str:
+    """The round closed, when in the reader's `tz`."""
+    closed = round_.closes_at.astimezone(zone(tz)).strftime("%a %d %b %H:%M")
+    return f"Check-in round {round_.number} closed on {closed} ({tz}); answers are no longer taken."
 
 
 def _participant(db: Session, actor: Actor) -> access.Member:
@@ -54,12 +56,13 @@ def answer_form(db: Session, *, actor: Actor, round_id: int | None, now: datetim
     """The form for the open round (or round `round_id`, from a prompt's button)."""
     me = _participant(db, actor)
     relationship = me.relationship
+    tz = calendars.local_zone_name(me.person, me.party)
     if round_id is None:
         round_ = open_round_of(db, relationship)
         if round_ is None:
             latest = db.exec(select(Round).where(Round.relationship_id == relationship.id)
                              .order_by(col(Round.number).desc())).first()
-            before = _closed_message(latest, relationship) + " " if latest else ""
+            before = _closed_message(latest, tz) + " " if latest else ""
             raise Refused(f"{before}No check-in round is open: rounds open on the cadence "
                           f"`{relationship.checkin_cadence}`; `/accord status` shows the next one.")
     else:
@@ -67,12 +70,12 @@ def answer_form(db: Session, *, actor: Actor, round_id: int | None, now: datetim
         if round_ is None or round_.relationship_id != relationship.id:
             raise Refused("That check-in belongs to another relationship.")
     if round_.status != OPEN or now >= round_.closes_at:
-        raise Refused(_closed_message(round_, relationship))
+        raise Refused(_closed_message(round_, tz))
     reported = [k for k in items.all_of(db, Kpi, relationship.id or 0) if k.active and k.reporter_slot == me.party.slot]
     previous = db.exec(select(Answer).where(Answer.round_id == round_.id, Answer.user_id == actor.user_id)).first()
     partner = next((p.name for p in access.parties(db, relationship) if p.slot != me.party.slot), "")
     return CheckinForm(round_, relationship, reported, previous, me.party.name, partner,
-                       disclosure.threshold(round_))
+                       disclosure.threshold(round_), tz)
 
 
 def _score(typed: object, index: int, scale: int) -> int:

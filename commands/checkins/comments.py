@@ -17,6 +17,7 @@ from commands.actor import Actor
 from commands.checkins import disclosure
 from commands.errors import Refused
 from commands.rmp import access
+from commands.wording import possessive
 from storage.checkins import CLOSED, Answer, Prompt, Result, Round
 from storage.models import SENT, OutboxMessage
 from storage.rmp import Person, Relationship
@@ -76,7 +77,7 @@ def for_lead(db: Session, *, actor: Actor, round_id: int) -> dict[str, Any]:
     """The private summary of a closed round's comments, for an SER or manager of the actor's party."""
     me = access.member(db, actor)
     if me.role not in LEADS:
-        raise Refused(f"Only {me.party.name}'s SERs and managers read its check-in comments.")
+        raise Refused(f"Only {possessive(me.party.name)} SERs and managers read its check-in comments.")
     round_ = db.get(Round, round_id)
     if round_ is None or round_.relationship_id != me.relationship.id:
         raise Refused("That check-in belongs to another relationship.")

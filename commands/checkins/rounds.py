@@ -133,8 +133,13 @@ def _prompt_data(round_: Round, relationship: Relationship, user_id: str, zones:
 
 
 def _zones(db: Session, round_: Round) -> dict[str, str]:
-    """Each prompted person's timezone, to tell them times in."""
-    return dict(db.exec(select(Prompt.user_id, Prompt.tz).where(Prompt.round_id == round_.id)).all())
+    """Each prompted person's timezone, to tell them times in: their own as Slack gives it now (it may have
+    become known after the round opened), else the one their prompt was timed in."""
+    zones = dict(db.exec(select(Prompt.user_id, Prompt.tz).where(Prompt.round_id == round_.id)).all())
+    known = db.exec(select(Person.user_id, Person.tz).where(Person.relationship_id == round_.relationship_id,
+                                                            col(Person.user_id).in_(list(zones)),
+                                                            col(Person.tz).is_not(None)))
+    return {**zones, **{user: tz for user, tz in known if tz and user in zones}}
 
 
 def _asked(db: Session, round_: Round, users: list[str]) -> dict[str, Prompt]:

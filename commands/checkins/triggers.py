@@ -8,7 +8,7 @@ from typing import cast
 
 from sqlmodel import Session, col, select
 
-from commands import quiet
+from commands import quiet, wording
 from commands.checkins.summary import Summary
 from commands.rmp import access, audit, exits, items
 from commands.rmp.actions import local_today
@@ -42,7 +42,7 @@ def evaluate_after_round(db: Session, relationship: Relationship, summary: Summa
             low = {party: score for party, score in trust.items() if score < trigger.threshold}
             if low:
                 reason = "trust below " + f"{trigger.threshold:g}: " + \
-                    ", ".join(f"{party} {score:g}" for party, score in sorted(low.items()))
+                    ", ".join(f"{party} {wording.score(score)}" for party, score in sorted(low.items()))
         if reason is None:
             continue
         fire(db, relationship, trigger, reason=reason, now=now)

@@ -15,6 +15,7 @@ from commands.consent.proposals import message_data, message_key, title_of
 from commands.errors import InputError, Refused
 from commands.rmp import access, audit, items, objectives, setup
 from commands.rmp.fields import text
+from commands.wording import possessive
 from storage.models import WorkItem
 from storage.rmp import PROPOSAL_OPEN, Proposal, Relationship
 
@@ -48,7 +49,7 @@ def _decider(db: Session, actor: Actor, number: int) -> tuple[access.Member, Pro
         raise Refused(f"{me.party.name} proposed this change: the other party approves or rejects it. "
                       "Your party can withdraw it.")
     if not me.can_edit:
-        raise Refused(f"{me.party.name}'s SERs and managers approve or reject proposals; you are "
+        raise Refused(f"{possessive(me.party.name)} SERs and managers approve or reject proposals; you are "
                       f"{access.article(me.role)} {me.role}.")
     return me, proposal
 
@@ -81,7 +82,7 @@ def withdraw(db: Session, *, actor: Actor, number: int, now: datetime) -> Propos
     if me.party.slot != proposal.proposing_slot:
         raise Refused("The party that proposed a change withdraws it; yours approves or rejects it.")
     if not me.can_edit and actor.user_id != proposal.proposed_by:
-        raise Refused(f"{me.party.name}'s SERs and managers, or whoever proposed it, withdraw a proposal.")
+        raise Refused(f"{possessive(me.party.name)} SERs and managers, or whoever proposed it, withdraw a proposal.")
     _decide(db, me.relationship, proposal, status=WITHDRAWN, by=me, user_id=actor.user_id, now=now)
     return proposal
 

@@ -34,6 +34,7 @@ def compute(db: Session, relationship: Relationship, *, starts_at: datetime, end
     before = previous.figures if previous is not None else {}
     return {
         "relationship": relationship.name, "channel": relationship.channel_id, "timezone": relationship.timezone,
+        "currency": relationship.currency,
         "period": {"starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat(),
                    "first_day": first_day.isoformat(), "last_day": last_day.isoformat()},
         "parties": [{"slot": p.slot, "name": p.name} for p in parties],

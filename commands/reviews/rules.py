@@ -7,6 +7,8 @@ from datetime import date
 from typing import Any
 
 from commands.rmp.kpis import RED, colour, worse
+from commands.rmp.sentences import day
+from commands.wording import DEFAULT_CURRENCY, money, plural, possessive, score
 
 Figures = dict[str, Any]
 Recommendation = dict[str, str]
@@ -76,10 +78,10 @@ def _gap(f: Figures) -> list[Recommendation]:
         return []
     top = flagged[0]
     a, b = top["means"]
-    others = f" and {len(flagged) - 1} other statement(s)" if len(flagged) > 1 else ""
+    others = f" and {plural(len(flagged) - 1, 'other statement')}" if len(flagged) > 1 else ""
     return [{"rule": "perception_gap",
-             "figure": f"a perception gap of {_num(top['gap'])} on “{top['statement']}” ({names[0]} {_num(a)}, "
-                       f"{names[1]} {_num(b)}; threshold {_num(trust['threshold'])}){others}",
+             "figure": f"a perception gap of {score(top['gap'])} on “{top['statement']}” ({names[0]} {score(a)}, "
+                       f"{names[1]} {score(b)}; threshold {score(trust['threshold'])}){others}",
              "text": "Talk the gap through at the next managers' meeting: ask each side what it sees and why."}]
 
 
@@ -109,10 +111,11 @@ def _benefit(f: Figures) -> list[Recommendation]:
     if share < BENEFIT_SHARE:
         return []
     other = next(v for v in values if v is not top)
+    cur = str(f.get("currency") or DEFAULT_CURRENCY)
     return [{"rule": "benefit_imbalance",
-             "figure": f"{top['name']} reported {share:.0%} of the period's benefit ({_num(top['benefit'])} of "
-                       f"{_num(total)}; {other['name']} {_num(other['benefit'])} against costs of "
-                       f"{_num(other['cost'])})",
+             "figure": f"{top['name']} reported {share:.0%} of the period's benefit ({money(top['benefit'], cur)} of "
+                       f"{money(total, cur)}; {other['name']} {money(other['benefit'], cur)} against costs of "
+                       f"{money(other['cost'], cur)})",
              "text": f"Check that {other['name']} gets enough out of the partnership: review the joint objectives "
                      "and record both sides' costs and benefits."}]
 
@@ -124,14 +127,14 @@ def _participation(f: Figures) -> list[Recommendation]:
             out.append({"rule": "participation",
                         "figure": f"{side['name']} answered {side['answered']} of {side['invited']} check-in prompts "
                                   f"({side['answered'] / side['invited']:.0%})",
-                        "text": f"Ask {side['name']}'s managers why the check-ins go unanswered."})
+                        "text": f"Ask {possessive(side['name'])} managers why the check-ins go unanswered."})
     return out
 
 
 def _objectives(f: Figures) -> list[Recommendation]:
     """An objective failing or at risk must be acted upon (failing first)."""
     def named(o: dict[str, Any]) -> str:
-        whose = "ours" if o["whose"] == "ours" else f"{o['whose']}'s own"
+        whose = "ours" if o["whose"] == "ours" else f"{possessive(o['whose'])} own"
         return f"objective #{o['number']} “{o['title']}” ({whose})"
 
     failing = [{"rule": "objective_failing", "figure": f"{named(o)} is failing",
@@ -151,8 +154,8 @@ def _exit(f: Figures) -> list[Recommendation]:
     reviewed = f["exits"]["reviewed_on"]
     last_day = date.fromisoformat(f["period"]["last_day"])
     if reviewed is None or (last_day - date.fromisoformat(reviewed)).days > EXIT_REVIEW_DAYS:
-        out.append({"rule": "exit_review", "figure": "the exit strategy was last reviewed " +
-                    (reviewed if reviewed else "never"),
+        out.append({"rule": "exit_review", "figure": f"the exit strategy was last reviewed on {day(reviewed)}"
+                    if reviewed else "the exit strategy has never been reviewed",
                     "text": "Review the exit strategy together, then record it with `/accord exit reviewed`."})
     return out
 

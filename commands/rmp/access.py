@@ -15,6 +15,10 @@ from storage.rmp import CONNECT, Party, Person, Relationship
 EDITORS = ("ser", "manager")
 ACTORS = ("ser", "manager", "member")
 SETUP_HINT = "This channel has no Accord relationship yet. Run `/accord setup` here to create one."
+# what Join says to the people it does not take (commands.rmp.people); told up front, instead of "click Join"
+ADDED_BY_MANAGERS = ("In this relationship a manager adds people to a party: "
+                     "ask one to run `/accord party add @you <party>`.")
+THIRD_ORGANISATION = "This relationship is between two other organisations; yours is not one of its parties."
 
 
 def present() -> ColumnElement[bool]:
@@ -79,13 +83,14 @@ def member(db: Session, actor: Actor, *, lock: bool = False) -> Member:
     relationship = relationship_in(db, actor.channel_id, lock=lock)
     found = find_member(db, relationship, actor.user_id)
     if found is None:
-        raise Refused(
+        raise Refused(join_refusal(db, relationship, actor) or (
             f"You are not in the *{relationship.name}* relationship yet. "
             "Click *Join* on Accord's setup message, or mention `@accord join` in the channel."
-        )
+        ))
     if found.person.left_at is not None:
-        raise Refused(f"You are no longer in the *{relationship.name}* relationship. "
-                      "To come back, click *Join* on Accord's setup message or mention `@accord join`.")
+        raise Refused(join_refusal(db, relationship, actor, party=found.party) or (
+            f"You are no longer in the *{relationship.name}* relationship. "
+            "To come back, click *Join* on Accord's setup message or mention `@accord join`."))
     if relationship.mode == CONNECT and actor.organisation_ids and organisation_ids(found.party):
         if belongs(found.party, actor):
             if not db.connection().get_execution_options().get(READ_ONLY, False):
@@ -93,6 +98,48 @@ def member(db: Session, actor: Actor, *, lock: bool = False) -> Member:
         elif not _unseen_grid_workspace(db, relationship, found.party, actor):
             raise Refused("Your Slack organisation does not match your party in this relationship.")
     return found
+
+
+def join_refusal(db: Session, relationship: Relationship, actor: Actor, *, party: Party | None = None) -> str | None:
+    """What Join would refuse the actor (not in the relationship, or gone from `party`) with; None when it would
+    take them. Said instead of "click Join" to people Join does not take, so nothing offered is then refused."""
+    if relationship.mode != CONNECT:
+        return ADDED_BY_MANAGERS
+    if party is not None:  # someone who left comes back to their own party, if of its organisation
+        mismatch = organisation_ids(party) and not belongs(party, actor)
+        return "Your Slack organisation does not match your party in this relationship." if mismatch else None
+    both = parties(db, relationship)
+    if any(belongs(one, actor) for one in both):
+        return None
+    unbound = [one for one in both if not organisation_ids(one)]
+    return THIRD_ORGANISATION if not actor.organisation_ids or not unbound else None
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What the actor may do in their channel, for what Accord offers them (help, buttons): their role (None when
+    not in the relationship), whether the channel has a relationship, whether Join would take them, and whether
+    the relationship is Slack Connect (people join as their organisation) or one workspace's."""
+
+    role: str | None
+    relationship: bool
+    can_join: bool = False
+    connect: bool = True
+
+
+def standing(db: Session, actor: Actor) -> Standing:
+    """The actor's standing in their channel's relationship (read-only: nothing is learnt or locked)."""
+    relationship = db.exec(select(Relationship).where(Relationship.channel_id == (actor.channel_id or ""))).first()
+    if relationship is None:
+        return Standing(role=None, relationship=False)
+    connect = relationship.mode == CONNECT
+    try:
+        return Standing(role=member(db, actor).role, relationship=True, connect=connect)
+    except Refused:
+        found = find_member(db, relationship, actor.user_id)
+        gone = found.party if found is not None and found.person.left_at is not None else None
+        can_join = (found is None or gone is not None) and join_refusal(db, relationship, actor, party=gone) is None
+        return Standing(role=None, relationship=True, can_join=can_join, connect=connect)
 
 
 def _unseen_grid_workspace(db: Session, relationship: Relationship, party: Party, actor: Actor) -> bool:

@@ -13,6 +13,7 @@ from commands.calendar import zone
 from commands.errors import FieldChecks, Refused
 from commands.rmp import access, audit, chasing, items
 from commands.rmp.fields import iso_date, text, user_id
+from commands.wording import possessive
 from storage import limits
 from storage.rmp import Action, Person, Proposal, Relationship
 
@@ -77,7 +78,7 @@ def _own_or_edit(db: Session, actor: Actor, number: int) -> tuple[access.Member,
     action = items.find(db, Action, me.relationship.id or 0, number, label="action")
     owner = access.find_member(db, me.relationship, action.owner_user_id)
     if action.owner_user_id != actor.user_id and not (me.can_edit and (owner is None or owner.party.id == me.party.id)):
-        managers = f"{owner.party.name}'s SERs and managers" if owner else "SERs and managers"
+        managers = f"{possessive(owner.party.name)} SERs and managers" if owner else "SERs and managers"
         raise Refused(f"Action #{number} is <@{action.owner_user_id}>'s: only they and {managers} update it.")
     if me.role == "observer":
         raise Refused("Observers read the plan but do not update it.")

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from commands import outgoing
 from commands.calendar import zone
+from commands.rmp import sentences
 from storage.rmp import Change, Relationship
 
 SHOWN = 40  # the latest changes listed; the post counts the others
@@ -37,14 +38,15 @@ def announce(db: Session, relationship: Relationship, *, now: datetime) -> None:
     if not latest:
         return
     count = sum(1 for change in db.exec(today) if announced(change)) if len(latest) == SHOWN else len(latest)
+    names = sentences.names_for(db, relationship.id or 0, latest)
     data: dict[str, Any] = {"relationship": relationship.name, "day": day.isoformat(), "count": count,
-                            "changes": [_entry(change) for change in reversed(latest)]}
+                            "timezone": relationship.timezone,
+                            "changes": [_entry(change, names) for change in reversed(latest)]}
     outgoing.post_or_update(db, root=f"rel:{relationship.id}:digest:{day.isoformat()}",
                             version=str(relationship.version), channel=relationship.channel_id, view="plan_digest",
                             data=data, now=now)
 
 
-def _entry(change: Change) -> dict[str, Any]:
-    return {"version": change.version, "at": change.at.isoformat(), "user_id": change.user_id,
-            "party": change.party, "entity": change.entity, "entity_id": change.entity_id, "verb": change.verb,
-            "before": change.before, "after": change.after}
+def _entry(change: Change, names: sentences.Names) -> dict[str, Any]:
+    """A change as the digest lists it: its version, when, and the change in words."""
+    return {"version": change.version, "at": change.at.isoformat(), "text": sentences.sentence(change, names)}

@@ -18,7 +18,7 @@ from commands.errors import InputError
 from commands.reviews import runs
 from commands.reviews import transfer as review_transfer
 from commands.rmp import actions, chasing, exits
-from commands.rmp.export import FORMAT_VERSION, ITEM_TABLES, SECTIONS, PlanFileError, shown
+from commands.rmp.export import FORMAT_VERSION, ITEM_TABLES, SECTIONS, WEEKDAYS, PlanFileError, shift_levels, shown
 from commands.rmp.kpis import threshold_problem
 from commands.rmp.plan_fields import problem
 from commands.rmp.plan_file import READERS, PlanFile, plan_error
@@ -38,7 +38,7 @@ def read_plan(data: Any) -> dict[str, Any]:
                             f"got {shown(data)}")
     if "accord_export" not in data:
         problem("accord_export", "missing: this is not a file written by `accord export`")
-    if data["accord_export"] not in (1, 2, 3, FORMAT_VERSION) or isinstance(data["accord_export"], bool):
+    if data["accord_export"] not in (1, 2, 3, 4, FORMAT_VERSION) or isinstance(data["accord_export"], bool):
         problem("accord_export", f"unsupported format {shown(data['accord_export'])}: "
                                   f"this Accord reads formats 1 to {FORMAT_VERSION}")
     if data["accord_export"] == 1:
@@ -47,6 +47,8 @@ def read_plan(data: Any) -> dict[str, Any]:
         data = _from_format_2(data)
     if data["accord_export"] in (1, 2, 3):
         data = _from_format_3(data)
+    if data["accord_export"] in (1, 2, 3, 4):
+        data = _from_format_4(data)
     for key in data:
         if key != "accord_export" and key not in SECTIONS:
             problem(str(key), "unknown section")
@@ -56,7 +58,33 @@ def read_plan(data: Any) -> dict[str, Any]:
         raise plan_error(exc.errors()[0]) from None
     checked = {"accord_export": FORMAT_VERSION, **plan.model_dump()}
     _consistent(checked)
+    for dispute in checked["disputes"]:  # stored counted from 0: the ladder's index
+        dispute["level"] -= 1
+    for review in checked["reviews"]:
+        review["figures"] = shift_levels(review["figures"], -1)
     return checked
+
+
+def _from_format_4(data: dict[str, Any]) -> dict[str, Any]:
+    """A format 4 document as format 5: nobody's name known, working days by name, and dispute levels (in
+    `disputes` and in the reviews' figures) counted from 1. Values that are not what format 4 wrote are left as
+    they are, for the checks to name."""
+    data = dict(data)
+    if isinstance(data.get("people"), list):
+        data["people"] = [{"name": None, **row} if isinstance(row, dict) else row for row in data["people"]]
+    if isinstance(data.get("parties"), list):
+        data["parties"] = [{**row, "working_days": [
+            WEEKDAYS[day] if type(day) is int and 0 <= day < len(WEEKDAYS) else day for day in row["working_days"]]}
+            if isinstance(row, dict) and isinstance(row.get("working_days"), list) else row
+            for row in data["parties"]]
+    if isinstance(data.get("disputes"), list):
+        data["disputes"] = [{**row, "level": row["level"] + 1}
+                            if isinstance(row, dict) and type(row.get("level")) is int else row
+                            for row in data["disputes"]]
+    if isinstance(data.get("reviews"), list):
+        data["reviews"] = [{**row, "figures": shift_levels(row.get("figures"), 1)}
+                           if isinstance(row, dict) and "figures" in row else row for row in data["reviews"]]
+    return data
 
 
 def _from_format_3(data: dict[str, Any]) -> dict[str, Any]:
@@ -119,6 +147,10 @@ def _consistent(plan: dict[str, Any]) -> None:
         if entry["amount"] is None and not entry["description"].strip():
             problem(f"values[{index}].amount", "a cost or benefit needs an amount, a description, or both")
     _unique(plan["disputes"], "disputes", "number")
+    for index, dispute in enumerate(plan["disputes"]):
+        if dispute["level"] > len(dispute["ladder"]):
+            problem(f"disputes[{index}].level", f"expected a level of its ladder, 1 to {len(dispute['ladder'])}, "
+                                                 f"got {dispute['level']}")
     _unique(plan["reviews"], "reviews", "number")
     for index, review in enumerate(plan["reviews"]):
         _review(review, f"reviews[{index}]")

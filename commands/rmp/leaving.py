@@ -13,6 +13,7 @@ from commands.actor import Actor
 from commands.errors import InputError, Refused
 from commands.rmp import access, audit
 from commands.rmp.fields import user_id
+from commands.wording import possessive
 from storage.checkins import ASKED, AWAY, OPEN, SKIPPED, Answer, Prompt, Round
 from storage.rmp import Action, Person, Relationship, Risk
 
@@ -77,9 +78,10 @@ def remove(db: Session, *, actor: Actor, text_args: str, now: datetime) -> Gone:
     if target is None or target.person.left_at is not None:
         raise InputError(f"<@{target_id}> is not in this relationship.")
     if target.party.id != by.party.id:
-        raise Refused(f"People of {target.party.name} are removed by {target.party.name}'s SERs and managers.")
+        raise Refused(f"People of {target.party.name} are removed by {possessive(target.party.name)} SERs and "
+                      "managers.")
     if not by.can_edit and target_id != actor.user_id:
-        raise Refused(f"Only {by.party.name}'s SERs and managers remove its people; "
+        raise Refused(f"Only {possessive(by.party.name)} SERs and managers remove its people; "
                       f"you are {access.article(by.role)} {by.role}.")
     successor = _successor(db, by, parts[1] if len(parts) > 1 else None, leaver=target,
                            usage=f"/accord remove <@{target_id}> @person")
@@ -117,7 +119,7 @@ def _successor(db: Session, by: access.Member, mention: str | None, *, leaver: a
     last = role in access.EDITORS and not _others(db, leaver, (role,) if role == "ser" else access.EDITORS)
     if mention is None:
         if last:
-            raise Refused(f"<@{leaver.person.user_id}> is {leaver.party.name}'s last {ROLE_TITLES[role]}: "
+            raise Refused(f"<@{leaver.person.user_id}> is {possessive(leaver.party.name)} last {ROLE_TITLES[role]}: "
                           f"name another with `{usage}`, who becomes {ROLE_TITLES[role]}.")
         return None
     if role not in access.EDITORS:
@@ -126,7 +128,7 @@ def _successor(db: Session, by: access.Member, mention: str | None, *, leaver: a
     found = access.find_member(db, by.relationship, successor_id)
     if found is None or found.person.left_at is not None or found.party.id != leaver.party.id:
         raise InputError(f"<@{successor_id}> is not a current person of {leaver.party.name}: "
-                         f"name one of {leaver.party.name}'s people.")
+                         f"name one of {possessive(leaver.party.name)} people.")
     if found.person.user_id == leaver.person.user_id:
         raise InputError(f"Name someone else of {leaver.party.name} to take over.")
     return found

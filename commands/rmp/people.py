@@ -14,12 +14,19 @@ from commands.calendar import zone
 from commands.errors import InputError, Refused
 from commands.rmp import access, audit, leaving
 from commands.rmp.fields import choice, user_id
+from commands.wording import possessive
 from storage.rmp import CONNECT, ROLES, Party, Person
 from storage.utc import utcnow
 
 log = logging.getLogger(__name__)
 
 ROLE_NAMES = {"ser": "SER", "manager": "Manager", "member": "Member", "observer": "Observer"}
+_IN_A_SENTENCE = {"ser": "an SER", "manager": "a manager", "member": "a member", "observer": "an observer"}
+
+
+def role_phrase(role: str) -> str:
+    """A role as it reads inside a sentence: "an SER", "a manager"."""
+    return _IN_A_SENTENCE.get(role, role)
 
 
 @dataclass(frozen=True)
@@ -119,7 +126,7 @@ def set_role(db: Session, *, actor: Actor, text_args: str, now: datetime) -> tup
         raise InputError(f"<@{target_id}> is not in this relationship yet: they can join from the setup "
                          "message or with `@accord join`.")
     if target.party.id != by.party.id:
-        raise Refused(f"Roles in {target.party.name} are set by {target.party.name}'s SERs and managers.")
+        raise Refused(f"Roles in {target.party.name} are set by {possessive(target.party.name)} SERs and managers.")
     if target.person.user_id == actor.user_id and role not in access.EDITORS and not _other_editor(db, by):
         raise Refused(f"You are the last SER or manager of {by.party.name}: name another one first.")
     if target.role != role:
@@ -163,7 +170,7 @@ def add_to_party(db: Session, *, actor: Actor, text_args: str, now: datetime) ->
         raise InputError(f"No party is called `{wanted}`: use {' or '.join(p.name for p in parties)}.")
     existing = access.find_member(db, by.relationship, target_id)
     if party.id != by.party.id and _has_editor(db, party.id or 0):
-        raise Refused(f"People of {party.name} are added by {party.name}'s SERs and managers.")
+        raise Refused(f"People of {party.name} are added by {possessive(party.name)} SERs and managers.")
     if existing is not None and existing.person.left_at is not None and existing.party.id != party.id:
         raise Refused(f"<@{target_id}> was in {existing.party.name}: only its SERs and managers add them again.")
     if existing is not None and existing.party.id != by.party.id:

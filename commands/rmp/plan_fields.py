@@ -16,6 +16,7 @@ from annotated_types import Interval, MaxLen
 from pydantic import (
     AfterValidator,
     AllowInfNan,
+    Field,
     PlainValidator,
     Strict,
     ValidationError,
@@ -27,15 +28,17 @@ from pydantic_core import PydanticCustomError
 from commands.calendar import parse_cadence, zone
 from commands.errors import InputError
 from commands.rmp import actions
-from commands.rmp.export import PlanFileError, shown
+from commands.rmp.export import WEEKDAYS, PlanFileError, shown
 from storage import limits
 from storage.utc import as_utc, parse_instant
 
 MAX_INT = 2**31 - 1  # the columns are 32-bit integers
+PERSON_NAME = 120  # a person's name as Slack gives it (storage/rmp.py Person.name)
 DIRECTIONS = ("higher", "lower")
 ACTION_STATUSES = (actions.OPEN, actions.DONE, actions.CANNOT)
 LEFT_HOW = ("", "left", "removed", "deactivated")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_FULL_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def problem(path: str, message: str) -> NoReturn:
@@ -155,10 +158,30 @@ def _not_negative(value: Any, handler: ValidatorFunctionWrapHandler) -> float:
 
 def distinct_weekdays(days: list[int]) -> list[int]:
     if not days or len(set(days)) != len(days):
-        fail("expected a list of distinct weekdays, 0 (Monday) to 6 (Sunday), with at least one")
+        fail(f"expected a list of distinct weekdays ({', '.join(WEEKDAYS)}), with at least one")
     return days
 
 
+def read_weekday(value: Any) -> int:
+    """A weekday by name (`mon` or `Monday`, any case) as stored: 0 (Monday) to 6 (Sunday)."""
+    if isinstance(value, str):
+        name = value.strip().lower()
+        for index, (short, full) in enumerate(zip(WEEKDAYS, _FULL_DAYS, strict=True)):
+            if name in (short, full):
+                return index
+    _expected(f"a weekday ({', '.join(WEEKDAYS)})", value)
+
+
+def _shown_text(value: Any) -> str | None:
+    """A name or words written for the reader: text or null, not read back."""
+    if value is None or isinstance(value, str):
+        return value
+    _expected("text or null", value)
+
+
+Weekday = Annotated[int, PlainValidator(read_weekday)]
+# a name beside an id, a level's name, a change in words: written for the reader; read, checked as text, not kept
+Shown = Annotated[str | None, PlainValidator(_shown_text), Field(exclude=True)]
 Number = Annotated[float, Strict(), AllowInfNan(False), _expecting("a number")]
 Amount = Annotated[float, Strict(), AllowInfNan(False), _expecting("a number"), WrapValidator(_not_negative)]
 Flag = Annotated[bool, Strict(), _expecting("true or false")]

@@ -1,5 +1,8 @@
 """The plan file's schema: one pydantic model per section's row (`accord export` writes them, `accord import`
-reads them), and pydantic's first refusal as `path: message` (`kpis[0].values[1].period: expected a date`)."""
+reads them), and pydantic's first refusal as `path: message` (`kpis[0].values[1].period: expected a date`).
+
+The names written beside ids (`Shown`: `owner_name`, `level_name`, a change's `text`) are optional, checked as
+text and dropped by `model_dump`: the ids are what is imported."""
 
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from commands.rmp.plan_fields import (
     DIRECTIONS,
     LEFT_HOW,
     MAX_INT,
+    PERSON_NAME,
     Amount,
     Cadence,
     Day,
@@ -37,18 +41,21 @@ from commands.rmp.plan_fields import (
     Long,
     Number,
     PartyName,
+    Shown,
     SlackId,
     Slot,
     Title,
+    Weekday,
     Zone,
     checked,
     choice,
     distinct_weekdays,
     fail,
     read_day,
-    text,
     whole,
 )
+from commands.rmp.plan_fields import text as text_of  # not `text`: a change's `text` field would hide it
+from commands.wording import DEFAULT_CURRENCY, currency_code
 from storage import limits
 from storage.disputes import OPEN, PAUSED, RESOLVED
 from storage.rmp import CONNECT, ROLES, SINGLE
@@ -61,7 +68,7 @@ class Row(BaseModel):
 
 
 class Level(Row):
-    name: Annotated[str, text(limits.LEVEL_NAME)]
+    name: Annotated[str, text_of(limits.LEVEL_NAME)]
     days: Annotated[int, whole(1, 60)] | None
 
 
@@ -77,11 +84,22 @@ def _ladder(levels: list[Level]) -> list[Level]:
 Ladder = Annotated[list[Level], AfterValidator(_ladder)]
 
 
+def _currency(value: str) -> str:
+    try:
+        return currency_code(value)
+    except ValueError as error:
+        fail(str(error))
+
+
+Currency = Annotated[str, AfterValidator(_currency)]
+
+
 class RelationshipRow(Row):
     channel_id: SlackId
     name: Title
     mode: Annotated[str, choice((CONNECT, SINGLE))]
     timezone: Zone
+    currency: Currency = DEFAULT_CURRENCY  # files written before relationships had one: the default
     checkin_cadence: Cadence
     review_cadence: Cadence
     ladder: Ladder
@@ -104,7 +122,7 @@ class PartyRow(Row):
     enterprise_id: SlackId | None
     team_ids: list[SlackId]
     timezone: Zone
-    working_days: Annotated[list[Annotated[int, whole(0, 6)]], AfterValidator(distinct_weekdays)]
+    working_days: Annotated[list[Weekday], AfterValidator(distinct_weekdays)]
     working_hours: Annotated[str, checked(limits.HOURS, lambda hours: parse_hours(hours, field="working_hours"))]
     holidays: list[Annotated[str, PlainValidator(lambda value: read_day(value).isoformat())]]  # kept as written
     holiday_region: Annotated[str, checked(limits.REGION, lambda region: parse_region(region, field="holiday_region"),
@@ -113,17 +131,21 @@ class PartyRow(Row):
 
 class PersonRow(Row):
     user_id: SlackId
+    name: Annotated[str, text_of(PERSON_NAME)] | None
     party: Slot
+    party_name: Shown = None
     role: Annotated[str, choice(ROLES)]
     tz: Zone | None
     left_at: Instant | None
     left_how: Annotated[str, choice(LEFT_HOW)]
     left_by: SlackId | None
+    left_by_name: Shown = None
 
 
 class ObjectiveRow(Row):
     number: ItemNumber
     party_slot: Slot | None
+    party: Shown = None
     title: Title
     benefit_1: Detail
     benefit_2: Detail
@@ -134,20 +156,23 @@ class KpiValueRow(Row):
     period: Day
     value: Number
     reported_by: SlackId
+    reported_by_name: Shown = None
     reported_at: Instant
 
 
 class KpiRow(Row):
     number: ItemNumber
-    name: Annotated[str, text(limits.KPI_NAME)]
-    unit: Annotated[str, text(limits.UNIT, required=False)]
+    name: Annotated[str, text_of(limits.KPI_NAME)]
+    unit: Annotated[str, text_of(limits.UNIT, required=False)]
     direction: Annotated[str, choice(DIRECTIONS)]
     target: Number
     amber: Number
     red: Number
     owner_slot: Slot
+    owner_party: Shown = None
     reporter_slot: Slot
-    cadence: Annotated[str, text(limits.KPI_CADENCE)]
+    reporter_party: Shown = None
+    cadence: Annotated[str, text_of(limits.KPI_CADENCE)]
     active: Flag
     values: list[KpiValueRow]
 
@@ -158,6 +183,7 @@ class RiskRow(Row):
     likelihood: Annotated[int, whole(1, 5)]
     impact: Annotated[int, whole(1, 5)]
     owner_user_id: SlackId
+    owner_name: Shown = None
     mitigation: Detail
     status: Annotated[str, choice(risks.STATUSES)]
     review_on: Day | None
@@ -167,12 +193,14 @@ class ActionRow(Row):
     number: ItemNumber
     description: Description
     owner_user_id: SlackId
+    owner_name: Shown = None
     due_on: Day
     status: Annotated[str, choice(ACTION_STATUSES)]
     reason: Detail
     closed_on: Day | None
     snoozed_until: Day | None
     done_asked_by: SlackId | None
+    done_asked_by_name: Shown = None
 
 
 class TriggerRow(Row):
@@ -190,23 +218,27 @@ class TriggerRow(Row):
 class LogRow(Row):
     at: Instant
     user_id: SlackId
-    party: Annotated[str, text(limits.PARTY, required=False)]
-    kind: Annotated[str, text(limits.CODE)]
+    user_name: Shown = None
+    party: Annotated[str, text_of(limits.PARTY, required=False)]
+    kind: Annotated[str, text_of(limits.CODE)]
     detail: Json
 
 
 class DisputeRow(Row):
     number: ItemNumber
     title: Title
-    description: Annotated[str, text(limits.DISPUTE)]
+    description: Annotated[str, text_of(limits.DISPUTE)]
     severity: Annotated[str, choice(lifecycle.SEVERITIES)]
     desired_outcome: Detail
     raised_by: SlackId
+    raised_by_name: Shown = None
     raising_slot: Slot
+    raising_party: Shown = None
     evidence_channel: SlackId | None
-    evidence_ts: Annotated[str, text(limits.TS)] | None
+    evidence_ts: Annotated[str, text_of(limits.TS)] | None
     ladder: Ladder
-    level: Annotated[int, whole(0, 5)]
+    level: Annotated[int, whole(1, 6)]  # counted from 1, as shown: L2 is `level: 2` (stored from 0)
+    level_name: Shown = None
     level_started_at: Instant
     level_due_at: Instant | None
     paused_remaining: Number | None
@@ -214,6 +246,7 @@ class DisputeRow(Row):
     proposal: Long | None
     proposal_slot: Slot | None
     proposal_by: SlackId | None
+    proposal_by_name: Shown = None
     resolution: Long | None
     lessons: Long | None
     opened_at: Instant
@@ -223,11 +256,13 @@ class DisputeRow(Row):
 
 class ValueRow(Row):
     party_slot: Slot
+    party: Shown = None
     kind: Annotated[str, choice(value_entries.KINDS)]
     amount: Amount | None
     description: Detail
     on: Day
     recorded_by: SlackId
+    recorded_by_name: Shown = None
     recorded_at: Instant
 
 
@@ -235,6 +270,7 @@ class SignatureRow(Row):
     party_slot: Slot
     party: PartyName
     user_id: SlackId
+    user_name: Shown = None
     signed_at: Instant
 
 
@@ -244,6 +280,7 @@ class ReviewRow(Row):
     ends_at: Instant
     trigger: Annotated[str, choice(review_transfer.TRIGGERS)]
     requested_by: SlackId
+    requested_by_name: Shown = None
     created_at: Instant
     figures: Figures
     signatures: list[SignatureRow]
@@ -252,21 +289,25 @@ class ReviewRow(Row):
 class WinRow(Row):
     number: ItemNumber
     party_slot: Slot
+    party: Shown = None
     user_id: SlackId
-    text: Annotated[str, text(limits.DETAIL)]
+    user_name: Shown = None
+    text: Annotated[str, text_of(limits.DETAIL)]
     created_at: Instant
 
 
 class ChangeRow(Row):
     version: ItemNumber
     at: Instant
-    user_id: Annotated[str, text(limits.SLACK_ID, required=False)]
-    party: Annotated[str, text(limits.PARTY, required=False)]
-    entity: Annotated[str, text(limits.ENTITY)]
+    user_id: Annotated[str, text_of(limits.SLACK_ID, required=False)]
+    user_name: Shown = None
+    party: Annotated[str, text_of(limits.PARTY, required=False)]
+    entity: Annotated[str, text_of(limits.ENTITY)]
     entity_id: Annotated[int, whole(0, MAX_INT)] | None
-    verb: Annotated[str, text(limits.CODE)]
+    verb: Annotated[str, text_of(limits.CODE)]
     before: Json
     after: Json
+    text: Shown = None
 
 
 class PlanFile(Row):

@@ -29,6 +29,7 @@ from commands.numbers import whole_number
 from commands.reviews import runs
 from commands.rmp import access, audit, calendars, people
 from commands.rmp.fields import text
+from commands.wording import DEFAULT_CURRENCY, currency_code
 from storage import limits
 from storage.disputes import OPEN, Dispute
 from storage.rmp import CONNECT, SINGLE, Party, Person, Proposal, Relationship
@@ -65,6 +66,7 @@ class SetupInput:
     party_2: str
     mode: str = CONNECT
     timezone: str = "UTC"
+    currency: str = DEFAULT_CURRENCY
     working_days: tuple[int, ...] = (0, 1, 2, 3, 4)
     holidays: str = ""
     working_hours: str = format_hours(DEFAULT_START, DEFAULT_END)
@@ -101,7 +103,7 @@ class SetupResult:
 
 
 PARTY_CALENDAR = ("timezone", "working_days", "working_hours", "holidays", "holiday_region")
-RELATIONSHIP_SETTINGS = ("name", "timezone", "checkin_cadence", "review_cadence", "ladder")
+RELATIONSHIP_SETTINGS = ("name", "timezone", "currency", "checkin_cadence", "review_cadence", "ladder")
 
 
 def ladder_text(levels: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> str:
@@ -119,6 +121,7 @@ def current_form(db: Session, actor: Actor) -> SetupForm:
     one, two = access.parties(db, existing)
     return SetupForm(SetupInput(
         name=existing.name, party_1=one.name, party_2=two.name, mode=existing.mode, timezone=existing.timezone,
+        currency=existing.currency,
         checkin_cadence=existing.checkin_cadence, review_cadence=existing.review_cadence,
         ladder=ladder_text(existing.ladder), calendars=(_calendar_input(one), _calendar_input(two)),
     ), editing=True, viewer_slot=me.party.slot)
@@ -175,6 +178,14 @@ def _timezone(value: str, *, field: str) -> str:
     except InputError as exc:
         raise InputError(exc.message, field=field) from None
     return name
+
+
+def _currency(value: str) -> str:
+    """An active ISO 4217 code (`eur` → `EUR`); InputError on `currency` otherwise."""
+    try:
+        return currency_code(value)
+    except ValueError as error:
+        raise InputError(str(error), field="currency") from None
 
 
 def _working_days(days: tuple[int, ...], *, field: str) -> list[int]:
@@ -241,6 +252,7 @@ def _validated(form: SetupInput, *, editing: Relationship | None) -> dict[str, A
         checks.add("party_2", "The two parties need different names.")
     mode = checks.read(_mode, form, editing)
     timezone = checks.read(_timezone, form.timezone, field="timezone")
+    currency = checks.read(_currency, form.currency)
     one, two = (_party_calendar(form, slot, checks) for slot in (1, 2))
     if one["working_days"] and two["working_days"] and not set(one["working_days"]) & set(two["working_days"]):
         checks.add("working_days_2" if form.calendars is not None else "working_days",
@@ -253,7 +265,7 @@ def _validated(form: SetupInput, *, editing: Relationship | None) -> dict[str, A
     checks.raise_if_any()
     assert checkin is not None and review is not None  # raise_if_any saw to it
     return {
-        "name": name, "mode": mode, "timezone": timezone, "checkin_cadence": checkin.text,
+        "name": name, "mode": mode, "timezone": timezone, "currency": currency, "checkin_cadence": checkin.text,
         "review_cadence": review.text, "ladder": levels,
         "parties": [{"name": party_1, **one}, {"name": party_2, **two}],
     }
@@ -297,7 +309,7 @@ def describe(relationship: Relationship, parties: list[Party], values: dict[str,
 
 
 SETTING_LABELS = {
-    "name": "name", "timezone": "timezone", "checkin_cadence": "check-in cadence",
+    "name": "name", "timezone": "timezone", "currency": "currency", "checkin_cadence": "check-in cadence",
     "review_cadence": "review cadence", "ladder": "escalation ladder", "working_days": "working days",
     "working_hours": "working hours", "holidays": "holidays", "holiday_region": "public holidays of",
 }

@@ -14,6 +14,7 @@ from commands.checkins import round_post, summary
 from commands.disputes import ladder
 from commands.rmp import access, calendars, exits, items, kpis, objectives, risks
 from commands.rmp.actions import OPEN, is_overdue
+from commands.wording import plural
 from storage import disputes
 from storage.checkins import CLOSED, Round
 from storage.disputes import Dispute
@@ -192,7 +193,7 @@ def _last_review(db: Session, rid: int) -> str | None:
     if review is None:
         return None
     signed = len(db.exec(select(ReviewSignature.id).where(ReviewSignature.review_id == review.id)).all())
-    state = "signed off by both parties" if signed >= 2 else f"awaiting {2 - signed} sign-off(s)"
+    state = "signed off by both parties" if signed >= 2 else f"awaiting {plural(2 - signed, 'sign-off')}"
     return f"#{review.number} of {review.figures['period']['last_day']}, {state}"
 
 

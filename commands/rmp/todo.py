@@ -17,6 +17,7 @@ from commands.consent.proposals import title_of
 from commands.rmp import access, calendars
 from commands.rmp.actions import OPEN, is_overdue
 from commands.rmp.status import Status, status_of
+from commands.wording import plural
 from storage import checkins
 from storage.checkins import Answer, Prompt, Round
 from storage.reviews import Review, ReviewSignature
@@ -121,4 +122,4 @@ def _proposals(db: Session, relationship: Relationship, slot: int) -> list[Todo]
                                              Proposal.status == PROPOSAL_OPEN, Proposal.proposing_slot != slot)
                       .order_by(col(Proposal.number))).all()
     return [Todo(PROPOSAL, p.number, f"Proposal #{p.number}: {title_of(p.subject)}", due_at=p.lapses_at,
-                 detail=f"{len(p.changes)} change(s)") for p in waiting]
+                 detail=plural(len(p.changes), "change")) for p in waiting]

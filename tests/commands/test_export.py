@@ -1,5 +1,7 @@
 """`accord export` and `accord import`: the whole plan and its history, round trips byte for byte,
-bad files are refused naming the line or the field, and a refused import writes nothing."""
+bad files are refused naming the line or the field, and a refused import writes nothing. The file names people
+and parties beside their ids, says each change in words, names working days, counts dispute levels from 1 as
+their names do, and files of format 4 and older still import."""
 
 from __future__ import annotations
 
@@ -13,18 +15,19 @@ from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from commands.errors import InputError
 from commands.rmp import chasing
-from commands.rmp.export import FORMAT_VERSION, SECTIONS, dump_text, export_plan, load_text
+from commands.rmp.export import FORMAT_VERSION, NAMED, SECTIONS, WEEKDAYS, dump_text, export_plan, load_text
 from commands.rmp.importing import READERS, import_plan
+from storage.disputes import Dispute
 from storage.engine import make_engine, transaction
 from storage.models import WorkItem
 from storage.reviews import Review, ReviewSignature, ValueEntry
 from storage.rmp import Action, Change, ExitTrigger, Kpi, KpiValue, Objective, Party, Person, Relationship, Risk, Win
 from tests.accord_cli import run_accord
-from tests.commands.rmp_factory import ALICE, BOB, CHANNEL, DAVE, HOME, NAME, NOW, PARTNER, build_plan
+from tests.commands.rmp_factory import ALICE, BOB, CAROL, CHANNEL, DAVE, HOME, NAME, NOW, PARTNER, build_plan
 
 TABLES = (Relationship, Party, Person, Objective, Kpi, KpiValue, Risk, Action, ExitTrigger, Change, Review,
           ReviewSignature, ValueEntry, Win)
@@ -80,6 +83,50 @@ def exported(engine: Engine, channel: str = CHANNEL) -> dict[str, Any]:
         return export_plan(db, channel_id=channel)
 
 
+NAMES = {ALICE: "Alice Ng", BOB: "Bob Ortiz", CAROL: "Carol Diaz", DAVE: "Dave Ó Sé"}
+
+
+def name_people(engine: Engine) -> None:
+    """Give everyone the name Slack's users.info would."""
+    with transaction(engine) as db:
+        for person in db.exec(select(Person)):
+            person.name = NAMES[person.user_id]
+            db.add(person)
+
+
+def as_format_4(document: dict[str, Any]) -> dict[str, Any]:
+    """A format 5 export as format 4 wrote it: no names beside ids, no people's names, no change in words,
+    working days 0 (Monday) to 6, and dispute levels counted from 0 (in `disputes` and in the reviews' figures)."""
+    older = copy.deepcopy(document)
+    older["accord_export"] = 4
+    for section in ("people", "objectives", "kpis", "risks", "actions", "disputes", "values", "reviews", "wins",
+                    "history"):
+        for row in older[section]:
+            for name, _ in NAMED.get(section, {}).values():
+                row.pop(name, None)
+            row.pop("level_name", None)
+            if section == "history":
+                del row["text"]
+    for person in older["people"]:
+        del person["name"]
+    for kpi in older["kpis"]:
+        for value in kpi["values"]:
+            del value["reported_by_name"]
+    for dispute in older["disputes"]:
+        dispute["level"] -= 1
+        for event in dispute["log"]:
+            del event["user_name"]
+    for review in older["reviews"]:
+        for signature in review["signatures"]:
+            del signature["user_name"]
+        for listed in review["figures"]["disputes"].values():
+            for entry in listed:
+                entry["level"] -= 1
+    for party in older["parties"]:
+        party["working_days"] = [WEEKDAYS.index(day) for day in party["working_days"]]
+    return older
+
+
 def one_line(result: subprocess.CompletedProcess[bytes]) -> str:
     """The single line a failed command wrote on stderr."""
     lines = result.stderr.decode("utf-8").strip().splitlines()
@@ -92,6 +139,7 @@ def test_export_import_export_through_the_cli_is_byte_identical(
     fmt: str, engine: Engine, database_url: str, target_url: str, tmp_path: Path
 ) -> None:
     build_plan(engine)
+    name_people(engine)
     first = tmp_path / f"plan.{fmt}"
     written = accord(database_url, "export", "--channel", CHANNEL, "--format", fmt, "--output", str(first))
     assert written.returncode == 0, written.stderr
@@ -178,7 +226,7 @@ def test_format_4_carries_leavers_review_dates_asks_objective_triggers_and_wins_
     with transaction(target) as db:
         import_plan(db, load_text(dump_text(document, "json")))
     assert exported(target) == document
-    older = copy.deepcopy(document)  # as format 3 wrote it: none of format 4's fields, no wins
+    older = as_format_4(document)  # as format 3 wrote it: none of format 4's fields, no wins
     older["accord_export"] = 3
     del older["wins"]
     for section, fields in [("people", ("left_at", "left_how", "left_by")), ("risks", ("review_on",)),
@@ -258,6 +306,7 @@ MALFORMED = {
 }
 
 
+@pytest.mark.sqlite_only("test_importing_into_a_channel_that_has_a_relationship_is_refused")
 @pytest.mark.parametrize("case", list(MALFORMED))
 def test_a_malformed_file_is_refused_naming_the_line_or_field_and_nothing_is_written(
     case: str, plan_document: dict[str, Any], target: Engine, target_url: str, tmp_path: Path
@@ -275,7 +324,16 @@ def test_a_malformed_file_is_refused_naming_the_line_or_field_and_nothing_is_wri
 
 
 INCONSISTENT: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
-    "format": (lambda d: d.update(accord_export=5), "accord_export: unsupported format 5"),
+    "format": (lambda d: d.update(accord_export=6), "accord_export: unsupported format 6"),
+    "weekday": (lambda d: d["parties"][0]["working_days"].append("someday"),
+                "parties[0].working_days[5]: expected a weekday (mon, tue, wed, thu, fri, sat, sun), got 'someday'"),
+    "weekday twice": (lambda d: d["parties"][0].update(working_days=["mon", "Monday"]),
+                      "parties[0].working_days: expected a list of distinct weekdays"),
+    "dispute level": (lambda d: d["disputes"][0].update(level=5),
+                      "disputes[0].level: expected a level of its ladder, 1 to 4, got 5"),
+    "dispute level 0": (lambda d: d["disputes"][0].update(level=0), "disputes[0].level: expected a whole number "
+                                                                    "from 1 to 6, got 0"),
+    "name not text": (lambda d: d["risks"][0].update(owner_name=3), "risks[0].owner_name: expected text or null"),
     "unknown section": (lambda d: d.update(extras=[]), "extras: unknown section"),
     "unknown field": (lambda d: d["risks"][0].update(colour="red"), "risks[0].colour: unknown field"),
     "mode": (lambda d: d["relationship"].update(mode="merged"), "relationship.mode: expected one of connect, single"),
@@ -508,3 +566,100 @@ def test_an_imported_review_awaiting_sign_off_is_posted_again_and_can_be_signed(
     with Session(target) as db:
         follow_ups = [r for r in db.exec(select(OutboxMessage)) if r.updates or r.thread_of]
     assert follow_ups and {r.updates or r.thread_of for r in follow_ups} <= roots
+
+
+def test_the_export_names_people_and_parties_beside_their_ids_and_says_each_change_in_words(engine: Engine) -> None:
+    build_plan(engine)
+    name_people(engine)
+    document = exported(engine)
+    assert {p["user_id"]: (p["name"], p["party_name"]) for p in document["people"]} == {
+        ALICE: ("Alice Ng", "Acme Ünïcode"), BOB: ("Bob Ortiz", "北 Partner Company"),
+        CAROL: ("Carol Diaz", "北 Partner Company"), DAVE: ("Dave Ó Sé", "Acme Ünïcode")}
+    assert [(r["owner_user_id"], r["owner_name"]) for r in document["risks"]] == [
+        (DAVE, "Dave Ó Sé"), (BOB, "Bob Ortiz")]
+    assert [(a["owner_user_id"], a["owner_name"]) for a in document["actions"]] == [
+        (ALICE, "Alice Ng"), (BOB, "Bob Ortiz"), (DAVE, "Dave Ó Sé")]
+    assert (document["actions"][2]["done_asked_by"], document["actions"][2]["done_asked_by_name"]) == (BOB, "Bob Ortiz")
+    assert [(k["owner_party"], k["reporter_party"]) for k in document["kpis"]] == [
+        ("Acme Ünïcode", "北 Partner Company"), ("北 Partner Company", "Acme Ünïcode")]
+    assert {(v["reported_by"], v["reported_by_name"]) for k in document["kpis"] for v in k["values"]} == {
+        (BOB, "Bob Ortiz"), (ALICE, "Alice Ng")}
+    assert [o["party"] for o in document["objectives"]] == ["joint (ours)", "Acme Ünïcode", "北 Partner Company"]
+    assert (document["disputes"][0]["raised_by_name"], document["disputes"][0]["proposal_by_name"]) == (
+        "Bob Ortiz", "Alice Ng")
+    assert [(e["user_id"], e["user_name"]) for e in document["disputes"][0]["log"]][:2] == [
+        (BOB, "Bob Ortiz"), (BOB, "Bob Ortiz")]
+    first, second = document["reviews"]
+    assert (first["requested_by_name"], second["requested_by_name"]) == ("Alice Ng", "Accord")
+    assert first["signatures"][0]["user_name"] == "Dave Ó Sé"
+    assert [(w["user_name"], w["party"]) for w in document["wins"]] == [
+        ("Bob Ortiz", "北 Partner Company"), ("Alice Ng", "Acme Ünïcode")]
+    history = document["history"]
+    assert all(entry["user_name"] == NAMES.get(entry["user_id"], "Accord") for entry in history)
+    texts = [entry["text"] for entry in history]
+    assert texts[0] == "Alice Ng (Acme Ünïcode) set up the plan “Café Ünïcode — 北 partnership” between " \
+                       "Acme Ünïcode and 北 Partner Co"
+    assert "Bob Ortiz (北 Partner Co) made Carol Diaz an observer (was a member)" in texts
+    for text in texts:
+        assert "null" not in text and "None" not in text and "U0" not in text, text
+    # the names are for the reader: the file reads back the same without them
+    assert all(p["working_days"] == ["mon", "tue", "wed", "thu", "fri"] for p in document["parties"])
+
+
+def test_working_days_are_weekdays_by_name_and_read_back_as_stored(engine: Engine, target: Engine) -> None:
+    build_plan(engine)
+    with transaction(engine) as db:
+        partner = db.exec(select(Party).where(Party.team_id == PARTNER)).one()
+        partner.working_days = [6, 0, 1, 2, 3]
+        db.add(partner)
+    document = exported(engine)
+    assert [p["working_days"] for p in document["parties"]] == [
+        ["mon", "tue", "wed", "thu", "fri"], ["sun", "mon", "tue", "wed", "thu"]]
+    assert "working_days:\n  - sun\n" in dump_text(document, "yaml")
+    document["parties"][0]["working_days"] = ["Monday", "TUE", "wed"]  # full names and any case are read too
+    with transaction(target) as db:
+        import_plan(db, load_text(dump_text(document, "yaml")))
+    with Session(target) as db:
+        stored = [p.working_days for p in db.exec(select(Party).order_by(col(Party.slot)))]
+    assert stored == [[0, 1, 2], [6, 0, 1, 2, 3]]
+
+
+def test_dispute_levels_count_from_one_as_their_names_do_and_are_stored_as_before(
+    engine: Engine, target: Engine
+) -> None:
+    build_plan(engine)  # dispute #1 was escalated once: at the ladder's second level, L2
+    document = exported(engine)
+    first, second = document["disputes"]
+    assert (first["level"], first["level_name"]) == (2, f"L2 {first['ladder'][1]['name']}")
+    assert (second["level"], second["level_name"]) == (1, f"L1 {second['ladder'][0]['name']}")
+    listed = [d for review in document["reviews"] for group in review["figures"]["disputes"].values() for d in group]
+    assert listed and any(d["level"] == 2 for d in listed)
+    for dispute in [first, second, *listed]:
+        assert dispute["level_name"].startswith(f"L{dispute['level']} "), dispute
+    with transaction(target) as db:
+        import_plan(db, load_text(dump_text(document, "yaml")))
+    with Session(engine) as source, Session(target) as imported:
+        assert [d.level for d in imported.exec(select(Dispute).order_by(col(Dispute.number)))] == [1, 0]
+        assert [r.figures for r in imported.exec(select(Review).order_by(col(Review.number)))] == [
+            r.figures for r in source.exec(select(Review).order_by(col(Review.number)))]
+    assert exported(target) == document
+
+
+def test_a_format_4_file_still_imports(engine: Engine, target: Engine) -> None:
+    build_plan(engine)
+    name_people(engine)
+    document = exported(engine)
+    older = as_format_4(document)
+    assert older["parties"][0]["working_days"] == [0, 1, 2, 3, 4] and older["disputes"][0]["level"] == 1
+    assert "owner_name" not in older["risks"][0] and "name" not in older["people"][0]
+    with transaction(target) as db:
+        import_plan(db, load_text(dump_text(older, "yaml")))
+    with Session(engine) as source, Session(target) as imported:
+        assert [p.working_days for p in imported.exec(select(Party).order_by(col(Party.slot)))] == [[0, 1, 2, 3, 4]] * 2
+        assert [d.level for d in imported.exec(select(Dispute).order_by(col(Dispute.number)))] == [1, 0]
+        assert [r.figures for r in imported.exec(select(Review).order_by(col(Review.number)))] == [
+            r.figures for r in source.exec(select(Review).order_by(col(Review.number)))]
+        assert {p.name for p in imported.exec(select(Person))} == {None}  # format 4 knew no names
+    again = exported(target)
+    assert again["accord_export"] == FORMAT_VERSION
+    assert as_format_4(again) == older

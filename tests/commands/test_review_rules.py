@@ -77,13 +77,14 @@ FIRING: list[tuple[str, Callable[[Figures], None], str]] = [
                                                      value=20.0, rag="amber", recent=[10.0, 20.0]),
      "KPI #1 On-time delivery rose 10 → 20 hours; at this rate it passes red (24 hours) next period"),
     ("perception_gap", _flag_gap,
-     "a perception gap of 1 on “Commitments are kept” (Northwind 4, Southwind 3; threshold 1)"),
+     "a perception gap of 1.0 on “Commitments are kept” (Northwind 4.0, Southwind 3.0; threshold 1.0)"),
     ("dispute_level", _set("disputes.highest.0", {"number": 2, "title": "Invoices", "severity": "low", "level": 2,
                                                    "level_name": "L3 SERs"}), "dispute #2 “Invoices” reached L3 SERs"),
     ("overdue_actions", _set("actions.overdue_share", 0.26),
      "1 of 4 open actions are overdue (26%, above 25%)"),
     ("benefit_imbalance", _set("values.0.benefit", 78.0),
-     "Northwind reported 75% of the period's benefit (78 of 104; Southwind 26 against costs of 10)"),
+     "Northwind reported 75% of the period's benefit (GBP 78 of GBP 104; Southwind GBP 26 against "
+     "costs of GBP 10)"),
     ("participation", _set("trust.parties.0.answered", 8), "Northwind answered 8 of 18 check-in prompts (44%)"),
     ("objective_failing", _set("objectives", [{"number": 2, "title": "Launch", "status": "failing",
                                                "whose": "Southwind", "met_in_period": False}]),
@@ -92,7 +93,7 @@ FIRING: list[tuple[str, Callable[[Figures], None], str]] = [
                                                "met_in_period": False}]),
      "objective #1 “Launch” (ours) is at risk"),
     ("exit_triggered", _set("exits.triggers.0.status", "triggered"), "exit trigger #1 “Either” has fired"),
-    ("exit_review", _set("exits.reviewed_on", "2026-03-31"), "the exit strategy was last reviewed 2026-03-31"),
+    ("exit_review", _set("exits.reviewed_on", "2026-03-31"), "the exit strategy was last reviewed on 31 Mar 2026"),
 ]
 
 
@@ -119,8 +120,8 @@ def test_the_benefit_rule_fires_at_three_quarters_and_not_below() -> None:
     assert rules.recommendations(figures) == []
     figures["values"][0]["benefit"], figures["values"][1]["benefit"] = 75.0, 25.0
     [found] = rules.recommendations(figures)
-    assert found["figure"] == "Northwind reported 75% of the period's benefit (75 of 100; Southwind 25 against " \
-                              "costs of 10)"
+    assert found["figure"] == "Northwind reported 75% of the period's benefit (GBP 75 of GBP 100; Southwind GBP " \
+                              "25 against costs of GBP 10)"
     figures["values"][0]["benefit"] = figures["values"][1]["benefit"] = 0
     assert rules.recommendations(figures) == []  # nothing reported: nothing to compare
 

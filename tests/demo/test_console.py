@@ -20,7 +20,7 @@ pytestmark = pytest.mark.xdist_group("real-processes")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 SETUP = [  # as Alice: the form, field by field; the channel's timezone New York, the rest as shown
     "/accord setup", "Northwind–Southwind trial", "Northwind Logistics", "Southwind Foods", "", "America/New_York",
-    *[""] * 13,
+    *[""] * 14,  # the currency (GBP) among them
 ]
 FIRST = [
     "help",
@@ -73,7 +73,7 @@ def test_the_console_takes_piped_input(runs: dict[str, str]) -> None:
     assert "alice@northwind: fills the form “Set up Accord”: name=Northwind–Southwind trial" in out
     assert "Accord: 🤝 Northwind–Southwind trial is now run with Accord" in out
     assert "You are bob@southwind." in out and re.search(r"\d+\. \[Join\]", out)
-    assert "Accord (only bob@southwind sees): You joined Southwind Foods as Manager." in out
+    assert "Accord (only bob@southwind sees): You joined Southwind Foods as a manager." in out
     assert "Accord (only bob@southwind sees): NORTHWIND–SOUTHWIND TRIAL" in out
     assert "Accord (in bob@southwind's form): red: " in out
     assert "Accord (only bob@southwind sees): Saved KPI #1: On time" in out
@@ -84,7 +84,7 @@ def test_the_console_takes_piped_input(runs: dict[str, str]) -> None:
 def test_at_name_becomes_a_mention_as_in_slack(runs: dict[str, str]) -> None:
     out = runs["first"]
     assert "bob@southwind: /accord role @bob ser" in out
-    assert "Accord (only bob@southwind sees): @bob is now SER." in out  # the app got <@U0BOB>
+    assert "Accord (only bob@southwind sees): @bob is now an SER." in out  # the app got <@U0BOB>
     assert "! nobody in the channel is called @zed; try @alice, @erin, @hank, @bob, @carol, @joe, @dana, @dave" in out
 
 

@@ -40,7 +40,7 @@ STAGES = [  # as a reader sees them: Slack's markup rendered (styles are the ter
     # setup through the real modal, people of both organisations joining, roles by mention for Southwind
     "alice@northwind: fills the form “Set up Accord”",
     "Accord: 🤝 Northwind–Southwind cold chain is now run with Accord",
-    "Accord (only bob@southwind sees): You joined Southwind Foods as Manager.",
+    "Accord (only bob@southwind sees): You joined Southwind Foods as a manager.",
     "bob@southwind: @accord role @bob ser",
     # a shared setting proposed by one party and approved by the other with the button (the proposal edited)
     "@alice (Northwind Logistics) proposes to change the check-in settings:\n      • gap flagged at: 1 → 0.75",
@@ -65,10 +65,10 @@ STAGES = [  # as a reader sees them: Slack's markup rendered (styles are the ter
     "      📋 Check-in round 1 of Northwind–Southwind cold chain: closed Fri 22 Jan 15:30.\n"
     "      Participation: Northwind Logistics 3 of 3 · Southwind Foods 4 of 4\n"
     "      Behaviours and trust (means out of 5: Northwind Logistics / Southwind Foods)\n"
-    "      Communication is open and timely: 4.00 / 3.00 ⚠️ gap 1.00",
+    "      Communication is open and timely: 4.0 / 3.0 ⚠️ gap 1.0",
     "15:30       ↳ Accord: KPIs\n         🟠 #1 Deliveries at temperature: 97 %",
     "Participation: Northwind Logistics 3 of 3 · Southwind Foods 3 of 3, 1 skipped",
-    "I trust the partner to act in our joint interest: 4.00 / 2.00 ⚠️ gap 2.00",
+    "I trust the partner to act in our joint interest: 4.0 / 2.0 ⚠️ gap 2.0",
     # comments: to the commenter's own SERs and managers (their prompt DMs edited at the close, or the summary's
     # button for those Accord cannot DM), and a shared one in the round's thread
     "15:30 Accord ✎ updated DM to alice@northwind “Time for check-in round 2 of Northwind–Southwind cold chain” "
@@ -94,7 +94,7 @@ STAGES = [  # as a reader sees them: Slack's markup rendered (styles are the ter
     "Accord: REVIEW #1: NORTHWIND–SOUTHWIND COLD CHAIN",
     "Recommendations (3)",
     "because KPI #1 Deliveries at temperature fell 97 → 93 → 88 %; it is past red (90 %)",
-    "because a perception gap of 1.67 on “I trust the partner to act in our joint interest”",
+    "because a perception gap of 1.7 on “I trust the partner to act in our joint interest”",
     "• Dispute #1 “Warm deliveries” resolved at L2 Relationship managers",
     "📎 shares “Review #1 chart: Northwind–Southwind cold chain” (accord-review-1.png",
     "Northwind Logistics: signed off by @alice on 01 Apr 2027 15:00",

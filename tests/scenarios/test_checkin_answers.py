@@ -120,8 +120,8 @@ def test_a_quarter_of_check_ins(harness: Harness, caplog: pytest.LogCaptureFixtu
     assert len(round_messages(harness, 1)) == 1 and round_messages(harness, 1)[0]["ts"] == opened["ts"]
     assert "Northwind 3 of 3 · Southwind 1 of 3" in summary
     assert "Southwind's scores are withheld this round" in summary
-    assert "Communication is open and timely: 4.00 / –" in summary
-    assert "I trust the partner to act in our joint interest: 4.33 / –" in summary
+    assert "Communication is open and timely: 4.0 / –" in summary
+    assert "I trust the partner to act in our joint interest: 4.3 / –" in summary
     assert ":red_circle: *#1 On-time delivery*: 78 %" in summary and "gap" not in summary.split("Behaviours")[1] \
         .split("Comments for")[0]
 
@@ -144,12 +144,12 @@ def test_a_quarter_of_check_ins(harness: Harness, caplog: pytest.LogCaptureFixtu
     summary = _summary(harness, 2)
     assert "Northwind 3 of 3 · Southwind 2 of 3" in summary and "withheld" not in summary
     assert "Northwind / Southwind (rounds 1–2 pooled)" in summary
-    assert "Communication is open and timely: 4.00 / 2.33 :warning: *gap 1.67*" in summary
-    assert "Commitments are kept: 4.00 / 3.67 · gap 0.33" in summary
-    assert "left to fester: 4.00 / 3.00 :warning: *gap 1.00*" in summary  # exactly the threshold
-    assert "I trust the partner to act in our joint interest: 4.00 / 2.33 :warning: *gap 1.67*" in summary
+    assert "Communication is open and timely: 4.0 / 2.3 :warning: *gap 1.7*" in summary
+    assert "Commitments are kept: 4.0 / 3.7 · gap 0.3" in summary
+    assert "left to fester: 4.0 / 3.0 :warning: *gap 1.0*" in summary  # exactly the threshold
+    assert "I trust the partner to act in our joint interest: 4.0 / 2.3 :warning: *gap 1.7*" in summary
     assert "3 perception gaps flagged" in summary
-    assert "Northwind · I trust the partner to act in our joint interest: 4.33 → 4.00 (-0.33)" in summary
+    assert "Northwind · I trust the partner to act in our joint interest: 4.3 → 4.0 (-0.3)" in summary
     assert "trend 78 → 79" in summary
     # comments: Northwind's shared one in the thread, without a name; Southwind's not at all (two answered
     # this round), nor Bob's of round 1 (he alone answered)
@@ -188,7 +188,7 @@ def test_a_quarter_of_check_ins(harness: Harness, caplog: pytest.LogCaptureFixtu
     warnings = [t for t in channel_texts(harness) if t.startswith("Exit trigger")]
     assert len(warnings) == 2
     assert all("<@UALICE>" in w and "<@UBOB>" in w for w in warnings)
-    assert any("red for 2 periods" in w for w in warnings) and any("Southwind 2.33" in w for w in warnings)
+    assert any("red for 2 periods" in w for w in warnings) and any("Southwind 2.3" in w for w in warnings)
 
 
 def test_check_in_settings_are_validated_and_editors_only(harness: Harness) -> None:

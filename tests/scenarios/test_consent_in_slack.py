@@ -45,7 +45,7 @@ def test_a_proposal_is_decided_by_the_other_party_with_its_buttons_and_updated_i
     assert "Northwind proposed this change" in _click(harness, "UALICE", ProposalAct.APPROVE)
     assert "Southwind's SERs and managers approve" in _click(harness, "UJOE", ProposalAct.APPROVE)
     assert "withdraws it; yours approves" in _click(harness, "UBOB", ProposalAct.WITHDRAW)
-    assert "You are not in" in _click(harness, "UDAVE", ProposalAct.REJECT)
+    assert "yours is not one of its parties" in _click(harness, "UDAVE", ProposalAct.REJECT)
     with Session(harness.engine) as db:
         assert db.exec(select(Relationship)).one().name == "Northwind–Southwind alliance"  # nothing yet
 

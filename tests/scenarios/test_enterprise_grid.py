@@ -68,20 +68,20 @@ def test_a_grid_partner_joining_by_mention_is_one_party_with_its_commands_button
     assert set_up(harness).status_code == 200
 
     # Bob joins by mention: Slack gives Southwind's org, the party takes it
-    assert _mention(harness, "UBOB", "join", user_team=SOUTH) == "You joined *Southwind* as Manager."
+    assert _mention(harness, "UBOB", "join", user_team=SOUTH) == "You joined *Southwind* as a manager."
     assert _parties(harness)["Southwind"] == (None, SOUTH, [])
     # his command names his workspace and its org: the same party, which learns the workspace
-    assert _slash(harness, "UBOB", "role <@UBOB> ser") == "<@UBOB> is now SER."
+    assert _slash(harness, "UBOB", "role <@UBOB> ser") == "<@UBOB> is now an SER."
     assert _parties(harness)["Southwind"] == (PARTNER, SOUTH, [PARTNER])
     # his button names only his workspace: the same party
     assert _status_button(harness, "UBOB") == STATUS
     assert _mention(harness, "UBOB", "status", user_team=SOUTH) == STATUS
     # a colleague of his workspace joins with the Join button
     join(harness, "UCAROL")
-    assert _told(harness, "UCAROL") == "You joined *Southwind* as Member."
+    assert _told(harness, "UCAROL") == "You joined *Southwind* as a member."
 
     # a second workspace of Southwind's org is Southwind too: by command, then its buttons and mentions
-    assert _slash(harness, "UPIA", "join") == "You joined *Southwind* as Member."
+    assert _slash(harness, "UPIA", "join") == "You joined *Southwind* as a member."
     assert _parties(harness)["Southwind"] == (PARTNER, SOUTH, [PARTNER, PARTNER_2])
     assert _status_button(harness, "UPIA") == STATUS
     assert _mention(harness, "UPIA", "status", user_team=SOUTH) == STATUS
@@ -106,20 +106,20 @@ def test_the_installing_grid_org_is_one_party_whichever_id_slack_gives_and_lends
     assert set_up(harness).status_code == 200  # by command: the party knows the workspace and its org
     assert _parties(harness)["Northwind"] == (HOME, NORTH, [HOME])
 
-    assert _mention(harness, "UERIN", "join", user_team=NORTH) == "You joined *Northwind* as Member."
+    assert _mention(harness, "UERIN", "join", user_team=NORTH) == "You joined *Northwind* as a member."
     assert _slash(harness, "UERIN", "people").startswith(f"*{SETUP['name']}*: people by role")
     assert _status_button(harness, "UERIN") == STATUS
     assert _mention(harness, "UALICE", "status", user_team=NORTH) == STATUS
 
     # the second workspace's Noa joins by mention, which names only the org; her buttons name her workspace
-    assert _mention(harness, "UNOA", "join", user_team=NORTH) == "You joined *Northwind* as Member."
+    assert _mention(harness, "UNOA", "join", user_team=NORTH) == "You joined *Northwind* as a member."
     assert _status_button(harness, "UNOA") == STATUS
-    assert _slash(harness, "UNOA", "join") == "You are already in *Northwind* as Member."
+    assert _slash(harness, "UNOA", "join") == "You are already in *Northwind* as a member."
     assert _parties(harness)["Northwind"] == (HOME, NORTH, [HOME, HOME_2])
 
     # the partner's people click through Northwind's Grid installation: its org is not theirs
     join(harness, "UBOB")
-    assert _told(harness, "UBOB") == "You joined *Southwind* as Manager."
+    assert _told(harness, "UBOB") == "You joined *Southwind* as a manager."
     assert _status_button(harness, "UBOB") == STATUS
     join(harness, "UDAVE")  # a third organisation clicking through the Grid installation
     assert "between two other organisations" in _told(harness, "UDAVE")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from commands.help import SUBCOMMANDS
 from tests.harness import CHANNEL, Harness
+from tests.scenarios.plan_steps import set_up
 
 
 def _all_text(body: dict) -> str:
@@ -12,15 +13,20 @@ def _all_text(body: dict) -> str:
     )
 
 
-def test_help_lists_every_subcommand_ephemerally(harness: Harness) -> None:
+def test_help_lists_every_subcommand_an_ser_may_use_ephemerally(harness: Harness) -> None:
+    """An SER of a Slack Connect relationship may use every subcommand but `join` (she is in) and `party` (a
+    relationship in one workspace's)."""
+    assert set_up(harness).status_code == 200
+    posted = len(harness.fake.calls_to("chat.postMessage"))
     response = harness.driver.slash("UALICE", CHANNEL, "help")
     assert response.status_code == 200
     body = response.json()
     assert body["response_type"] == "ephemeral"
     text = _all_text(body)
     for sub in SUBCOMMANDS:
-        assert f"`{sub.usage}`" in text and sub.summary in text
-    assert harness.fake.calls_to("chat.postMessage") == []  # nothing was posted for everyone
+        listed = f"`{sub.usage}`" in text and sub.summary in text
+        assert listed == (sub.name not in ("join", "party")), sub.name
+    assert len(harness.fake.calls_to("chat.postMessage")) == posted  # nothing was posted for everyone
 
 
 def test_empty_command_is_help_too(harness: Harness) -> None:

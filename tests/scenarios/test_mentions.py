@@ -8,15 +8,20 @@ from storage.models import HandledEvent
 from tests.harness import CHANNEL, Harness
 
 
+def _told(harness: Harness, user: str) -> list[dict]:
+    """What `user` was told privately in the channel (after the outbox has run)."""
+    harness.sender.drain()
+    return [e for e in harness.fake.ephemerals(CHANNEL) if e["user"] == user]
+
+
 def test_mention_is_answered_in_its_thread(harness: Harness) -> None:
     response = harness.driver.app_mention("UBOB", CHANNEL, "<@UACCORD> help", thread_ts="1700000000.000100")
     assert response.status_code == 200
-    assert harness.fake.calls_to("chat.postMessage") == []  # the ack did not wait on Slack: the outbox posts
-    harness.sender.drain()
-    replies = [m for m in harness.fake.messages(CHANNEL) if m.get("user") == "UACCORD"]
-    assert len(replies) == 1
-    assert replies[0]["thread_ts"] == "1700000000.000100"
-    assert "<@UBOB>" in replies[0]["text"] and "/accord help" in str(replies[0]["blocks"])
+    assert harness.fake.calls_to("chat.postEphemeral") == []  # the ack did not wait on Slack: the outbox posts
+    [told] = _told(harness, "UBOB")
+    assert told["thread_ts"] == "1700000000.000100"
+    assert "@accord help" in str(told["blocks"])  # Bob's workspace has no /accord
+    assert [m for m in harness.fake.messages(CHANNEL) if m.get("user") == "UACCORD"] == []  # nothing public
 
 
 def test_a_retried_event_is_acknowledged_but_handled_once(harness: Harness) -> None:
@@ -24,10 +29,8 @@ def test_a_retried_event_is_acknowledged_but_handled_once(harness: Harness) -> N
     retry = harness.driver.app_mention("UBOB", CHANNEL, "<@UACCORD> hepl", event_id="Ev0RETRY", retry_num=1)
     again = harness.driver.app_mention("UBOB", CHANNEL, "<@UACCORD> hepl", event_id="Ev0RETRY", retry_num=2)
     assert [r.status_code for r in (first, retry, again)] == [200, 200, 200]
-    harness.sender.drain()
-    replies = [m for m in harness.fake.messages(CHANNEL) if m.get("user") == "UACCORD"]
-    assert len(replies) == 1
-    assert "Did you mean `/accord help`?" in str(replies[0]["blocks"])
+    [told] = _told(harness, "UBOB")
+    assert "Did you mean `@accord help`?" in told["text"]
     assert harness.count(HandledEvent) == 1
 
 
@@ -52,7 +55,7 @@ def test_every_command_works_as_a_mention_for_people_without_the_slash_command(h
     assert set_up(harness).status_code == 200
     join(harness, "UBOB")  # the first of Southwind to join becomes its manager
     harness.driver.app_mention("UBOB", CHANNEL, "<@UACCORD> role <@UBOB> ser")
-    assert ephemeral_texts(harness, "UBOB")[-1] == "<@UBOB> is now SER."
+    assert ephemeral_texts(harness, "UBOB")[-1] == "<@UBOB> is now an SER."
     # an action for Southwind's Bob is Southwind's to agree: Bob approves it with the button on the proposal
     assert command_form_agreed(harness, "UALICE", "action", {"description": "Send the price list", "owner": "UBOB",
                                                              "due_on": "2099-01-01"}).text == ""

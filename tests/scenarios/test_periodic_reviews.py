@@ -74,12 +74,12 @@ def test_a_review_of_known_data_shows_its_figures_recommendations_wins_and_chart
 
     root, replies = review_messages(harness)
     text = block_text(root)
-    for expected in ("Review #1: Northwind–Southwind alliance", "2027-01-04 to 2027-01-25", "0 green, 0 amber, 1 red",
-                     "*Northwind* trust 4 behaviour 4", "*Southwind* trust 2 behaviour 3", "perception gap 2",
-                     "Northwind 6/6, Southwind 5/6", "1 opened, 1 escalations, 1 resolved, 0 open",
-                     "1 done, 1 overdue of 2 open, 1 cannot be completed", "*Recommendations* (4)",
+    for expected in ("Review #1: Northwind–Southwind alliance", "4 Jan–25 Jan 2027", "0 green, 0 amber, 1 red",
+                     "*Northwind* trust 4.0 behaviour 4.0", "*Southwind* trust 2.0 behaviour 3.0", "perception gap 2.0",
+                     "Northwind 6/6, Southwind 5/6", "1 opened, 1 escalation, 1 resolved, 0 open",
+                     "1 done, 2 open (1 overdue), 1 cannot be completed", "*Recommendations* (4)",
                      "because 1 of 2 open actions are overdue (50%, above 25%)",
-                     "because Northwind reported 75% of the period's benefit (30,000 of 40,000",
+                     "because Northwind reported 75% of the period's benefit (GBP 30,000 of GBP 40,000",
                      "Wins to celebrate", "Awaiting sign-off by each party's SER"):
         assert expected in text, expected
     parts = [r for r in replies if not r.get("files")]
@@ -114,7 +114,7 @@ def test_sign_off_by_each_partys_ser_only_and_the_record_never_changes(harness: 
     assert "Awaiting Northwind's SER" in block_text(root)
     assert "*Southwind* signed review #1 off already (<@UBOB>" in _sign(harness, "UBOB")
     listed = harness.driver.slash("UJOE", CHANNEL, "reviews").json()
-    assert "*#1* · 2027-01-04 to 2027-01-25 · held at once · 4 recommendation(s) · awaiting Northwind" \
+    assert "*#1* · 4 Jan–25 Jan 2027 · held on request · 4 recommendations · awaiting Northwind" \
         in str(listed["blocks"])
 
     at(harness, "2027-01-27T09:00:00Z")
@@ -134,7 +134,7 @@ def test_sign_off_by_each_partys_ser_only_and_the_record_never_changes(harness: 
     assert "is done" in harness.driver.slash("UCAROL", CHANNEL, "action done 2").json()["text"]
     assert _review(harness).figures == recorded
     shown = harness.driver.slash("UJOE", CHANNEL, "reviews 1").json()
-    assert "1 done, 1 overdue of 2 open" in str(shown["blocks"])
+    assert "1 done, 2 open (1 overdue)" in str(shown["blocks"])
     assert "signed off by both parties" in str(harness.driver.slash("UJOE", CHANNEL, "reviews").json()["blocks"])
     with Session(harness.engine) as db:
         stored = db.exec(select(Review)).one()

@@ -37,9 +37,9 @@ def test_setup_in_a_slack_connect_channel_with_two_organisations(harness: Harnes
     join(harness, "UBOB")  # Southwind, another Slack organisation: its first person becomes its manager
     join(harness, "UCAROL")
     join(harness, "UERIN")
-    assert "You joined *Southwind* as Manager." in ephemeral_texts(harness, "UBOB")
-    assert "You joined *Southwind* as Member." in ephemeral_texts(harness, "UCAROL")
-    assert "You joined *Northwind* as Member." in ephemeral_texts(harness, "UERIN")
+    assert "You joined *Southwind* as a manager." in ephemeral_texts(harness, "UBOB")
+    assert "You joined *Southwind* as a member." in ephemeral_texts(harness, "UCAROL")
+    assert "You joined *Northwind* as a member." in ephemeral_texts(harness, "UERIN")
     with Session(harness.engine) as db:
         parties = {p.slot: p for p in db.exec(select(Party))}
         assert parties[1].team_id == HOME and parties[2].team_id == PARTNER
@@ -83,7 +83,7 @@ def test_a_channel_without_a_relationship_says_how_to_set_one_up(harness: Harnes
 def test_single_workspace_parties_are_set_by_hand(harness: Harness) -> None:
     assert set_up(harness, {"mode": "single"}).status_code == 200
     body = harness.driver.slash("UALICE", CHANNEL, "party add <@UERIN|erin> Southwind manager").json()
-    assert body["text"] == "<@UERIN> is in *Southwind* as Manager."
+    assert body["text"] == "<@UERIN> is in *Southwind* as a manager."
     body = harness.driver.slash("UALICE", CHANNEL, "party add <@UHANK> Nowhere").json()
     assert "No party is called" in body["text"]
     join(harness, "UHANK")

@@ -107,8 +107,12 @@ def test_history_lists_the_latest_changes(harness: Harness) -> None:
     # create, Bob joined, Alice's own risk; the KPI, Bob's risk, Bob's action and Southwind's objective are
     # Southwind's to agree: each proposed, created and approved
     assert "plan version 15" in text
-    assert "proposal #1 propose" in text and "proposal #1 approve" in text
-    assert "objective #1 create" in text and "<@UALICE> (Northwind)" in text and "<@UBOB> (Southwind)" in text
+    assert "alice (Northwind) proposed a new KPI “On-time delivery” (proposal #1)" in text
+    assert "bob (Southwind) approved proposal #1 about a new KPI “On-time delivery”" in text
+    assert "alice (Northwind) added objective #1 “Enter the Nordic market”: Southwind's own" in text
+    assert "bob joined Southwind as a manager" in text
+    assert "alice (Northwind) added action #1 “Agree the SLA”: owner bob, due 10 Dec" in text
+    assert "UALICE" not in text and "UBOB" not in text and "null" not in text  # people by name
 
 
 def test_mentions_reach_everything_without_the_slash_command(harness: Harness) -> None:

@@ -44,7 +44,7 @@ def test_editing_the_cadence_moves_the_next_round_rather_than_losing_it(harness:
 
 def test_party_add_respects_the_other_partys_people(harness: Harness) -> None:
     assert set_up(harness, {"mode": "single"}).status_code == 200
-    assert "is in *Southwind* as Manager" in harness.driver.slash(
+    assert "is in *Southwind* as a manager" in harness.driver.slash(
         "UALICE", CHANNEL, "party add <@UBOB> Southwind manager").json()["text"]  # naming the partner's first
     body = harness.driver.slash("UALICE", CHANNEL, "party add <@UJOE> Southwind ser").json()
     assert "added by Southwind's SERs and managers" in body["text"]

@@ -101,16 +101,16 @@ def test_status_shows_the_latest_rounds_counts_then_its_published_figures_only(h
     tick(harness, "2027-03-11T14:31:00Z")  # the window closes: the summary is published
     harness.clock.now = parse_instant("2027-03-11T15:00:00Z")
     published = _figures(harness)
-    assert "Communication is open and timely: 4.00 / –" in published
+    assert "Communication is open and timely: 4.0 / –" in published
     for user in ("UALICE", "UCAROL"):  # either side sees the same published figures
         shown = _status(harness, user)
         assert "Latest check-in*: round 1, closed" in shown
         assert "Participation*: Northwind 3 of 3 · Southwind 1 of 3" in shown
         assert all(line in shown for line in published)  # the figures the round's close published, as published
         # Southwind's one answer is under the threshold: its scores are withheld, no figure of it appears
-        assert "Southwind's scores are withheld this round" in shown and "1.00" not in shown
+        assert "Southwind's scores are withheld this round" in shown and "/ 1.0" not in shown
     home = _home(harness, "UCAROL", "T0PARTNER", "EvHOME3")
-    assert all(line in home for line in published) and "1.00" not in home and "No figures yet" not in home
+    assert all(line in home for line in published) and "/ 1.0" not in home and "No figures yet" not in home
 
     # round 2 opens (Monday 15 March): its counts, and round 1's figures stand until it closes
     tick(harness, "2027-03-15T15:00:00Z")
@@ -118,4 +118,4 @@ def test_status_shows_the_latest_rounds_counts_then_its_published_figures_only(h
     shown = _status(harness, "UBOB")
     assert "Latest check-in*: round 2, open until" in shown and "Answered so far: Northwind 0 of 3" in shown
     assert "Last closed check-in*: round 1, closed" in shown and all(line in shown for line in published)
-    assert "No figures yet" not in shown and "1.00" not in shown
+    assert "No figures yet" not in shown and "/ 1.0" not in shown

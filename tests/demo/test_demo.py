@@ -140,7 +140,7 @@ def _check_the_round_messages(transcript: str) -> None:
         summary = versions[-1]  # the same message at the close: participation, means per party and gaps
         assert f"Check-in round {number} of Northwind–Southwind cold chain: closed" in summary
         assert "Participation: Northwind Logistics 3 of 3 · Southwind Foods " in summary
-        assert len(re.findall(r": \d\.\d\d / \d\.\d\d", summary)) == 6 and "⚠️ gap " in summary
+        assert len(re.findall(r": \d\.\d / \d\.\d\b", summary)) == 6 and "⚠️ gap " in summary
         assert "[Answer the check-in]" not in summary and "withheld" not in summary
         for version in versions:  # counts per party only: no person is named, for answering or not
             assert "@" not in version, version

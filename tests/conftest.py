@@ -134,14 +134,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     The default run keeps their deterministic halves (statement counts), which are not marked.
 
     A test marked `sqlite_only` runs on SQLite alone: its statements are the ones a sibling test runs on
-    PostgreSQL too (the marker names that sibling), so a second run would only repeat Python."""
-    dropped = [item for item in items if _on_postgres(item) and item.get_closest_marker("sqlite_only") is not None]
+    PostgreSQL too (the marker names that sibling), so a second run would only repeat Python. In tests/scenarios
+    that is the rule: a scenario runs on SQLite, and on PostgreSQL too when it is marked `postgres`, as every
+    scenario file's broadest tests are (tests/test_suite.py checks that each file has one)."""
+    dropped = [item for item in items if _on_postgres(item) and not postgres_too(item)]
     if "benchmark" not in (config.getoption("markexpr", default="") or ""):
         dropped += [item for item in items if item.get_closest_marker("benchmark") is not None]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         gone = {id(item) for item in dropped}
         items[:] = [item for item in items if id(item) not in gone]
+
+
+def postgres_too(item: pytest.Item) -> bool:
+    """Whether `item`, a test taking a database, also runs on PostgreSQL."""
+    if item.get_closest_marker("sqlite_only") is not None:
+        return False
+    return SCENARIOS not in Path(str(item.path)).parts or item.get_closest_marker("postgres") is not None
+
+
+SCENARIOS = "scenarios"
 
 
 def _on_postgres(item: pytest.Item) -> bool:

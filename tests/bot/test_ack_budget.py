@@ -56,6 +56,7 @@ def _views_open_calls(fake: FakeSlack, count: int, *, settle: float) -> int:
     return len(fake.calls_to("views.open"))
 
 
+@pytest.mark.sqlite_only("tests/bot/test_ack_budget.py::test_form_opens_within_the_budget")
 @pytest.mark.parametrize("fault", list(FAULTS))
 def test_ack_within_3s_whatever_views_open_does(harness: Harness, fault: str) -> None:
     inject, told = FAULTS[fault]

@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
@@ -213,6 +214,7 @@ def _review_forms(world: World, trust: dict[str, Any]) -> list[Form]:
     return forms
 
 
+@pytest.mark.sqlite_only("tests/scenarios/test_checkin_answers.py::test_a_quarter_of_check_ins")
 @settings(max_examples=10, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(scenario=scenarios())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlmodel import Session, select
 
 from bot.ids import Act
@@ -15,6 +16,7 @@ from tests.scenarios.checkin_steps import dm_channels
 from tests.scenarios.plan_steps import click, join, set_up
 
 
+@pytest.mark.postgres
 def test_a_mention_in_a_thread_is_answered_in_that_thread(harness: Harness) -> None:
     assert set_up(harness).status_code == 200
     join(harness, "UJOE")

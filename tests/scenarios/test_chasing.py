@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlmodel import Session, select
 
 from bot.ids import Act
@@ -125,6 +126,7 @@ def _action(harness: Harness, number: int) -> Action:
         return db.exec(select(Action).where(Action.number == number)).one()
 
 
+@pytest.mark.postgres
 def test_a_month_of_chasing_through_accord_tick(harness: Harness) -> None:
     harness.fake.tiers_enabled = False  # a month in seconds
     world = World(harness)

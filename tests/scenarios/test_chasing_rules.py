@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlmodel import Session, select
 
 from storage.engine import transaction
@@ -28,6 +29,7 @@ def _ticks(harness: Harness, start: datetime, days: int) -> None:
         moment += timedelta(hours=2)
 
 
+@pytest.mark.postgres
 def test_the_owner_is_told_when_a_colleague_marks_their_action_done_and_the_nudges_stop(harness: Harness) -> None:
     harness.fake.tiers_enabled = False
     harness.clock.now = MONDAY

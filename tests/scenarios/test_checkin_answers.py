@@ -70,6 +70,7 @@ def _no_names(harness: Harness) -> None:
                 assert user not in f"{message['text']}{message['blocks']}"
 
 
+@pytest.mark.postgres
 def test_a_quarter_of_check_ins(harness: Harness, caplog: pytest.LogCaptureFixture) -> None:
     _plan(harness)
     # Round 1 opens on Monday 8 March: one message in the channel, with the window, counts and the button

@@ -289,6 +289,7 @@ CONFIGURATIONS = [
 
 
 @pytest.mark.parametrize(("answers", "partner_dms"), CONFIGURATIONS)
+@pytest.mark.postgres
 def test_a_quarter_of_check_ins_stays_quiet(harness: Harness, answers: bool, partner_dms: bool,
                                             database_kind: str) -> None:
     if database_kind == "postgres" and (answers or partner_dms):  # the suite's time: one configuration is enough

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlmodel import Session, select
 
 from storage.checkins import Prompt, Round
@@ -21,6 +22,7 @@ def _local(at: float, zone: ZoneInfo) -> str:
     return datetime.fromtimestamp(at, zone).strftime("%Y-%m-%d %H:%M")
 
 
+@pytest.mark.postgres
 def test_prompts_arrive_at_each_persons_local_time_across_dst_exactly_once(harness: Harness) -> None:
     harness.clock.now = parse_instant("2027-03-03T12:00:00Z")
     assert set_up(harness, {"checkin_cadence": "weekly on monday at 09:30"}).status_code == 200

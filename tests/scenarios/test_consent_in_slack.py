@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from sqlmodel import Session, select
 
 from bot.ids import ProposalAct
@@ -30,6 +31,7 @@ def _click(harness: Harness, user: str, act: ProposalAct, number: int = 1) -> st
     return ephemeral_texts(harness, user)[-1]
 
 
+@pytest.mark.postgres
 def test_a_proposal_is_decided_by_the_other_party_with_its_buttons_and_updated_in_place(harness: Harness) -> None:
     harness.clock.now = parse_instant("2027-03-03T15:00:00Z")  # 15:00 in London, 10:00 for Bob in New York
     full_cast(harness)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlmodel import Session, select
 
 from bot.ids import SHORTCUT_RAISE, Act, DisputeAct
@@ -20,6 +21,7 @@ def _dispute(harness: Harness) -> Dispute:
         return db.exec(select(Dispute)).one()
 
 
+@pytest.mark.postgres
 def test_raise_from_a_slash_command_a_message_shortcut_and_a_mention_in_a_thread(harness: Harness) -> None:
     cast(harness)
     raise_by_slash(harness)
@@ -54,6 +56,7 @@ def test_raise_from_a_slash_command_a_message_shortcut_and_a_mention_in_a_thread
     assert "#1 Late deliveries · L1 Working level · " in listing and "#3 SLA terms" in listing
 
 
+@pytest.mark.postgres
 def test_timers_count_working_days_warn_at_75_percent_and_escalate_exactly_once(harness: Harness) -> None:
     cast(harness)
     raise_by_slash(harness)  # Wednesday 3 March 12:00 London, at L1 (5 working days)

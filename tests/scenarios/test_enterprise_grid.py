@@ -4,6 +4,7 @@ workspace of the same org joins that party, and a genuinely different organisati
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import Session, select
 
 from bot.ids import Act
@@ -59,6 +60,7 @@ def _party_of(harness: Harness) -> dict[str, str]:
         return {person.user_id: names[person.party_id] for person in db.exec(select(Person))}
 
 
+@pytest.mark.postgres
 def test_a_grid_partner_joining_by_mention_is_one_party_with_its_commands_buttons_and_second_workspace(
         harness: Harness) -> None:
     """Southwind is a Grid org (two workspaces); Accord is installed in Northwind's (not Grid) workspace, so a

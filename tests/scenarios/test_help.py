@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from commands.help import SUBCOMMANDS
 from tests.harness import CHANNEL, Harness
 from tests.scenarios.plan_steps import set_up
@@ -13,6 +15,7 @@ def _all_text(body: dict) -> str:
     )
 
 
+@pytest.mark.postgres
 def test_help_lists_every_subcommand_an_ser_may_use_ephemerally(harness: Harness) -> None:
     """An SER of a Slack Connect relationship may use every subcommand but `join` (she is in) and `party` (a
     relationship in one workspace's)."""

@@ -8,6 +8,8 @@ import json
 import time
 from typing import Any
 
+import pytest
+
 from storage.utc import parse_instant
 from tests.harness import CHANNEL, Harness
 from tests.scenarios.checkin_steps import tick
@@ -77,6 +79,7 @@ def _partnership(harness: Harness) -> None:
     harness.sender.drain()
 
 
+@pytest.mark.postgres
 def test_each_persons_home_lists_what_waits_on_them_with_the_relationship_below(harness: Harness) -> None:
     _partnership(harness)
     joe, bob, alice, erin = (_todo(_home(harness, u)) for u in ("UJOE", "UBOB", "UALICE", "UERIN"))
@@ -92,6 +95,7 @@ def test_each_persons_home_lists_what_waits_on_them_with_the_relationship_below(
     assert home.index("To do · ") < home.index("*KPIs*") < home.index("*Disputes*")  # the glance comes below
 
 
+@pytest.mark.postgres
 def test_the_homes_buttons_act_and_the_list_empties(harness: Harness) -> None:
     _partnership(harness)
     joe = _home(harness, "UJOE")

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+
 from bot.ids import Act
 from tests.harness import CHANNEL, Harness
 from tests.scenarios.plan_steps import full_cast
@@ -35,6 +37,7 @@ def _public_posts(harness: Harness) -> list[dict[str, Any]]:
     return [m for m in harness.fake.messages(CHANNEL) if m.get("user") == "UACCORD"]
 
 
+@pytest.mark.postgres
 def test_an_unknown_mention_gets_one_private_answer_with_help(harness: Harness) -> None:
     full_cast(harness)
     posted, told_before = len(_public_posts(harness)), len(_told(harness, "UJOE"))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from storage.models import HandledEvent
 from tests.harness import CHANNEL, Harness
 
@@ -39,6 +41,7 @@ def test_url_verification_is_answered(harness: Harness) -> None:
     assert response.status_code == 200 and "challenge-xyz" in response.text
 
 
+@pytest.mark.postgres
 def test_every_command_works_as_a_mention_for_people_without_the_slash_command(harness: Harness) -> None:
     """Southwind's people have no /accord (the app is installed in Northwind only): mentions do it all."""
     from bot.ids import Act

@@ -4,6 +4,7 @@ trigger on one objective failing, and one on a number of objectives failing that
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import Session, select
 
 from storage.reviews import Review
@@ -49,6 +50,7 @@ def _mark(harness: Harness, user: str, number: int, status: str) -> None:
     assert command_form_agreed(harness, user, f"objective edit {number}", values).text == ""
 
 
+@pytest.mark.postgres
 def test_one_objective_failing_fires_its_trigger_and_the_count_trigger_only_at_its_number(harness: Harness) -> None:
     _plan(harness)
     # a joint objective changes only with the partner: marked failing, it waits for Southwind's approval
@@ -98,6 +100,7 @@ def test_the_partner_cannot_mark_a_partys_own_objective_alone(harness: Harness) 
         assert db.exec(select(Objective).where(Objective.number == 3)).one().status == "open"
 
 
+@pytest.mark.postgres
 def test_objectives_at_risk_and_failing_are_shown_in_status_and_review(harness: Harness) -> None:
     _plan(harness)
     _mark(harness, "UERIN", 1, "at_risk")

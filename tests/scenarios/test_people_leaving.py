@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from sqlmodel import Session, col, select
 
 from bot.ids import Act
@@ -83,6 +84,7 @@ def _cast(harness: Harness) -> None:
     harness.sender.drain()
 
 
+@pytest.mark.postgres
 def test_leaving_by_command_and_by_mention_and_joining_again(harness: Harness) -> None:
     _cast(harness)
     told = _leave(harness, "UHANK")
@@ -166,6 +168,7 @@ def test_a_partys_last_ser_names_a_successor_who_must_be_of_the_same_party(harne
     assert people["UJOE"][0] == "ser" and people["UBOB"][2:] == ("removed", "UCAROL")
 
 
+@pytest.mark.postgres
 def test_who_goes_is_not_prompted_or_counted_and_history_keeps_their_answers(harness: Harness) -> None:
     _cast(harness)
     # Round 1 (Monday 8 March): everyone answers, Hank and Joe too
@@ -210,6 +213,7 @@ def test_who_goes_is_not_prompted_or_counted_and_history_keeps_their_answers(har
     assert "UHANK" not in status and "UJOE" not in status
 
 
+@pytest.mark.postgres
 def test_users_info_answering_deleted_marks_the_person_deactivated(harness: Harness) -> None:
     _cast(harness)
     _action(harness, "UCAROL", "UJOE")

@@ -30,6 +30,7 @@ def _sign(harness: Harness, user: str, number: int = 1) -> str:
     return ephemeral_texts(harness, user)[-1]
 
 
+@pytest.mark.postgres
 def test_a_review_of_known_data_shows_its_figures_recommendations_wins_and_chart(harness: Harness) -> None:
     month_of_partnership(harness)
     at(harness, "2027-01-25T10:00:00Z")
@@ -151,6 +152,7 @@ def test_sign_off_by_each_partys_ser_only_and_the_record_never_changes(harness: 
     assert "no review #7" in harness.driver.slash("UJOE", CHANNEL, "reviews 7").json()["text"]
 
 
+@pytest.mark.postgres
 def test_the_scheduled_review_fires_once_and_queues_the_next(harness: Harness) -> None:
     at(harness, "2027-01-04T12:00:00Z")
     assert set_up(harness).status_code == 200

@@ -110,6 +110,7 @@ def test_setup_form_rejects_a_bad_timezone_a_bad_ladder_and_same_names(harness: 
         assert db.exec(select(Relationship)).all() == []
 
 
+@pytest.mark.postgres
 def test_editing_an_item_records_before_and_after(harness: Harness) -> None:
     _plan(harness)
     _kpi(harness)

@@ -175,6 +175,7 @@ def test_permission_matrix(harness: Harness, subtests: pytest.Subtests) -> None:
             _row(harness, name, how, success, allowed, refusal)
 
 
+@pytest.mark.postgres
 def test_roles_are_set_within_ones_own_party(harness: Harness) -> None:
     full_cast(harness)
     assert "is now a member" in harness.driver.slash("UERIN", CHANNEL, "role <@UIVY> member").json()["text"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import Session, select
 
 from bot.ids import Act
@@ -15,6 +16,7 @@ def _relationship(harness: Harness) -> Relationship:
         return db.exec(select(Relationship)).one()
 
 
+@pytest.mark.postgres
 def test_setup_in_a_slack_connect_channel_with_two_organisations(harness: Harness) -> None:
     ack = harness.driver.slash("UALICE", CHANNEL, "setup")
     assert ack.status_code == 200 and ack.text == ""

@@ -6,6 +6,7 @@ import json
 import time
 from datetime import date, timedelta
 
+import pytest
 from sqlmodel import Session, select
 
 from bot.ids import Act
@@ -50,6 +51,7 @@ def _all_text(blocks: list[dict]) -> str:
     return json.dumps(blocks, ensure_ascii=False)
 
 
+@pytest.mark.postgres
 def test_status_at_a_glance_ephemeral_and_public(harness: Harness) -> None:
     _plan_with_items(harness)
     body = harness.driver.slash("UBOB", CHANNEL, "status").json()
@@ -128,6 +130,7 @@ def test_mentions_reach_everything_without_the_slash_command(harness: Harness) -
     assert harness.fake.views_opened == before + 1 and latest_view(harness)["title"]["text"] == "Add KPI"
 
 
+@pytest.mark.postgres
 def test_nothing_crosses_from_one_channel_to_another(harness: Harness) -> None:
     _plan_with_items(harness)
     assert set_up(harness, {"name": "Other deal", "party_1": "Westwind", "party_2": "Eastwind"},

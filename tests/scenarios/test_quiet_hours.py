@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
@@ -233,6 +234,7 @@ def _play(engine: Engine, fake: FakeSlack, drawn: dict[str, Any]) -> None:
 @settings(max_examples=6, deadline=None, phases=(Phase.explicit, Phase.reuse, Phase.generate),
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(drawn=partnerships())
+@pytest.mark.sqlite_only("tests/scenarios/test_checkin_noise.py::test_a_quarter_of_check_ins_stays_quiet")
 def test_nobody_is_messaged_outside_their_working_hours_and_nothing_is_lost_or_doubled(
         engine: Engine, fake: FakeSlack, drawn: dict[str, Any]) -> None:
     _play(engine, fake, drawn)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 from datetime import timedelta
 
+import pytest
 from sqlmodel import Session, select
 
 from storage.models import DONE, SENT, OutboxMessage, WorkItem
@@ -45,6 +46,7 @@ def test_reminder_reaches_slack_once_when_tick_runs_twice(harness: Harness) -> N
     assert again.returncode == 0 and "0 done" in again.stdout and "0 sent" in again.stdout
 
 
+@pytest.mark.postgres
 def test_two_ticks_at_once_deliver_each_message_once(harness: Harness) -> None:
     """Two real `accord tick` processes (the other scenarios race ticks inside the test process)."""
     for n in range(4):  # one channel, paced at a post a second by the real processes
@@ -76,6 +78,7 @@ def test_bad_date_gets_one_clear_message_and_changes_nothing(harness: Harness) -
     assert harness.count(WorkItem) == 0
 
 
+@pytest.mark.postgres
 def test_a_slack_outage_does_not_fail_the_request_and_the_tick_delivers_later(harness: Harness) -> None:
     harness.fake.inject("*", status=503, times=None)
     response = harness.driver.slash("UALICE", CHANNEL, "remind in 1h Check the numbers")

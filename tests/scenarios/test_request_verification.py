@@ -19,6 +19,7 @@ FORM = "application/x-www-form-urlencoded"
 
 
 @pytest.mark.parametrize("case", ["unsigned", "forged", "stale", "signed_with_other_secret", "future"])
+@pytest.mark.postgres
 def test_bad_requests_are_refused_and_change_nothing(harness: Harness, case: str) -> None:
     driver = harness.driver
     if case == "unsigned":

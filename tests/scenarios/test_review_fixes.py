@@ -3,6 +3,7 @@ on other scales, editing an overdue action, the last-level dispute trigger."""
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import Session, select
 
 from bot.ids import Act, DisputeAct
@@ -29,6 +30,7 @@ def test_the_button_in_a_direct_message_opens_the_check_in(harness: Harness) -> 
     assert harness.fake.views_opened == before + 1 and latest_view(harness)["title"]["text"] == "Check-in round 1"
 
 
+@pytest.mark.postgres
 def test_editing_the_cadence_moves_the_next_round_rather_than_losing_it(harness: Harness) -> None:
     harness.clock.now = parse_instant("2027-03-03T12:00:00Z")
     assert set_up(harness, {"checkin_cadence": "weekly on monday at 09:30"}).status_code == 200
@@ -68,6 +70,7 @@ def test_an_overdue_action_can_be_edited_without_moving_its_date(harness: Harnes
     assert "is in the past" in moved["errors"]["due_on"]
 
 
+@pytest.mark.postgres
 def test_a_dispute_at_the_last_level_fires_its_exit_trigger(harness: Harness) -> None:
     cast(harness)
     command_form_agreed(harness, "UALICE", "exit", {"kind": "dispute_last_level", "description": "Mediation needed"})

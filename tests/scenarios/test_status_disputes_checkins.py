@@ -8,6 +8,8 @@ import json
 import time
 from typing import Any
 
+import pytest
+
 from bot.ids import DisputeAct
 from storage.utc import parse_instant
 from tests.harness import CHANNEL, Harness
@@ -36,6 +38,7 @@ def _home(harness: Harness, user: str, team: str, event_id: str) -> str:
     return json.dumps(harness.fake.home_views[user]["blocks"], ensure_ascii=False)
 
 
+@pytest.mark.postgres
 def test_status_and_app_home_list_the_open_dispute_with_level_holders_and_time_left(harness: Harness) -> None:
     cast(harness)  # Wednesday 3 March 2027, 12:00 London
     assert "No open disputes" in _status(harness, "UCAROL")
@@ -91,6 +94,7 @@ def _figures(harness: Harness) -> list[str]:
     return [line for line in text.split("\n") if ": " in line and "/ " in line and not line.startswith("*")]
 
 
+@pytest.mark.postgres
 def test_status_shows_the_latest_rounds_counts_then_its_published_figures_only(harness: Harness) -> None:
     _round(harness)
     # while the round is open: answered counts per party, as its message shows them, and no figure

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlmodel import Session, select
 
 from bot.ids import Act
@@ -42,6 +43,7 @@ def _by_button(harness: Harness, user: str, text: str) -> None:
     assert submit(harness, user, latest_view(harness), {"text": text}).text == ""
 
 
+@pytest.mark.postgres
 def test_wins_by_slash_mention_and_button_from_either_party_are_posted_and_counted_in_the_next_review(
         harness: Harness) -> None:
     at(harness, "2027-01-04T12:00:00Z")

@@ -33,7 +33,8 @@ def command_actor(body: dict[str, Any]) -> Actor:
     enterprise = body.get("enterprise_id") or None
     if is_enterprise(team):
         enterprise = enterprise or team
-    return Actor(user_id=body["user_id"], team_id=team, channel_id=body.get("channel_id"), enterprise_id=enterprise)
+    return Actor(user_id=body["user_id"], team_id=team, channel_id=body.get("channel_id"), enterprise_id=enterprise,
+                 name=body.get("user_name") or None)
 
 
 def _organisation(team: str, receiving_team: str, receiving_enterprise: str | None) -> tuple[str, str | None]:
@@ -86,7 +87,7 @@ def interaction_actor(body: dict[str, Any], channel_id: str | None) -> Actor:
         or team_object.get("enterprise_id") or None
     team, enterprise = _organisation(user.get("team_id") or payload_team, payload_team, payload_enterprise)
     return Actor(user_id=user.get("id", ""), team_id=team, channel_id=channel_id, enterprise_id=enterprise,
-                 **where_clicked(body, channel_id))
+                 name=user.get("name") or user.get("username") or None, **where_clicked(body, channel_id))
 
 
 def _part(body: dict[str, Any], key: str) -> dict[str, Any]:

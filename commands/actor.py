@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 def is_enterprise(org_id: str | None) -> bool:
@@ -18,7 +18,9 @@ class Actor:
     app_mention's `user_team` may); `enterprise_id` is their Grid org when the payload says which it is.
     `channel_id` is the relationship's channel; answers go where the person acted: `reply_channel` (a DM they
     clicked in) and `thread_ts` (the thread they mentioned Accord or clicked in); `on_home` when they clicked on
-    their App Home (which is then drawn again, so that what they did leaves their to-do list)."""
+    their App Home (which is then drawn again, so that what they did leaves their to-do list). `name` is their
+    Slack name as the payload gives it (a slash command's `user_name`, a click's `user.name`), so that what they do
+    reads with a name before Slack's users.info has answered."""
 
     user_id: str
     team_id: str
@@ -27,6 +29,7 @@ class Actor:
     thread_ts: str | None = None
     reply_channel: str | None = None
     on_home: bool = False
+    name: str | None = field(default=None, compare=False)  # who they are does not depend on it
 
     @property
     def organisation_ids(self) -> frozenset[str]:

@@ -74,3 +74,11 @@ def currency_code(value: str) -> str:
         raise ValueError(f"{value.strip() or 'An empty currency'} is not an ISO 4217 currency code: use three "
                          "letters such as GBP, EUR or USD.")
     return code
+
+
+def working_days_left(days: float) -> str:
+    """A dispute clock's time left in whole working days (its escalation time is shown beside it):
+    `2 working days left`, `1 working day left`, `under a working day left`."""
+    if days < 1:
+        return "under a working day left"
+    return f"{plural(round(days), 'working day')} left"

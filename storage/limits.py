@@ -19,3 +19,4 @@ LONG = 2000  # a dispute's proposal, resolution, lessons and notes; a check-in c
 DISPUTE = 3000  # a dispute's description
 CODE = 24  # a log entry's kind, a change's verb, an exit trigger's kind
 ENTITY = 32  # the kind of thing a change is about
+PERSON_NAME = 120  # a person's name as Slack gives it

@@ -88,7 +88,7 @@ class Person(SQLModel, table=True):
     user_id: str = Field(max_length=limits.SLACK_ID)
     role: str = Field(max_length=16)
     tz: str | None = Field(default=None, max_length=limits.TIMEZONE)  # from users.info; None: their party's
-    name: str | None = Field(default=None, max_length=120)  # from users.info: named without a mention
+    name: str | None = Field(default=None, max_length=limits.PERSON_NAME)  # from users.info: named without a mention
     away_until: date | None = None  # not prompted for check-ins until this day (inclusive)
     # gone: left, removed by their party or deactivated in Slack; not prompted or counted, history kept
     left_at: datetime | None = Field(default=None, sa_type=UtcDateTime)

@@ -4,6 +4,7 @@ fake Slack."""
 
 from __future__ import annotations
 
+import gc
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -27,6 +28,16 @@ from tests.databases import (
 if TYPE_CHECKING:
     from tests.harness import Harness
 
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Each test process (every xdist worker) collects garbage less often: the objects loaded at start (SQLAlchemy,
+    bolt, matplotlib, the test modules) are frozen out of the collector's rounds, and a round starts after 100,000
+    allocations instead of 700. Measured on two scenario files and the outbox tests: a fifth less CPU time. The
+    `accord` processes the tests start keep Python's defaults."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 1000)
 
 
 @pytest.fixture(scope="session")

@@ -82,7 +82,19 @@ def answer_mention(deps: Deps, actor: Actor, name: str, rest: str, thread_ts: st
     else:
         more = {"channel": actor.channel_id, "command": name, "rest": rest}  # button() shortens rest to fit
         message = _offered(lambda: ROUTES[name](request), lambda: _form_button(actor, name, Act.CONTINUE, more))
-    deps.tell(actor, message)
+    deps.tell(actor, in_mentions(message))
+
+
+def in_mentions(message: Any) -> Any:
+    """An answer to a mention as it should read: every `/accord …` it names becomes `@accord …`, which works for
+    everyone, the partner's people whose workspace has no slash command included (texts only: button values are
+    left as they are)."""
+    if isinstance(message, dict):
+        return {key: (value.replace("`/accord", "`@accord") if key == "text" and isinstance(value, str)
+                      else in_mentions(value)) for key, value in message.items()}
+    if isinstance(message, list):
+        return [in_mentions(item) for item in message]
+    return message
 
 
 def _form_button(actor: Actor, name: str, action_id: str, value: dict[str, Any]) -> dict[str, Any]:

@@ -59,9 +59,7 @@ def _save_value(deps: Deps, actor: Actor, fields: dict[str, Any], meta: dict[str
     form = values.ValueInput(**{name: str(fields.get(name, "")) for name in (
         "party_slot", "kind", "amount", "description", "on")})
     with deps.unit_of_work() as db:
-        entry = values.record_value(db, actor=actor, form=form, now=deps.clock())
-        kind, day = entry.kind, entry.on
-    return f"Recorded the {kind} ({day.isoformat()}); the next review counts it."
+        return values.recorded(db, values.record_value(db, actor=actor, form=form, now=deps.clock()))
 
 
 ROUTES: dict[str, Route] = {"review": _review, "reviews": _reviews, "value": open_value_form}

@@ -10,7 +10,7 @@ from bot.ids import Callback, DisputeAct
 from bot.views.blocks import Block, context, escape, section, sections
 from bot.views.inputs import modal, option, select, text_input
 from bot.views.rmp import actions_block, button
-from commands.wording import plural
+from commands.wording import plural, working_days_left
 
 SEVERITY = {"low": ":large_blue_circle:", "medium": ":large_yellow_circle:", "high": ":large_orange_circle:",
             "critical": ":red_circle:"}
@@ -50,7 +50,7 @@ def root(data: dict[str, Any]) -> dict[str, Any]:
     elif data["due_at"] is None:
         clock = "no timer at the last level"
     else:
-        clock = f"{data['days_left']:g} working days left (escalates {_local(data['due_at'], data['timezone'])})"
+        clock = f"{working_days_left(data['days_left'])}, escalates {_local(data['due_at'], data['timezone'])}"
     blocks: list[Block] = [
         section(f"{SEVERITY.get(data['severity'], '')} *Dispute #{data['number']}: {escape(data['title'])}*\n"
                 f"{escape(data['description'][:1500])}"),
@@ -144,7 +144,7 @@ def text_modal(callback_id: str, title: str, field: str, label: str, *, metadata
 def _left(dispute: Any) -> str:
     if dispute.status == "paused":
         return "paused"
-    return "no timer" if dispute.days_left is None else f"{dispute.days_left:g} working days left"
+    return "no timer" if dispute.days_left is None else working_days_left(dispute.days_left)
 
 
 def _held_by(holders: list[Any], mentions: bool) -> str:
@@ -167,8 +167,7 @@ def status_line(dispute: Any, *, timezone: str, mentions: bool) -> str:
     elif dispute.due_at is None:
         clock = "no timer at the last level"
     else:
-        left = f"{plural(dispute.days_left, 'working day')} left"
-        clock = f"{left} (escalates {_local(dispute.due_at.isoformat(), timezone)})"
+        clock = f"{working_days_left(dispute.days_left)}, escalates {_local(dispute.due_at.isoformat(), timezone)}"
     return (f"{SEVERITY.get(dispute.severity, '')} *#{dispute.number} {escape(dispute.title)}* · "
             f"L{dispute.level} of {dispute.levels} {escape(dispute.level_name)} · held by {holders} · {clock}")
 

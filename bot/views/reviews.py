@@ -49,7 +49,7 @@ def _kpi_line(k: dict[str, Any]) -> str:
     better = "≥" if k["direction"] == "higher" else "≤"
     streak = f" · red {k['red_streak']} periods in a row" if k["red_streak"] >= 2 else ""
     return (f"{RAG_EMOJI[k['rag']]} *#{k['number']} {escape(k['name'])}*: {_num(k['value'], k['unit'])} "
-            f"{TREND[k['trend']]} (target {better} {_num(k['target'])}){streak}")
+            f"{TREND[k['trend']]} (target {better} {_num(k['target'], k['unit'])}){streak}")
 
 
 def _signatures(data: dict[str, Any]) -> str:

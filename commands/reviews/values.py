@@ -7,12 +7,14 @@ from datetime import date, datetime
 
 from sqlmodel import Session
 
+from commands import wording
 from commands.actor import Actor
 from commands.errors import FieldChecks, InputError, Refused
-from commands.rmp import access, audit, fields
+from commands.rmp import access, audit, fields, sentences
 from commands.rmp.actions import local_today
 from storage import limits
 from storage.reviews import BENEFIT, COST, ValueEntry
+from storage.rmp import Relationship
 
 KINDS = (COST, BENEFIT)
 
@@ -92,3 +94,14 @@ def record_value(db: Session, *, actor: Actor, form: ValueInput, now: datetime) 
                  before=None, after={"party": party, "kind": kind, "amount": amount, "description": description,
                                      "on": on.isoformat()}, now=now)
     return entry
+
+
+def recorded(db: Session, entry: ValueEntry) -> str:
+    """What the recorder is told: `Recorded Southwind's benefit of GBP 30,000 on 20 Jan 2027: …`."""
+    relationship = db.get(Relationship, entry.relationship_id)
+    assert relationship is not None  # the entry's own
+    party = next(p.name for p in access.parties(db, relationship) if p.slot == entry.party_slot)
+    worth = f" of {wording.money(entry.amount, relationship.currency)}" if entry.amount is not None else ""
+    about = f" ({entry.description})" if entry.description else ""
+    return (f"Recorded {wording.possessive(party)} {entry.kind}{worth}{about} on {sentences.day(entry.on)}; "
+            "the next review counts it.")

@@ -15,6 +15,7 @@ from commands.errors import InputError, Refused
 from commands.rmp import access, audit, leaving
 from commands.rmp.fields import choice, user_id
 from commands.wording import possessive
+from storage import limits
 from storage.rmp import CONNECT, ROLES, Party, Person
 from storage.utc import utcnow
 
@@ -22,6 +23,11 @@ log = logging.getLogger(__name__)
 
 ROLE_NAMES = {"ser": "SER", "manager": "Manager", "member": "Member", "observer": "Observer"}
 _IN_A_SENTENCE = {"ser": "an SER", "manager": "a manager", "member": "a member", "observer": "an observer"}
+
+
+def slack_name(actor: Actor) -> str | None:
+    """The name the actor's payload gave (users.info replaces it with their display name later), if any."""
+    return actor.name[:limits.PERSON_NAME] if actor.name else None
 
 
 def role_phrase(role: str) -> str:
@@ -65,7 +71,7 @@ def join(db: Session, *, actor: Actor, now: datetime) -> Joined:
     party = _party_of(db, access.parties(db, relationship), actor)
     first = db.exec(select(Person).where(Person.party_id == party.id, access.present())).first() is None
     person = Person(relationship_id=relationship.id or 0, party_id=party.id or 0, user_id=actor.user_id,
-                    role="manager" if first else "member")
+                    role="manager" if first else "member", name=slack_name(actor))
     db.add(person)
     db.flush()
     audit.record(db, relationship, by=access.Member(relationship, person, party), user_id=actor.user_id,
@@ -214,7 +220,7 @@ def record_user(db: Session, *, user_id: str, tz: str | None, name: str | None =
     people = db.exec(select(Person).where(Person.user_id == user_id)).all()
     for person in people:
         person.tz = tz
-        person.name = (name or "")[:120] or person.name
+        person.name = (name or "")[:limits.PERSON_NAME] or person.name
         db.add(person)
     if deleted:
         leaving.deactivated(db, user_id=user_id, now=now or utcnow())

@@ -33,7 +33,7 @@ from storage import limits
 from storage.utc import as_utc, parse_instant
 
 MAX_INT = 2**31 - 1  # the columns are 32-bit integers
-PERSON_NAME = 120  # a person's name as Slack gives it (storage/rmp.py Person.name)
+PERSON_NAME = limits.PERSON_NAME
 DIRECTIONS = ("higher", "lower")
 ACTION_STATUSES = (actions.OPEN, actions.DONE, actions.CANNOT)
 LEFT_HOW = ("", "left", "removed", "deactivated")

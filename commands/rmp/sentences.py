@@ -16,7 +16,8 @@ from typing import Any, Protocol
 
 from sqlmodel import Session, col, select
 
-from storage.rmp import Action, ExitTrigger, Kpi, Objective, Party, Person, Proposal, Risk
+from commands import wording
+from storage.rmp import Action, ExitTrigger, Kpi, Objective, Party, Person, Proposal, Relationship, Risk
 
 ACCORD = "accord"  # the user id of what Accord does by itself (a scheduled review, a timer)
 UNNAMED = "someone"  # a person Slack has not named yet: never their raw id
@@ -66,6 +67,7 @@ class Names:
     people: dict[str, str] = field(default_factory=dict)
     parties: dict[int, str] = field(default_factory=dict)
     titles: dict[tuple[str, int], str] = field(default_factory=dict)
+    currency: str = wording.DEFAULT_CURRENCY  # the relationship's, for amounts of money
 
     def person(self, user_id: str | None) -> str:
         """Their name; Accord for what Accord did; `someone` for a person Slack has not named yet."""
@@ -136,6 +138,8 @@ def words(key: str, value: Any, names: Names, *, year: int | None = None) -> str
         return names.person(value)
     if key.endswith("_slot"):
         return names.party(value)
+    if key == "amount" and isinstance(value, int | float):
+        return wording.money(value, names.currency)
     if key == "working_days" and isinstance(value, list):
         return weekdays(d for d in value if isinstance(d, int))
     if key == "ladder" and isinstance(value, list):
@@ -371,7 +375,9 @@ def names_for(db: Session, relationship_id: int, changes: Sequence[ChangeLike]) 
             for row in db.exec(select(model).where(model.relationship_id == relationship_id,
                                                    col(model.number).in_(numbers))):
                 titles[(entity, row.number)] = getattr(row, TITLE_FIELDS[entity])
-    partial = Names(people, parties, dict(titles))
+    relationship = db.get(Relationship, relationship_id)
+    currency = relationship.currency if relationship is not None else wording.DEFAULT_CURRENCY
+    partial = Names(people, parties, dict(titles), currency)
     for change in changes:  # a proposal's subject as its proposal recorded it (an import keeps no proposals)
         if change.entity == "proposal" and change.verb == "propose" and change.entity_id is not None:
             titles[("proposal", change.entity_id)] = _proposal_title(change.after or {}, partial, change.at.year)
@@ -381,4 +387,4 @@ def names_for(db: Session, relationship_id: int, changes: Sequence[ChangeLike]) 
                                                        col(Proposal.number).in_(missing))):
             recorded = {"subject": proposal.subject, "changes": proposal.changes}
             titles[("proposal", proposal.number)] = _proposal_title(recorded, partial, proposal.created_at.year)
-    return Names(people, parties, titles)
+    return Names(people, parties, titles, currency)

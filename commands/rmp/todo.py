@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
+from commands import wording
 from commands.consent.proposals import title_of
 from commands.rmp import access, calendars
 from commands.rmp.actions import OPEN, is_overdue
@@ -101,7 +102,7 @@ def _disputes(status: Status, user_id: str, slot: int) -> list[Todo]:
     for line in status.open_disputes:
         if not any(holder.user_id == user_id for _, holders in line.holders for holder in holders):
             continue
-        left = f"{line.days_left:.1f} working days left" if line.days_left is not None else \
+        left = wording.working_days_left(line.days_left) if line.days_left is not None else \
             "paused" if line.status == "paused" else "no timer at the last level"
         held.append(Todo(DISPUTE, line.number, line.title, due_at=line.due_at,
                          detail=f"L{line.level} {line.level_name} · {left}"))

@@ -104,6 +104,14 @@ def test_a_slash_command_outside_grid_is_its_users_workspace() -> None:
     assert command_actor(_slash()) == Actor(user_id=BOB, team_id=SOUTH, channel_id=SHARED)
 
 
+def test_the_actors_slack_name_comes_from_the_payload_so_history_can_name_them_at_once() -> None:
+    assert command_actor(_slash()).name == "bob"
+    assert command_actor({**_slash(), "user_name": ""}).name is None
+    click = _block_actions(user_team=SOUTH, team={"id": SOUTH, "domain": "southwind"}, user=BOB,
+                           value=_value(channel=SHARED))
+    assert button_actor(click)[0].name == "someone"  # the click payload's user.name
+
+
 def test_a_slash_command_on_grid_carries_the_workspaces_org() -> None:
     body = _slash(team_id=NORTH, team_domain="northwind", enterprise_id=NORTH_ORG,
                   enterprise_name="Northwind Group", user_id=ALICE)

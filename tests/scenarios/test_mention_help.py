@@ -83,3 +83,15 @@ def test_help_lists_what_the_reader_may_use_as_they_call_accord(harness: Harness
     # Leo, of Northwind, never joined: he is offered Join
     harness.driver.app_mention("ULEO", CHANNEL, "<@UACCORD> help")
     assert _lists(_text(_told(harness, "ULEO")[-1]), "/accord join")
+
+
+def test_an_answer_to_a_mention_names_commands_as_mentions(harness: Harness) -> None:
+    """Usage and refusals answered to a mention say `@accord …`, which the partner's people can use, never
+    `/accord …`, which their workspace does not have."""
+    full_cast(harness)
+    harness.driver.app_mention("UJOE", CHANNEL, "<@UACCORD> status everything please")
+    answer = _text(_told(harness, "UJOE")[-1])
+    assert "`@accord status`" in answer and "`/accord" not in answer
+    harness.driver.app_mention("UJOE", CHANNEL, "<@UACCORD> reviews lots")
+    answer = _text(_told(harness, "UJOE")[-1])
+    assert "`@accord reviews`" in answer and "`/accord" not in answer

@@ -20,7 +20,7 @@ from tests.scenarios.plan_steps import join, set_up
 NORTH = ("UALICE", "UERIN", "UHANK")
 SOUTH = ("UBOB", "UCAROL", "UJOE")
 L1 = ("*#1 Late deliveries* · L1 of 4 Working level · held by Northwind: <@UHANK> · Southwind: <@UJOE> · "
-      "5 working days left (escalates Thu 11 Mar 12:00 (Europe/London))")
+      "5 working days left, escalates Thu 11 Mar 12:00 (Europe/London)")
 
 
 def _status(harness: Harness, user: str, rest: str = "") -> str:
@@ -61,7 +61,7 @@ def test_status_and_app_home_list_the_open_dispute_with_level_holders_and_time_l
                  at="2027-03-04T12:00:00Z") == ""
     mine = _status(harness, "UBOB")
     assert ("L2 of 4 Relationship managers · held by Northwind: <@UERIN> · Southwind: <@UCAROL> · "
-            "10 working days left (escalates") in mine
+            "10 working days left, escalates") in mine
     assert L1 not in mine
     # paused by an SER: no clock runs, so no time left is shown
     assert press(harness, "UALICE", DisputeAct.PAUSE, answer={"reason": "Talks under way"}) == ""

@@ -15,8 +15,7 @@ from storage import limits
 from storage.rmp import Win
 
 LIMIT = limits.DETAIL  # characters of a win (the column's size)
-EMPTY = ("Say what the win was: `/accord win The first joint bid went in on time` (or `@accord win …`). "
-         "Nothing was recorded.")
+EMPTY = "Say what the win was, for example `/accord win The first joint bid went in on time`. Nothing was recorded."
 
 
 @dataclass(frozen=True)

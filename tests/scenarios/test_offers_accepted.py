@@ -109,7 +109,9 @@ def _row(harness: Harness, user: str) -> None:
         opened = _slash(harness, user, name)
         buttons = _buttons(answers[name])
         if isinstance(opened, str):  # refused: the mention says the same, with no button
-            assert buttons == [] and answers[name]["text"] == opened, (user, name, answers[name], opened)
+            # said alike, commands named as mentions in the answer to a mention
+            assert buttons == [] and answers[name]["text"] == opened.replace("`/accord", "`@accord"), \
+                (user, name, answers[name], opened)
             continue
         assert [b["action_id"] for b in buttons] == [Act.OPEN_FORM], (user, name, answers[name])
         _click_opens(harness, user, buttons[0])

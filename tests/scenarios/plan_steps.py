@@ -7,9 +7,11 @@ import re
 from typing import Any
 
 import httpx
+from sqlmodel import Session, select
 
 from bot.fakeslack.modal_filling import fill
 from bot.ids import Act, ProposalAct
+from storage.rmp import Relationship
 from tests.harness import CHANNEL, HOME_PEOPLE, Harness
 
 CALENDAR = {"timezone": "Europe/London", "working_days": ["0", "1", "2", "3", "4"], "working_hours": "09:00-17:30",
@@ -102,3 +104,15 @@ def full_cast(harness: Harness) -> None:
                                 ("UBOB", "UCAROL", "manager"), ("UBOB", "UKIM", "observer")]:
         body = harness.driver.slash(actor, CHANNEL, f"role <@{target}> {role}").json()
         assert "is now" in body["text"], body
+
+
+def plan_version(harness: Harness) -> int:
+    """The relationship's plan version."""
+    with Session(harness.engine) as db:
+        return db.exec(select(Relationship)).one().version
+
+
+def set_up_with_partner(harness: Harness) -> None:
+    """Set the relationship up as Alice and have Bob join for the partner."""
+    assert set_up(harness).status_code == 200
+    join(harness, "UBOB")

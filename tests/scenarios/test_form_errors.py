@@ -19,7 +19,13 @@ from storage.rmp import Action, Kpi, Relationship
 from storage.utc import utcnow
 from tests.harness import Harness
 from tests.scenarios.dispute_steps import RAISE, cast
-from tests.scenarios.plan_steps import command_form, command_form_agreed, join, set_up
+from tests.scenarios.plan_steps import (
+    command_form,
+    command_form_agreed,
+    plan_version,
+    set_up,
+    set_up_with_partner,
+)
 from tests.scenarios.review_steps import value_form
 
 # refused before anything is written: the statements of saving are the ones tests/scenarios/test_plan_forms.py runs
@@ -34,16 +40,6 @@ def _errors_of(response: Any) -> dict[str, str]:
     body = response.json()
     assert body["response_action"] == "errors", body
     return dict(body["errors"])
-
-
-def _version(harness: Harness) -> int:
-    with Session(harness.engine) as db:
-        return db.exec(select(Relationship)).one().version
-
-
-def _plan(harness: Harness) -> None:
-    assert set_up(harness).status_code == 200
-    join(harness, "UBOB")
 
 
 # ---- through the real app: one submission, every error ------------------------------------------------------------
@@ -78,45 +74,45 @@ def test_setup_runs_a_check_across_fields_only_once_its_fields_read_fine(harness
 
 
 def test_kpi_form_shows_a_bad_target_a_bad_red_and_an_empty_name_together(harness: Harness) -> None:
-    _plan(harness)
-    before = _version(harness)
+    set_up_with_partner(harness)
+    before = plan_version(harness)
     errors = _errors_of(command_form(harness, "UALICE", "kpi", {
         "name": "", "unit": "%", "direction": "higher", "target": "lots", "red": "some", "owner_slot": "1",
         "reporter_slot": "1"}))
     assert set(errors) == {"name", "target", "red"}
     assert "cannot be empty" in errors["name"]
     assert "must be a number" in errors["target"] and "must be a number" in errors["red"]
-    assert _version(harness) == before
+    assert plan_version(harness) == before
     with Session(harness.engine) as db:
         assert db.exec(select(Kpi)).all() == []
 
 
 def test_kpi_form_shows_a_taken_name_with_a_red_on_the_wrong_side(harness: Harness) -> None:
-    _plan(harness)
+    set_up_with_partner(harness)
     assert command_form_agreed(harness, "UALICE", "kpi", {
         "name": "On-time delivery", "unit": "%", "direction": "higher", "target": "95", "red": "80",
         "owner_slot": "1", "reporter_slot": "1"}).text == ""
-    before = _version(harness)
+    before = plan_version(harness)
     errors = _errors_of(command_form(harness, "UALICE", "kpi", {
         "name": "ON-TIME DELIVERY", "unit": "%", "direction": "higher", "target": "95", "red": "99",
         "owner_slot": "1", "reporter_slot": "1"}))
     assert set(errors) == {"name", "red"}
     assert "already called On-time delivery" in errors["name"] and "red starts below" in errors["red"]
-    assert _version(harness) == before
+    assert plan_version(harness) == before
     with Session(harness.engine) as db:
         assert len(db.exec(select(Kpi)).all()) == 1
 
 
 def test_action_form_shows_every_bad_field_together(harness: Harness) -> None:
-    _plan(harness)
-    before = _version(harness)
+    set_up_with_partner(harness)
+    before = plan_version(harness)
     errors = _errors_of(command_form(harness, "UALICE", "action", {
         "description": "", "owner": "UDAVE", "due_on": YESTERDAY}))
     assert set(errors) == {"description", "owner", "due_on"}
     assert "cannot be empty" in errors["description"]
     assert "is not in this relationship" in errors["owner"]
     assert "is in the past" in errors["due_on"]
-    assert _version(harness) == before
+    assert plan_version(harness) == before
     with Session(harness.engine) as db:
         assert db.exec(select(Action)).all() == []
 
@@ -135,12 +131,12 @@ PLAN_FORMS: list[tuple[str, dict[str, Any], dict[str, str]]] = [
 @pytest.mark.parametrize(("command", "answers", "expected"), PLAN_FORMS, ids=[f[0] for f in PLAN_FORMS])
 def test_other_plan_forms_show_every_bad_field_together(harness: Harness, command: str, answers: dict[str, Any],
                                                        expected: dict[str, str]) -> None:
-    _plan(harness)
-    before = _version(harness)
+    set_up_with_partner(harness)
+    before = plan_version(harness)
     errors = _errors_of(command_form(harness, "UALICE", command, answers))
     assert set(errors) == set(expected)
     assert all(fragment in errors[field] for field, fragment in expected.items()), errors
-    assert _version(harness) == before
+    assert plan_version(harness) == before
 
 
 def test_dispute_form_shows_every_bad_field_together(harness: Harness) -> None:
@@ -155,17 +151,17 @@ def test_dispute_form_shows_every_bad_field_together(harness: Harness) -> None:
 
 
 def test_checkin_settings_form_shows_every_bad_field_together(harness: Harness) -> None:
-    _plan(harness)
-    before = _version(harness)
+    set_up_with_partner(harness)
+    before = plan_version(harness)
     errors = _errors_of(command_form(harness, "UALICE", "checkin settings", {
         "statements": "", "scale": "99", "gap_threshold": "9", "min_respondents": "1"}))
     assert set(errors) == {"statements", "scale", "gap_threshold", "min_respondents"}
     assert "from 3 people at least" in errors["min_respondents"]
-    assert _version(harness) == before
+    assert plan_version(harness) == before
 
 
 def test_value_form_shows_every_bad_field_together(harness: Harness) -> None:
-    _plan(harness)
+    set_up_with_partner(harness)
     errors = _errors_of(value_form(harness, "UALICE", {"party_slot": "1", "kind": "cost", "amount": "-5",
                                                        "on": "2099-01-01"}))
     assert set(errors) == {"amount", "on"}
@@ -175,7 +171,7 @@ def test_value_form_shows_every_bad_field_together(harness: Harness) -> None:
 
 
 def test_a_valid_form_after_the_errors_is_saved(harness: Harness) -> None:
-    _plan(harness)
+    set_up_with_partner(harness)
     assert set(_errors_of(command_form(harness, "UALICE", "kpi", {
         "name": "", "direction": "higher", "target": "x", "red": "y", "owner_slot": "1",
         "reporter_slot": "1"}))) == {"name", "target", "red"}

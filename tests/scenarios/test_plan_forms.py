@@ -12,20 +12,18 @@ from sqlmodel import Session, select
 from storage.rmp import Action, Change, ExitTrigger, Kpi, Objective, Relationship, Risk
 from storage.utc import parse_instant, utcnow
 from tests.harness import CHANNEL, Harness
-from tests.scenarios.plan_steps import command_form, command_form_agreed, ephemeral_texts, join, set_up
+from tests.scenarios.plan_steps import (
+    command_form,
+    command_form_agreed,
+    ephemeral_texts,
+    join,
+    plan_version,
+    set_up,
+    set_up_with_partner,
+)
 
 TOMORROW = (utcnow() + timedelta(days=2)).date().isoformat()
 YESTERDAY = (utcnow() - timedelta(days=2)).date().isoformat()
-
-
-def _version(harness: Harness) -> int:
-    with Session(harness.engine) as db:
-        return db.exec(select(Relationship)).one().version
-
-
-def _plan(harness: Harness) -> None:
-    assert set_up(harness).status_code == 200
-    join(harness, "UBOB")
 
 
 def _kpi(harness: Harness) -> None:
@@ -65,18 +63,18 @@ FORMS: list[tuple[str, dict[str, Any], dict[str, Any], str, str, type]] = [
                          ids=[f"{f[0]}-{i}" for i, f in enumerate(FORMS)])
 def test_form_valid_then_invalid(harness: Harness, command: str, valid: dict[str, Any], invalid: dict[str, Any],
                                  field: str, message: str, table: type) -> None:
-    _plan(harness)
-    before = _version(harness)
+    set_up_with_partner(harness)
+    before = plan_version(harness)
     bad = command_form(harness, "UALICE", command, invalid).json()
     assert bad["response_action"] == "errors"
     assert list(bad["errors"]) == [field] and message in bad["errors"][field]
-    assert _version(harness) == before
+    assert plan_version(harness) == before
     with Session(harness.engine) as db:
         assert db.exec(select(table)).all() == []
 
     good = command_form_agreed(harness, "UALICE", command, valid)  # Bob approves what is not Northwind's alone
     assert good.status_code == 200 and good.text == ""
-    assert _version(harness) > before
+    assert plan_version(harness) > before
     entity = {"exit": "exit_trigger"}.get(command, command)
     with Session(harness.engine) as db:
         [item] = db.exec(select(table)).all()
@@ -112,7 +110,7 @@ def test_setup_form_rejects_a_bad_timezone_a_bad_ladder_and_same_names(harness: 
 
 @pytest.mark.postgres
 def test_editing_an_item_records_before_and_after(harness: Harness) -> None:
-    _plan(harness)
+    set_up_with_partner(harness)
     _kpi(harness)
     response = command_form_agreed(harness, "UALICE", "kpi edit 1", {"target": "97"})
     assert response.text == ""
@@ -128,7 +126,7 @@ def test_editing_an_item_records_before_and_after(harness: Harness) -> None:
 
 def test_cannot_complete_tells_the_partners_managers(harness: Harness) -> None:
     harness.clock.now = parse_instant("2026-11-25T15:00:00Z")  # a Wednesday, in everyone's working hours
-    _plan(harness)
+    set_up_with_partner(harness)
     join(harness, "UCAROL")
     command_form(harness, "UALICE", "action", {"description": "Ship the pilot kit", "owner": "UALICE",
                                                "due_on": TOMORROW})

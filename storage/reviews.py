@@ -43,6 +43,41 @@ class ReviewSignature(SQLModel, table=True):
     party: str = Field(max_length=limits.PARTY)
     user_id: str = Field(max_length=limits.SLACK_ID)
     signed_at: datetime = Field(sa_type=UtcDateTime)
+    plan_version: int | None = None  # the RMP version the SER reviewed when signing
+    exit_reviewed: bool = False  # the SER reviewed the exit strategy when signing
+
+
+class ReviewExpectation(SQLModel, table=True):
+    """How far one party's expectations were met in the review's period (1 to 5, with a note), stated before its
+    SER signs off."""
+
+    __tablename__ = "review_expectation"
+    __table_args__ = (UniqueConstraint("review_id", "party_slot"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    review_id: int = Field(foreign_key="review.id", index=True)
+    party_slot: int
+    score: int
+    note: str = Field(default="", max_length=limits.DETAIL)
+    user_id: str = Field(max_length=limits.SLACK_ID)
+    at: datetime = Field(sa_type=UtcDateTime)
+
+
+class ReviewLesson(SQLModel, table=True):
+    """A lesson recorded in a review: a failure or mistake, its reason, and how to avoid it."""
+
+    __tablename__ = "review_lesson"
+    __table_args__ = (UniqueConstraint("review_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    review_id: int = Field(foreign_key="review.id", index=True)
+    number: int
+    party_slot: int
+    user_id: str = Field(max_length=limits.SLACK_ID)
+    failure: str = Field(max_length=limits.DETAIL)
+    reason: str = Field(default="", max_length=limits.DETAIL)
+    avoidance: str = Field(default="", max_length=limits.DETAIL)
+    at: datetime = Field(sa_type=UtcDateTime)
 
 
 class ValueEntry(SQLModel, table=True):

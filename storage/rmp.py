@@ -48,6 +48,12 @@ class Relationship(SQLModel, table=True):
     checkin_min_respondents: int = 3
     checkin_reminders: int = 1
     gap_threshold: float = 1.0
+    # the partnership charter (changed only with both parties' consent): mission, shared values, behaviours
+    charter_mission: str = Field(default="", max_length=limits.LONG)
+    charter_values: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    charter_behaviours: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # data protection: individual check-in answers and comments older than this are deleted (aggregates kept)
+    retention_months: int = 24
     version: int = 0
     created_at: datetime = Field(sa_type=UtcDateTime)
     updated_at: datetime = Field(sa_type=UtcDateTime)
@@ -89,6 +95,7 @@ class Person(SQLModel, table=True):
     role: str = Field(max_length=16)
     tz: str | None = Field(default=None, max_length=limits.TIMEZONE)  # from users.info; None: their party's
     name: str | None = Field(default=None, max_length=limits.PERSON_NAME)  # from users.info: named without a mention
+    erased_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # `accord erase`: personal data removed
     away_until: date | None = None  # not prompted for check-ins until this day (inclusive)
     # gone: left, removed by their party or deactivated in Slack; not prompted or counted, history kept
     left_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
@@ -133,6 +140,8 @@ class Kpi(SQLModel, table=True):
     reporter_slot: int
     cadence: str = Field(default="each check-in", max_length=limits.KPI_CADENCE)
     active: bool = True
+    # a service level `owner_slot` promises the other party (its cadence is the period): missing it is a breach
+    service_level: bool = False
 
 
 class KpiValue(SQLModel, table=True):

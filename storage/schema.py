@@ -2,7 +2,7 @@
 
 from sqlmodel import SQLModel
 
-from storage import checkins, disputes, models, reviews, rmp, slack_oauth
+from storage import checkins, disputes, models, partnership, reviews, rmp, slack_oauth
 
 metadata = SQLModel.metadata
-__all__ = ["checkins", "disputes", "metadata", "models", "reviews", "rmp", "slack_oauth"]
+__all__ = ["checkins", "disputes", "metadata", "models", "partnership", "reviews", "rmp", "slack_oauth"]

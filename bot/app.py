@@ -15,14 +15,18 @@ from bot.deps import Deps
 from bot.distribution import distribution
 from bot.identity import BotIdentity
 from bot.listeners import (
+    charter,
     checkins,
     disputes,
     events,
     home,
+    ideas,
     nudges,
     openers,
     plan,
+    promises,
     proposals,
+    report,
     reviews,
     slash,
     submissions,
@@ -54,7 +58,7 @@ def create_app(
         app = _single_workspace_app(settings, client, identity or BotIdentity(token=client.token))
     deps = Deps(settings=settings, engine=engine, notify_outbox=notify_outbox, clock=clock)
     for module in (slash, plan, openers, submissions, checkins, disputes, reviews, wins, proposals, events, home,
-                   nudges):
+                   nudges, charter, ideas, promises, report):
         module.register(app, deps)
     return app
 

@@ -50,13 +50,14 @@ def chart_file(data: dict[str, Any]) -> FileContent:
     )
 
 
-def review_chart(figures: dict[str, Any]) -> bytes:
-    """A PNG of small multiples: one panel per KPI (at most 8) against its target, and trust per party (1 to 5)."""
+def review_chart(figures: dict[str, Any], *, title: str | None = None, trust: bool = True) -> bytes:
+    """A PNG of small multiples: one panel per KPI (at most 8) against its target, and trust per party (1 to 5)
+    unless `trust` is False; titled after the review unless `title` is given (the audit report's charts)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     kpis = list(figures.get("kpis") or [])[:MAX_KPIS]
-    panels = len(kpis) + 1
+    panels = max(len(kpis) + (1 if trust else 0), 1)
     columns = 1 if panels == 1 else 2 if panels <= 4 else 3
     rows = math.ceil(panels / columns)
     height = PANEL_HEIGHT * rows + TITLE_HEIGHT + BOTTOM
@@ -64,7 +65,7 @@ def review_chart(figures: dict[str, Any]) -> bytes:
     FigureCanvasAgg(figure)
     period = figures.get("period") or {}
     span = _span(period)
-    title = _short(f"Review #{figures['number']}: {figures['relationship']}", 42 * columns)
+    title = _short(title or f"Review #{figures['number']}: {figures['relationship']}", 42 * columns)
     figure.suptitle(_plain(title), fontsize=13, fontweight="bold", y=1 - 0.15 / height, va="top")
     figure.text(0.5, 1 - 0.45 / height, f"{period.get('first_day', '?')} to {period.get('last_day', '?')}",
                 ha="center", va="top", fontsize=9, color=MUTED)
@@ -74,7 +75,7 @@ def review_chart(figures: dict[str, Any]) -> bytes:
         ax = figure.add_subplot(grid[index // columns, index % columns])
         if index < len(kpis):
             _kpi_panel(ax, kpis[index], span)
-        elif index == len(kpis):
+        elif index == len(kpis) and trust:
             _trust_panel(ax, figures.get("trust") or {}, figures.get("parties") or [], span)
         else:
             ax.set_axis_off()

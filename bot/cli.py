@@ -1,4 +1,4 @@
-"""The `accord` command line: serve, tick, migrate, export, import, demo, console."""
+"""The `accord` command line: serve, tick, migrate, export, report, import, erase, demo, console."""
 
 from __future__ import annotations
 
@@ -45,14 +45,30 @@ def _parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="write a channel's plan, history included, as YAML or JSON",
                             description="Write the whole plan of the relationship in a channel, with its history, "
                                         "in a file `accord import` reads back.")
-    export.add_argument("--channel", required=True, metavar="CHANNEL_ID", help="the channel's Slack id, e.g. C0123")
+    export.add_argument("--channel", metavar="CHANNEL_ID", help="the channel's Slack id, e.g. C0123 (required "
+                                                                "unless --user)")
+    export.add_argument("--user", metavar="USER_ID", help="instead: that person's own data (their answers, actions, "
+                                                          "history…), in every relationship or --channel's")
     export.add_argument("--format", choices=("yaml", "json"), default="yaml", help="the file format (default: yaml)")
     export.add_argument("--output", metavar="FILE", default=None, help="write to FILE (default: standard output)")
+
+    report = sub.add_parser("report", help="write a channel's audit report: one self-contained HTML file",
+                            description="Write the ISO 44001 audit report of the relationship in a channel: the "
+                                        "charter, plan and history, reviews, KPIs, check-ins, registers and exit "
+                                        "strategy, each section labelled with the clause it evidences.")
+    report.add_argument("--channel", required=True, metavar="CHANNEL_ID", help="the channel's Slack id, e.g. C0123")
+    report.add_argument("--output", required=True, metavar="FILE", help="the HTML file to write")
 
     importing = sub.add_parser("import", help="recreate a plan from a file written by `accord export`",
                                description="Check the whole file, then recreate the plan and its history in one "
                                            "transaction; a bad file changes nothing.")
     importing.add_argument("file", metavar="FILE", help="the file to read (`-` reads standard input)")
+
+    erase = sub.add_parser("erase", help="remove a person's personal data (answers, comments; name pseudonymised)",
+                           description="Delete a person's check-in answers and comments and pseudonymise their name "
+                                       "and Slack id in the history; published figures stay. Safe to repeat.")
+    erase.add_argument("--user", required=True, metavar="USER_ID", help="the person's Slack id, e.g. U0123")
+    erase.add_argument("--channel", metavar="CHANNEL_ID", help="only this channel's relationship (default: all)")
 
     demo = sub.add_parser("demo", help="play a quarter of a partnership offline, with the built-in fake Slack",
                           description="Start the fake Slack and the real app on free ports and play one quarter: "
@@ -82,7 +98,9 @@ REQUIRED = {
     "tick": ("SLACK_BOT_TOKEN",),
     "migrate": (),
     "export": (),
+    "report": (),
     "import": (),
+    "erase": (),
     "demo": (),
     "console": (),
 }
@@ -94,7 +112,10 @@ def main(argv: Sequence[str] | None = None, *, environ: Mapping[str, str] | None
 
     `environ` stands for the process environment and `wait_clock` for the clock the command waits by on Slack
     (pacing, retries): both for running the command inside another program, as the tests do."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "export" and not (args.channel or args.user):
+        parser.error("export needs --channel (the plan) or --user (a person's own data)")
     try:
         settings = load_settings(read_environment(args.env_file, environ), require=REQUIRED[args.command])
     except SettingsError as exc:
@@ -130,9 +151,17 @@ def _run(args: argparse.Namespace, settings: Settings, wait_clock: WaitClock | N
             revision = upgrade(engine)
         print(f"accord: database at revision {revision}")
         return 0
+    if args.command == "erase" or (args.command == "export" and args.user):
+        from bot import privacy_cli
+
+        with _disposed(runtime.open_database(settings, migrate=False)) as engine:
+            return privacy_cli.run(args, engine)
     if args.command in ("export", "import"):
         with _disposed(runtime.open_database(settings, migrate=False)) as engine:
             return _plan_file(args, engine)
+    if args.command == "report":
+        with _disposed(runtime.open_database(settings, migrate=False)) as engine:
+            return _report(args, engine)
     if args.command == "tick":
         with _disposed(runtime.open_database(settings, migrate=False)) as engine:
             now = args.as_of or utcnow()
@@ -183,6 +212,25 @@ def _plan_file(args: argparse.Namespace, engine: Engine) -> int:
     except InputError as exc:
         print(f"accord {args.command}: {exc.message}", file=sys.stderr)
         return 1
+
+
+def _report(args: argparse.Namespace, engine: Engine) -> int:
+    """`accord report`: the audit report gathered in one read-only transaction, then drawn and written; a channel
+    without a relationship prints one line and writes nothing."""
+    from bot.report import render_html
+    from commands.errors import InputError
+    from commands.report import gather
+    from storage.engine import reading
+
+    try:
+        with reading(engine) as db:
+            report = gather.for_channel(db, channel_id=args.channel, now=utcnow())
+    except InputError as exc:
+        print(f"accord report: {exc.message}", file=sys.stderr)
+        return 1
+    _write_bytes(args.output, render_html(report).encode("utf-8"))
+    print(f"accord: wrote the audit report of {report['relationship']['name']} to {args.output}")
+    return 0
 
 
 def _write_bytes(name: str, content: bytes) -> None:

@@ -23,7 +23,16 @@ class Callback(StrEnum):
     DISPUTE_RAISE = "disputes.raise"
     DISPUTE_TEXT = "disputes.text"
     REVIEW_VALUE = "reviews.value"
+    REVIEW_EXPECT = "reviews.expectations"
+    REVIEW_LESSON = "reviews.lesson"
+    REVIEW_SIGN = "reviews.sign_off"
     WIN = "wins.record"
+    COMMIT = "commitments.record"
+    NOT_HONOURED = "commitments.not_honoured_form"
+    CHARTER = "rmp.charter"
+    IDEA = "ideas.raise"
+    IDEA_DROP = "ideas.drop_form"
+    IDEA_BENEFIT = "ideas.benefit_form"
 
 
 class Act(StrEnum):
@@ -38,7 +47,18 @@ class Act(StrEnum):
     STATUS = "rmp.status"
     CHECKIN_OPEN = "checkin.open"
     REVIEW_SIGN = "reviews.sign"
+    REVIEW_EXPECT = "reviews.expectations"
+    REVIEW_LESSON = "reviews.lesson"
+    AUDIT_REPORT = "report.audit"  # the audit report as a file: in the review's thread, or (App Home) to the clicker
     CONTINUE = "mention.continue"  # a mentioned command that needs a form: the click gives Slack's trigger
+
+
+class CommitmentAct(StrEnum):
+    """Buttons on the commitments list; their value carries the channel and the commitment's number."""
+
+    NOT_HONOURED = "commitments.not_honoured"
+    HONOURED = "commitments.honoured"
+    WITHDRAW = "commitments.withdraw"
 
 
 class CheckinAct(StrEnum):
@@ -72,3 +92,14 @@ class DisputeAct(StrEnum):
 
 
 SHORTCUT_RAISE = "disputes.raise_from_message"
+SHORTCUT_IDEA = "ideas.log_from_message"  # the message shortcut "Log as improvement"
+
+
+class IdeaAct(StrEnum):
+    """Buttons on an idea's message; their value carries the channel and the idea's number."""
+
+    AGREE = "ideas.agree"
+    START = "ideas.start"
+    DONE = "ideas.done"
+    DROP = "ideas.drop"
+    BENEFIT = "ideas.benefit"

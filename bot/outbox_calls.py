@@ -96,6 +96,18 @@ def send_dm(
     return {"ts": None, "channel": row.channel, "ephemeral": True}
 
 
+def file_channel(client: WebClient, row: OutboxMessage) -> str:
+    """Where a file is shared: `row.channel`, or for a file to one person (`row.user`) the app's DM with them
+    (`row.channel` when Slack refuses a DM, as a DM's fallback)."""
+    if not row.user:
+        return row.channel or ""
+    dm_channel, refused = _open_dm(client, row.user)
+    if dm_channel is None:
+        log.info("outbox %s: no DM with %s (%s); sharing the file in %s", row.idempotency_key, row.user, refused,
+                 row.channel)
+    return dm_channel or row.channel or ""
+
+
 def file_titled(title: str) -> Matcher:
     """Matches a message sharing a file titled `title` (how an earlier upload of an outbox file is found again)."""
 
@@ -105,8 +117,10 @@ def file_titled(title: str) -> Matcher:
     return matches
 
 
-def upload_file(client: WebClient, row: OutboxMessage, file: FileContent, *, find: Finder | None) -> dict[str, Any]:
-    """Share `file` in `row.channel` (in the thread `row.thread_ts` if set) through Slack's files upload v2.
+def upload_file(client: WebClient, row: OutboxMessage, file: FileContent, *, find: Finder | None,
+                channel: str | None = None) -> dict[str, Any]:
+    """Share `file` in `channel` (default `row.channel`; in the thread `row.thread_ts` if set) through Slack's
+    files upload v2.
 
     `find` (given on a retry) looks for the file's title among the thread's (or channel's) messages
     first, so that a file shared by an attempt whose answer was lost is not shared twice. The ts of
@@ -117,11 +131,12 @@ def upload_file(client: WebClient, row: OutboxMessage, file: FileContent, *, fin
     made with urllib directly (no retry handlers): an HTTP error there raises urllib's HTTPError (a
     URLError), another non-200 answer SlackRequestError, a broken answer http.client's exceptions.
     """
-    if find is not None and (found := find(row.channel or "")) is not None:
+    channel = channel or row.channel
+    if find is not None and (found := find(channel or "")) is not None:
         return found
     try:
         client.files_upload_v2(
-            channel=row.channel, thread_ts=row.thread_ts, content=file.content, filename=file.filename,
+            channel=channel, thread_ts=row.thread_ts, content=file.content, filename=file.filename,
             title=file.title, initial_comment=file.initial_comment,
         )
     except SlackRequestError as exc:  # the upload POST answered, but not 200
@@ -130,7 +145,7 @@ def upload_file(client: WebClient, row: OutboxMessage, file: FileContent, *, fin
         if isinstance(exc, OSError):  # RemoteDisconnected: handled as a network error by the caller
             raise
         raise Transient(f"upload of {file.filename}: {type(exc).__name__}: {exc}") from exc
-    return {"ts": None, "channel": row.channel}
+    return {"ts": None, "channel": channel}
 
 
 def lookup_user(client: WebClient, row: OutboxMessage) -> dict[str, Any]:

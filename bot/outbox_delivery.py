@@ -184,10 +184,11 @@ class Delivery:
                 attempt.posting(channel)  # not there: shared now
             return found
 
+        channel = outbox_calls.file_channel(client, row)  # a file for one person goes to the DM with them
         keep = partial(self.claims.keep, row)
-        self.pacing.await_channel(row.channel or "", keep)  # sharing a file posts a message in the channel
+        self.pacing.await_channel(channel, keep)  # sharing a file posts a message in the channel
         self.claims.renew(row)
-        return outbox_calls.upload_file(client, row, file, find=find)
+        return outbox_calls.upload_file(client, row, file, find=find, channel=channel)
 
 
 def _named(shown: str, user: str, name: str) -> str:

@@ -140,10 +140,13 @@ class PartyCalendar:
             day = local.date() + timedelta(days=offset)
             if not self.is_working_day(day):
                 continue
-            opens, closes = datetime.combine(day, self.start, self.tz), datetime.combine(day, self.end, self.tz)
-            if offset == 0 and local >= closes:
+            # compared as instants: two times of one tzinfo compare by their wall clocks, so 01:00 after a DST
+            # change back would pass for earlier than 01:30 before it
+            opens = datetime.combine(day, self.start, self.tz).astimezone(UTC)
+            closes = datetime.combine(day, self.end, self.tz).astimezone(UTC)
+            if moment >= closes:
                 continue
-            return moment if offset == 0 and local >= opens else opens.astimezone(UTC)
+            return moment if moment >= opens else opens
         raise ValueError("no working hours within a year")
 
 

@@ -43,6 +43,9 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("remove", "/accord remove @person [@successor]",
                "Remove a person of your own party (SERs and managers).", EDITOR),
     Subcommand("status", "/accord status [public]", "The relationship at a glance; `public` posts it to the channel."),
+    Subcommand("charter", "/accord charter [edit]",
+               "The partnership charter: mission, shared values and behaviours; `edit` proposes a change.",
+               limited=("/accord charter", "The partnership charter: mission, shared values and behaviours.")),
     Subcommand("objective", "/accord objective [edit N]", "Add or edit an objective: ours, yours or mine.",
                EDITOR),
     Subcommand("kpi", "/accord kpi [edit N]", "Add or edit a KPI with its target and RAG thresholds.",
@@ -64,15 +67,30 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
                "Raise a dispute (also: the message shortcut \"Raise as dispute\", or `@accord dispute` in a thread).",
                ACTOR),
     Subcommand("disputes", "/accord disputes", "The open disputes with their level and the time left."),
-    Subcommand("review", "/accord review now",
-               "Hold a review of the time since the last one now (SERs and managers); it is also held on the cadence.",
-               EDITOR),
+    Subcommand("review", "/accord review now | expectations [N] | lesson [N]",
+               "Hold a review of the time since the last one now (SERs and managers); it is also held on the cadence. "
+               "`expectations` states how far your party's were met in review N (the latest); `lesson` records a "
+               "lesson in it.", EDITOR),
     Subcommand("reviews", "/accord reviews [N]", "The past reviews and their sign-off; `N` shows review #N."),
     Subcommand("value", "/accord value", "Record a cost or a benefit of either party for the next review.",
                ACTOR),
     Subcommand("win", "/accord win <text>",
                "Record a win of your party: posted to the channel and counted in the next review.", ACTOR),
+    Subcommand("idea", "/accord idea <text>",
+               "Log an idea or improvement (also: the message shortcut \"Log as improvement\"): the other party "
+               "agrees it, its owner delivers it, each party states its own benefit; counted in reviews.", ACTOR),
+    Subcommand("ideas", "/accord ideas", "The improvement log: every idea, its status and owner."),
+    Subcommand("sla", "/accord sla [edit N | remove N]",
+               "Add a service level your party promises (the other party's, or a change, waits for their "
+               "approval); a missed one is posted and counted in reviews.", EDITOR),
+    Subcommand("commit", "/accord commit <people|budget|systems|other> <quantity> – <description>",
+               "Record a resource your party commits (no text: the form).", EDITOR),
+    Subcommand("commitments", "/accord commitments",
+               "Both parties' resource commitments; SERs and managers mark one not honoured, with a reason."),
     Subcommand("history", "/accord history", "The latest changes to the plan, with who made them."),
+    Subcommand("report", "/accord report",
+               "The audit report for an ISO 44001 auditor, sent to you as one HTML file to open in a browser (also: "
+               "the *Audit report* button on App Home and on each review)."),
     Subcommand(
         "remind",
         "/accord remind <when> <text>",

@@ -176,12 +176,13 @@ def lookup_user(db: Session, *, key: str, user: str, now: datetime) -> OutboxMes
 
 def upload_file(
     db: Session, *, key: str, channel: str, view: str, data: dict[str, Any], now: datetime,
-    thread_of: str | None = None,
+    thread_of: str | None = None, user: str | None = None,
 ) -> OutboxMessage:
     """Queue a file (rendered by the file view `view` at send time) shared into `channel`, in the thread of
-    the message queued under `thread_of` if given, through Slack's files upload v2 flow."""
+    the message queued under `thread_of` if given, through Slack's files upload v2 flow; with `user`, shared in
+    the app's DM with that person instead (`channel` when Slack refuses a DM)."""
     return _enqueue(
         db,
         OutboxMessage(idempotency_key=key, method="files.upload", channel=channel, thread_of=thread_of, view=view,
-                      data=data, next_attempt_at=now, created_at=now),
+                      user=user, data=data, next_attempt_at=now, created_at=now),
     )

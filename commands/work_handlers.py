@@ -11,6 +11,7 @@ from commands import reminders
 from commands.checkins import rounds
 from commands.consent import decisions, proposals
 from commands.disputes import ladder, lifecycle
+from commands.privacy import retention
 from commands.reviews import runs
 from commands.rmp import chasing
 from storage.models import WorkItem
@@ -28,4 +29,5 @@ HANDLERS: Mapping[str, WorkHandler] = {
     runs.KIND: runs.run_scheduled,
     proposals.LAPSE_KIND: decisions.lapse,
     chasing.KIND: chasing.send_nudge,
+    retention.KIND: retention.purge,
 }

@@ -10,6 +10,10 @@ from sqlmodel import Field, SQLModel
 from storage import limits
 from storage.utc import UtcDateTime
 
+RESOURCES = ("people", "budget", "systems", "other")
+COMMITMENT_STATUSES = ("committed", "not_honoured", "withdrawn")
+IDEA_STATUSES = ("proposed", "agreed", "in_progress", "done", "dropped")
+
 
 class Commitment(SQLModel, table=True):
     """A resource one party commits to the relationship (people, budget, systems), and whether it was honoured."""

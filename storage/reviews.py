@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint, event
+from sqlalchemy import JSON, Column, UniqueConstraint, event, select
 from sqlmodel import Field, SQLModel
 
 from storage import limits
@@ -104,6 +104,17 @@ def _refuse(mapper: Any, connection: Any, target: Any) -> None:
     raise ImmutableRecord(f"{type(target).__name__} {target.id} is an immutable record")
 
 
-for _table in (Review, ReviewSignature):
+def _refuse_once_signed(mapper: Any, connection: Any, target: Any) -> None:
+    """A party's stated expectations may be restated until its SER signed the review off, never after."""
+    signed = connection.execute(select(ReviewSignature.__table__.c.id).where(  # type: ignore[attr-defined]
+        ReviewSignature.__table__.c.review_id == target.review_id,  # type: ignore[attr-defined]
+        ReviewSignature.__table__.c.party_slot == target.party_slot)).first()  # type: ignore[attr-defined]
+    if signed is not None:
+        raise ImmutableRecord(f"{type(target).__name__} {target.id} is part of a signed review")
+
+
+for _table in (Review, ReviewSignature, ReviewLesson):
     event.listen(_table, "before_update", _refuse)
     event.listen(_table, "before_delete", _refuse)
+event.listen(ReviewExpectation, "before_update", _refuse_once_signed)
+event.listen(ReviewExpectation, "before_delete", _refuse_once_signed)

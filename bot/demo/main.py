@@ -19,7 +19,8 @@ def run_demo(directory: Path, *, fast: bool) -> int:
     print(f"\nDone in {time.monotonic() - started:.1f} s. In {directory}/:\n"
           f"  {outputs.transcript.name}  the channel as above\n"
           f"  {outputs.chart.name}  the review's chart\n"
-          f"  {outputs.plan.name}  the exported plan (`accord import` reads it back)")
+          f"  {outputs.plan.name}  the exported plan (`accord import` reads it back)\n"
+          f"  {outputs.report.name}  the audit report: open it in a browser")
     return 0
 
 

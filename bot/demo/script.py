@@ -15,6 +15,8 @@ from typing import Any
 
 from bot.demo.transcript import Transcript
 from bot.demo.world import CHANNEL, World
+from bot.report import render_html
+from commands.report import gather
 from commands.rmp import export
 from storage.engine import transaction
 
@@ -26,11 +28,12 @@ SOUTH = ("bob", "carol", "joe", "dana")
 # Rounds open every 4 weeks on Monday, on the next day both parties work: 18 January and 15 February are
 # public holidays in New York (Martin Luther King Day, Washington's Birthday), so those rounds open on the
 # Tuesday. Each side's mean rating of the six statements (the last is trust; each person rates a little
-# differently, the means are these), and what Southwind reports for the two KPIs Northwind owns.
+# differently, the means are these), and what Southwind reports for the two KPIs and the service level (#3, alarms
+# answered within 2 hours: promised at 95 %) Northwind owns: the service level is missed in round 2.
 ROUNDS = (
-    ("2027-01-19", [4, 4, 4, 4, 4, 4], [3, 3, 4, 3, 3, 3], {"1": "97", "2": "96"}),
-    ("2027-02-16", [4, 4, 4, 3, 4, 4], [3, 2, 2, 3, 3, 2], {"1": "93", "2": "91"}),
-    ("2027-03-15", [5, 4, 4, 4, 4, 4], [3, 3, 3, 3, 3, 2], {"1": "88", "2": "94"}),
+    ("2027-01-19", [4, 4, 4, 4, 4, 4], [3, 3, 4, 3, 3, 3], {"1": "97", "2": "96", "3": "98"}),
+    ("2027-02-16", [4, 4, 4, 3, 4, 4], [3, 2, 2, 3, 3, 2], {"1": "93", "2": "91", "3": "89"}),
+    ("2027-03-15", [5, 4, 4, 4, 4, 4], [3, 3, 3, 3, 3, 2], {"1": "88", "2": "94", "3": "96"}),
 )
 # When each person answers on a round's first day (London time, after their prompt at 09:30 in London,
 # Paris, New York or Chicago): each at a moment of their own, so that the round's message, edited in place,
@@ -59,6 +62,7 @@ class Outputs:
     transcript: Path
     chart: Path
     plan: Path
+    report: Path
 
 
 def at(day: str, clock: str = "09:00") -> datetime:
@@ -88,6 +92,8 @@ class Demo:
                 self.comments()
                 self.dispute()
                 self.cannot_complete()
+                self.idea()
+        self.deliver_idea()
         self.values()
         self.review()
 
@@ -118,15 +124,33 @@ class Demo:
         w.form("alice", "checkin settings", {"gap_threshold": "0.75"})
         w.clock.now = at("2027-01-04", "15:00")  # 10:00 in New York: Bob's working hours
         w.click("bob", "Approve (Southwind Foods)")
+        self.step("Alice proposes the partnership charter: a mission, shared values and the behaviours both "
+                  "commit to, which become the check-in statements. Bob approves it for Southwind.")
+        w.clock.now = at("2027-01-04", "15:30")
+        w.form("alice", "charter edit", {
+            "mission": "Get every Southwind order to its stores cold, on time and without waste.",
+            "values": "Openness\nShared risk, shared reward\nFood safety first",
+            "behaviours": "Communication is open and timely\nCommitments are kept\n"
+                          "Problems are raised early and resolved rather than left to fester\n"
+                          "Temperature data is shared the same day\nDecisions are made jointly\n"
+                          "I trust the partner to act in our joint interest",
+            "use_as_statements": ["statements"]})
+        w.clock.now = at("2027-01-04", "16:00")
+        w.click("bob", "Approve (Southwind Foods)")
 
     def plan(self) -> None:
         w = self.world
-        self.step("Erin fills in the joint Relationship Management Plan.")
+        self.step("Erin fills in the joint Relationship Management Plan, with the service level Northwind promises "
+                  "Southwind and the people it commits.")
         w.clock.now = at("2027-01-05", "10:00")
         w.form("erin", "kpi", {"name": "Deliveries at temperature", "unit": "%", "direction": "higher",
                                "target": "98", "red": "90", "owner_slot": "1", "reporter_slot": "2"})
         w.form("erin", "kpi", {"name": "Orders on time", "unit": "%", "direction": "higher", "target": "95",
                                "red": "85", "owner_slot": "1", "reporter_slot": "2"})
+        w.form("erin", "sla", {"name": "Temperature alarms answered within 2 hours", "unit": "%",
+                               "direction": "higher", "target": "95", "red": "85", "owner_slot": "1",
+                               "reporter_slot": "2", "cadence": "each check-in"})
+        w.slash("erin", "commit people 2 FTE – Two cold-chain engineers on call for Southwind's stores")
         w.form("erin", "objective", {"whose": "ours", "title": "Zero spoiled shipments by June",
                                      "benefit_1": "Fewer claims", "benefit_2": "Less waste"})
         self.step("A joint objective is both parties': Carol approves it for Southwind.")
@@ -217,6 +241,22 @@ class Demo:
         w.clock.now = at("2027-03-09", "11:00")
         w.form("hank", "action cannot 2", {"reason": "The logger supplier delivers only in May"})
 
+    def idea(self) -> None:
+        w = self.world
+        self.step("Joe suggests an improvement born of the dispute; Erin agrees it for Northwind with the button "
+                  "on the idea's message, which is updated in place from then on.")
+        w.advance(at("2027-03-10", "15:00"))
+        w.mention("joe", "idea Share the trucks' logger data with the receiving dock every day")
+        w.advance(at("2027-03-11", "10:00"))
+        w.click("erin", "Agree (Northwind Logistics)")
+        w.click("erin", "Start")
+
+    def deliver_idea(self) -> None:
+        w = self.world
+        self.step("Northwind delivers the idea: the dock now sees each truck's temperatures the same day.")
+        w.advance(at("2027-03-22", "11:00"))
+        w.click("erin", "Done")
+
     def values(self) -> None:
         w = self.world
         self.step("Both sides record what the partnership cost and brought them this quarter.")
@@ -236,15 +276,30 @@ class Demo:
         w = self.world
         self.step("The quarterly review falls due on the first working day of April.")
         w.advance(at("2027-04-01", "09:30"))
-        self.step("Both SERs sign the review off with its button.")
-        w.clock.now = at("2027-04-01", "14:00")
+        self.step("Before signing off, each party states how far its expectations were met, and both record what "
+                  "went wrong and how to avoid it: the review's one message shows it all, updated in place.")
+        w.clock.now = at("2027-04-01", "13:30")
+        w.click("erin", "State our expectations")
+        assert not w.submit("erin", {"score": "4", "note": "Deliveries held up; the warm loads in February hurt"})
+        w.click("erin", "Add a lesson")
+        assert not w.submit("erin", {"failure": "Warm loads reached the dock unnoticed for a week",
+                                     "reason": "Logger data was read only at month end",
+                                     "avoidance": "Share logger data with the dock every day (idea #1)"})
+        w.clock.now = at("2027-04-01", "15:30")  # 10:30 in New York
+        w.click("bob", "State our expectations")
+        assert not w.submit("bob", {"score": "3", "note": "Service level missed once; the dispute took three weeks"})
+        self.step("Both SERs sign the review off with its button, recording the plan version and that they "
+                  "reviewed the exit strategy.")
+        w.clock.now = at("2027-04-01", "16:00")
         w.click("alice", "Sign off (SER)")
+        assert not w.submit("alice", {"reviewed": ["plan", "exit"]})
         w.clock.now = at("2027-04-01", "16:30")
         w.click("bob", "Sign off (SER)")
+        assert not w.submit("bob", {"reviewed": ["plan", "exit"]})
 
 
 def write_outputs(world: World, directory: Path) -> Outputs:
-    """transcript.md, the review chart and the exported plan."""
+    """transcript.md, the review chart, the exported plan and the audit report."""
     transcript = directory / "transcript.md"
     transcript.write_text(world.transcript.markdown("Accord demo: a quarter of Northwind and Southwind"),
                           encoding="utf-8")
@@ -256,7 +311,10 @@ def write_outputs(world: World, directory: Path) -> Outputs:
     plan = directory / "plan.yaml"
     with transaction(world.engine) as db:
         plan.write_text(export.dump_text(export.export_plan(db, channel_id=CHANNEL), "yaml"), encoding="utf-8")
-    return Outputs(transcript, chart, plan)
+        audit = gather.for_channel(db, channel_id=CHANNEL, now=world.clock.now)
+    report = directory / "report.html"
+    report.write_text(render_html(audit), encoding="utf-8")
+    return Outputs(transcript, chart, plan, report)
 
 
 def run(directory: Path, *, fast: bool, transcript: Transcript) -> Outputs:

@@ -79,7 +79,7 @@ def _save_answer(deps: Deps, actor: Actor, values: dict[str, Any], meta: dict[st
 
 def _save_settings(deps: Deps, actor: Actor, values: dict[str, Any], meta: dict[str, Any]) -> str:
     form = settings.SettingsInput(**{name: str(values.get(name, "")) for name in (
-        "statements", "scale", "window_days", "min_respondents", "gap_threshold", "reminders")})
+        "statements", "scale", "window_days", "min_respondents", "gap_threshold", "reminders", "retention_months")})
     with deps.unit_of_work() as db:
         saved = settings.save_settings(db, actor=actor, form=form, now=deps.clock())
         number = saved.proposal.number if saved.proposal else None

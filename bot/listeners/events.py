@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 # every /accord subcommand but help works as a mention too, answered to the person (only they see it)
 ANSWERED = tuple(name for name in ROUTES if name != "help")
 # answered with a button that opens the form (events carry no trigger id to open it with)
-FORMS = ("setup", "objective", "kpi", "risk", "action", "exit", "checkin", "dispute", "value")
+FORMS = ("setup", "objective", "kpi", "risk", "action", "exit", "checkin", "dispute", "value", "idea")
 
 
 def receiving_team(body: dict[str, Any]) -> str | None:

@@ -12,7 +12,7 @@ from slack_bolt import App
 
 from bot.deps import Deps
 from bot.ids import Act
-from bot.listeners import checkins, disputes, plan, reviews, wins
+from bot.listeners import charter, checkins, disputes, ideas, plan, promises, reviews, wins
 from bot.listeners.requests import ButtonHandler, Request, button_listener
 
 
@@ -28,6 +28,9 @@ OPENERS: Mapping[str, ButtonHandler] = MappingProxyType({
     "dispute": lambda request, value: disputes.open_raise_form(request, _evidence(value)),
     "value": lambda request, value: reviews.open_value_form(request),
     "win": wins.open_win_form,
+    "commit": promises.open_commit_form,
+    "idea": ideas.open_idea_form,
+    "charter": charter.open_charter_form,
 })
 
 

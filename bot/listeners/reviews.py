@@ -1,4 +1,5 @@
-"""Reviews in Slack: `/accord review now`, `/accord reviews [N]`, `/accord value`, the sign-off button."""
+"""Reviews in Slack: `/accord review now`, `/accord reviews [N]`, `/accord value`; the review message's buttons
+(sign-off, expectations, lessons) are in listeners.review_minutes."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from typing import Any
 from slack_bolt import App
 
 from bot.deps import Deps
-from bot.ids import Act, Callback
-from bot.listeners.requests import Request, Route, button_listener, open_modal
+from bot.ids import Callback
+from bot.listeners import review_minutes
+from bot.listeners.requests import Request, Route, open_modal
 from bot.listeners.submissions import Save, form_listener
 from bot.views import reviews as views
-from bot.views.blocks import possessive
 from bot.views.rmp import saved
 from commands.actor import Actor
 from commands.errors import InputError
@@ -20,6 +21,8 @@ from commands.reviews import records, runs, values
 
 
 def _review(request: Request) -> dict[str, Any]:
+    if (minutes_answer := review_minutes.route(request)) is not None:
+        return minutes_answer
     with request.deps.unit_of_work() as db:
         review = runs.review_now(db, actor=request.actor, text=request.rest, now=request.deps.clock())
         number = review.number
@@ -47,14 +50,6 @@ def open_value_form(request: Request) -> dict[str, Any]:
                                                  today=form.today))
 
 
-def _sign(request: Request, number: int) -> dict[str, Any]:
-    with request.deps.unit_of_work() as db:
-        record = records.sign_off(db, actor=request.actor, number=number, now=request.deps.clock())
-        waiting = record.awaiting
-    rest = f" Awaiting {possessive(waiting[0])} SER." if waiting else " It is signed off by both parties."
-    return saved(f"You signed review #{number} off.{rest}")
-
-
 def _save_value(deps: Deps, actor: Actor, fields: dict[str, Any], meta: dict[str, Any]) -> str:
     form = values.ValueInput(**{name: str(fields.get(name, "")) for name in (
         "party_slot", "kind", "amount", "description", "on")})
@@ -67,10 +62,9 @@ SAVES: dict[str, Save] = {Callback.REVIEW_VALUE.value: _save_value}
 
 
 def register(app: App, deps: Deps) -> None:
-    """Listen for the sign-off button and the value form (its button opens through listeners.openers)."""
-
-    app.action(Act.REVIEW_SIGN.value)(button_listener(
-        deps, lambda request, value: _sign(request, int(value.get("number") or 0))))
+    """Listen for the value form (its button opens through listeners.openers), and the review message's
+    buttons and forms (listeners.review_minutes)."""
+    review_minutes.register(app, deps)
 
     for callback_id, save in SAVES.items():
         app.view(callback_id)(form_listener(deps, save, confirm=saved))

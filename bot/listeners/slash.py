@@ -9,7 +9,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.deps import Deps, answer_errors
-from bot.listeners import checkins, disputes, plan, reviews, wins
+from bot.listeners import charter, checkins, disputes, ideas, plan, promises, report, reviews, wins
 from bot.listeners.requests import Request, Route
 from bot.payloads import command_actor, split_command
 from bot.views.help import help_message
@@ -37,7 +37,8 @@ def _remind(request: Request) -> dict[str, Any]:
 
 
 ROUTES: Mapping[str, Route] = {"help": _help, "remind": _remind, **plan.ROUTES, **checkins.ROUTES,
-                               **disputes.ROUTES, **reviews.ROUTES, **wins.ROUTES}
+                               **disputes.ROUTES, **reviews.ROUTES, **wins.ROUTES, **charter.ROUTES,
+                               **ideas.ROUTES, **promises.ROUTES, **report.ROUTES}
 
 
 def register(app: App, deps: Deps) -> None:

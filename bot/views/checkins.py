@@ -87,6 +87,9 @@ def settings_modal(form: SettingsInput, *, channel: str) -> dict[str, Any]:
                    max_length=2),
         text_input("gap_threshold", "Flag a gap between the parties from", initial=form.gap_threshold, max_length=4,
                    hint="Points on a 5-point scale"),
+        text_input("retention_months", "Keep individual answers and comments for (months)",
+                   initial=form.retention_months or "", max_length=3,
+                   hint="Then they are deleted; the published figures stay"),
     ], metadata={"channel": channel})
 
 

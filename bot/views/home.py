@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.ids import Act, DisputeAct, ProposalAct
+from bot.views.audit import report_actions
 from bot.views.blocks import Block, context, escape, section
 from bot.views.rmp import actions_block, button, status_blocks
 from commands.rmp import todo
@@ -18,7 +19,8 @@ from commands.wording import plural
 MAX_BLOCKS = 100  # Slack's limit for a Home tab view
 MAX_ITEMS = 8  # to-do items listed per relationship before "and N more"
 HEAD = {todo.CHECKIN: ":ballot_box_with_check:", todo.ACTION: ":white_square:", todo.RISK: ":shield:",
-        todo.DISPUTE: ":scales:", todo.REVIEW: ":memo:", todo.PROPOSAL: ":inbox_tray:"}
+        todo.DISPUTE: ":scales:", todo.REVIEW: ":memo:", todo.PROPOSAL: ":inbox_tray:",
+        todo.EXPECTATIONS: ":dart:"}
 
 
 def _local(moment: datetime, tz: str) -> str:
@@ -32,6 +34,7 @@ def _line(item: Todo, tz: str) -> str:
             todo.RISK: f"*Risk #{item.number}* {escape(item.title)}",
             todo.DISPUTE: f"*Dispute #{item.number}* {escape(item.title)}: you hold it",
             todo.REVIEW: f"*{escape(item.title)}* waits for your sign-off",
+            todo.EXPECTATIONS: f"*{escape(item.title)}*: state how far your party's were met (1 to 5)",
             todo.PROPOSAL: f"*{escape(item.title)}* waits for your party's decision"}[item.kind]
     when = ""
     if item.due_on is not None:
@@ -61,6 +64,8 @@ def _buttons(item: Todo, channel: str, role: str) -> list[dict[str, Any]]:
                 button("Add note", DisputeAct.NOTE, value)]
     if item.kind == todo.REVIEW:
         return [button("Sign off", Act.REVIEW_SIGN, value, style="primary")]
+    if item.kind == todo.EXPECTATIONS:
+        return [button("State our expectations", Act.REVIEW_EXPECT, value, style="primary")]
     return [button("Approve", ProposalAct.APPROVE, value, style="primary"),
             button("Reject", ProposalAct.REJECT, value)]
 
@@ -94,7 +99,7 @@ def home_view(lists: list[TodoList]) -> dict[str, Any]:
     left_out: list[str] = []
     for todo_list in lists:
         part = [{"type": "divider"}] * bool(blocks) + todo_blocks(todo_list) + \
-            status_blocks(todo_list.status, role=todo_list.role)
+            status_blocks(todo_list.status, role=todo_list.role) + [report_actions(todo_list.status.channel_id)]
         if left_out or len(blocks) + len(part) > MAX_BLOCKS - 1:
             left_out.append(todo_list.status.name)
             continue

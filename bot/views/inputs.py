@@ -84,14 +84,16 @@ def radios(block_id: str, label: str, options: list[dict[str, Any]], *, initial:
     return _input(block_id, label, element, optional=False, hint=None)
 
 
-def checkboxes(block_id: str, label: str, options: list[dict[str, Any]], *, initial: list[str]) -> Block:
-    """Checkboxes (at most 10, the initially checked ones among them)."""
+def checkboxes(block_id: str, label: str, options: list[dict[str, Any]], *, initial: list[str],
+               optional: bool = True) -> Block:
+    """Checkboxes (at most 10, the initially checked ones among them); Slack asks for one ticked unless
+    `optional`."""
     kept = _kept(options, initial, MAX_CHOICES)
     element: dict[str, Any] = {"type": "checkboxes", "action_id": VALUE, "options": kept}
     chosen = [o for o in kept if o["value"] in initial]
     if chosen:
         element["initial_options"] = chosen
-    return _input(block_id, label, element, optional=True, hint=None)
+    return _input(block_id, label, element, optional=optional, hint=None)
 
 
 def date_picker(block_id: str, label: str, *, initial: str | None = None, optional: bool = False) -> Block:

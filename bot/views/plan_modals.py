@@ -16,6 +16,7 @@ from bot.views.inputs import (
     text_input,
     user_picker,
 )
+from bot.views.promises import service_level_form
 from commands.calendar import CADENCE_HELP, WEEKDAYS
 from commands.rmp.editing import FormContext
 from commands.rmp.exits import KIND_LABELS
@@ -90,7 +91,8 @@ def _title(label: str, number: int | None) -> str:
 def plan_modal(name: str, context: FormContext, *, channel: str, number: int | None) -> dict[str, Any]:
     """The form `name` (objective, kpi, risk, action, exit), filled with the edited item when given."""
     item: Any = context.item
-    builders = {"objective": _objective, "kpi": _kpi, "risk": _risk, "action": _action, "exit": _exit}
+    builders = {"objective": _objective, "kpi": _kpi, "service_level": service_level_form, "risk": _risk,
+                "action": _action, "exit": _exit}
     label, blocks = builders[name](context, item)
     return modal(Callback.PLAN_FORM, _title(label, number), blocks,
                  metadata={"channel": channel, "form": name, "number": number})

@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bot import charts
+from bot import charts, report
 from bot.charts import FileContent
 from bot.views import (
     checkins,
     disputes,
     help,
+    ideas,
     leaving,
     notices,
     nudges,
     objectives,
+    promises,
     proposals,
     reminders,
     reviews,
@@ -54,7 +56,10 @@ VIEWS: Mapping[str, Callable[[dict[str, Any]], Rendered]] = {
     "mention_later": notices.mention_later,
     "plan_digest": notices.plan_digest,
     "win": wins.win_posted,
+    "idea": ideas.idea_posted,
     "objective_failing": objectives.failing,
+    "service_level_breach": promises.breach,
+    "commitment_not_honoured": promises.not_honoured,
     "person_gone": leaving.person_gone,
     "raw": dict,  # already rendered by a listener (ephemeral answers, App Home views)
 }
@@ -62,6 +67,7 @@ VIEWS: Mapping[str, Callable[[dict[str, Any]], Rendered]] = {
 # File views: what the outbox shares as a file (method "files.upload"), by name.
 FILES: Mapping[str, Callable[[dict[str, Any]], FileContent]] = {
     "review_chart": charts.chart_file,
+    "audit_report": report.report_file,
 }
 
 

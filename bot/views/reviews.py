@@ -8,10 +8,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.ids import Act, Callback
+from bot.views import ideas as idea_views
+from bot.views import promises, review_minutes
+from bot.views.audit import report_button
 from bot.views.blocks import Block, context, escape, possessive, section, sections
 from bot.views.inputs import date_picker, modal, option, radios, select, text_input
 from bot.views.rmp import OBJECTIVE_STATUS, RAG_EMOJI, TREND, actions_block, button
 from commands.reviews.records import ReviewRecord
+from commands.reviews.runs import message_data
 from commands.rmp import sentences
 from commands.wording import DEFAULT_CURRENCY, money, plural, score
 
@@ -48,15 +52,16 @@ def _period(f: dict[str, Any]) -> str:
 def _kpi_line(k: dict[str, Any]) -> str:
     better = "≥" if k["direction"] == "higher" else "≤"
     streak = f" · red {k['red_streak']} periods in a row" if k["red_streak"] >= 2 else ""
-    return (f"{RAG_EMOJI[k['rag']]} *#{k['number']} {escape(k['name'])}*: {_num(k['value'], k['unit'])} "
-            f"{TREND[k['trend']]} (target {better} {_num(k['target'], k['unit'])}){streak}")
+    trend = f" {TREND[k['trend']]}" if TREND[k["trend"]] else ""  # no arrow for a first value
+    return (f"{RAG_EMOJI[k['rag']]} *#{k['number']} {escape(k['name'])}*: {_num(k['value'], k['unit'])}"
+            f"{trend} (target {better} {_num(k['target'], k['unit'])}){streak}")
 
 
 def _signatures(data: dict[str, Any]) -> str:
     f = data["figures"]
     signed = {s["slot"]: s for s in data["signatures"]}
     lines = [f":white_check_mark: *{escape(s['party'])}*: signed off by <@{s['user']}> on "
-             f"{_local(s['at'], f['timezone'])}" for s in data["signatures"]]
+             f"{_local(s['at'], f['timezone'])}{review_minutes.reviewed(s)}" for s in data["signatures"]]
     waiting = [p["name"] for p in f["parties"] if p["slot"] not in signed]
     if not waiting:
         lines.append("*Signed off by both parties.*")
@@ -95,18 +100,24 @@ def summary(data: dict[str, Any]) -> dict[str, Any]:
                 f"{len(disputes['resolved'])} resolved, {len(disputes['open'])} open\n"
                 f"*Actions*: {len(actions['done'])} done, {actions['open']} open ({len(actions['overdue'])} overdue), "
                 f"{len(actions['cannot'])} cannot be completed"),
+        *sections(promises.review_lines(f)),
         *sections([f"*Recommendations* ({len(recs)})", *rec_lines]),
     ]
     if f["wins"]:
         wins = [f"• {escape(w)}" for w in f["wins"][:SHOWN * 2]]
         more = [f"_…and {len(f['wins']) - SHOWN * 2} more._"] if len(f["wins"]) > SHOWN * 2 else []
         blocks += sections(["*Wins to celebrate* :tada:", *wins, *more])
+    if any(p["raised"] or p["agreed"] or p["delivered"] for p in f.get("ideas", {}).get("parties", [])):
+        blocks.append(section(idea_views.review_line(f["ideas"])))
+    blocks += review_minutes.minutes_blocks(data)
     blocks.append(section(_signatures(data)))
     value = {"channel": f["channel"], "number": f["number"]}
     if len(data["signatures"]) < len(f["parties"]):
         blocks.append(actions_block([button("Sign off (SER)", Act.REVIEW_SIGN, value, style="primary"),
+                                     *review_minutes.buttons(f),
                                      button("Record a cost or benefit", f"{Act.OPEN_FORM}:value",
                                             {"channel": f["channel"], "form": "value"})]))
+    blocks.append(actions_block([report_button(f["channel"], review=f["number"])]))  # shared in the thread
     blocks.append(context(f"Each part, with the chart, is in the thread. `/accord reviews {f['number']}` "
                           "shows this record again; it never changes."))
     return {"text": f"Review #{f['number']} of {f['relationship']}: {plural(len(recs), 'recommendation')}",
@@ -261,10 +272,7 @@ def review_list(records: list[ReviewRecord]) -> dict[str, Any]:
 
 def review_record(record: ReviewRecord) -> dict[str, Any]:
     """`/accord reviews N`: the summary of review N as recorded, with its sign-offs."""
-    r = record.review
-    data = {"figures": r.figures, "trigger": r.trigger, "requested_by": r.requested_by,
-            "signatures": [{"slot": s.party_slot, "party": s.party, "user": s.user_id, "at": s.signed_at.isoformat()}
-                           for s in record.signatures]}
+    data = {**message_data(record.review, record.signatures), **record.minutes}
     return {"response_type": "ephemeral", **summary(data)}
 
 

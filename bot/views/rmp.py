@@ -92,7 +92,7 @@ def actions_block(elements: list[dict[str, Any]], block_id: str | None = None) -
 
 
 PLAN_FORMS = [("Add KPI", "kpi"), ("Add risk", "risk"), ("Add action", "action"), ("Add objective", "objective"),
-              ("Add exit trigger", "exit")]
+              ("Add exit trigger", "exit"), ("Add service level", "service_level"), ("Commit a resource", "commit")]
 
 
 def form_buttons(channel: str, role: str | None = None) -> list[Block]:
@@ -100,6 +100,7 @@ def form_buttons(channel: str, role: str | None = None) -> list[Block]:
     for SERs and managers, "Record a win" for all but observers; none for an observer (no role: all)."""
     forms = PLAN_FORMS if role is None or role in EDITORS else []
     forms = forms + [("Record a win", "win")] if role is None or role in ACTORS else forms
+    forms = forms + [("Log an idea", "idea")] if role is None or role in ACTORS else forms  # bot.views.ideas
     return [actions_block([button(text, f"{Act.OPEN_FORM}:{form}", {"channel": channel, "form": form})
                            for text, form in forms])] if forms else []
 
@@ -144,8 +145,14 @@ def status_blocks(status: Status, *, buttons: bool = True, role: str | None = No
         context(f"{escape(' · '.join(status.parties))} · plan version {status.version} · "
                 f"today {status.today.isoformat()} ({status.timezone})"),
     ]
+    from bot.views.charter import status_line  # it builds on this module's buttons: imported when used
+
+    blocks += status_line(status.charter)
     kpis = [_kpi(line) for line in status.kpis[:SHOWN]] or ["_No KPIs yet._"]
     blocks += sections(["*KPIs*", *_more(kpis, len(status.kpis), "KPIs")])
+    from bot.views import promises  # it builds on this module's buttons: imported when used
+
+    blocks += sections(promises.status_lines(status.service_levels[:SHOWN], status.commitments))
     actions = [f"{':warning: *overdue* ' if a.number in status.overdue else ''}*#{a.number}* "
                f"{escape(a.description)} · <@{a.owner_user_id}> · due {a.due_on.isoformat()}"
                for a in status.actions[:SHOWN]] or ["_No open actions._"]

@@ -12,7 +12,7 @@ from commands.calendar import zone
 from commands.checkins import disclosure, round_post
 from commands.errors import FieldChecks, InputError, Refused
 from commands.numbers import whole_number
-from commands.rmp import access, audit, calendars, items, kpis
+from commands.rmp import access, audit, calendars, items, kpis, service_levels
 from commands.rmp.fields import number, text
 from storage import limits
 from storage.checkins import FLOOR, OPEN, Answer, Round
@@ -133,3 +133,4 @@ def _report_kpi(db: Session, me: access.Member, kpi: Kpi, round_: Round, value: 
     audit.record(db, me.relationship, by=me, user_id=me.person.user_id, entity="kpi", entity_id=kpi.number,
                  verb="reported", before=before, after={"value": value, "period": round_.period.isoformat(),
                                                         "round": round_.number}, now=now)
+    service_levels.reported(db, me.relationship, kpi, value=value, period=round_.period, now=now)

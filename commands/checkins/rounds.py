@@ -198,6 +198,7 @@ def close_round(db: Session, item: WorkItem, now: datetime) -> None:
     """Due work: close the round, decide what it publishes, turn its message into the summary, show the
     comments to whom they are for, evaluate the exit triggers."""
     from commands.checkins import disclosure, summary, triggers
+    from commands.privacy import retention
 
     round_ = db.get(Round, item.payload["round_id"])
     if round_ is None or round_.status == CLOSED:
@@ -211,3 +212,4 @@ def close_round(db: Session, item: WorkItem, now: datetime) -> None:
     shared = comments.at_close(db, round_, now=now)
     round_post.show_closed(db, round_, result, now=now, shared_comments=shared)
     triggers.evaluate_after_round(db, relationship, result, now=now)
+    retention.schedule_next(db, relationship.id or 0, now=now)  # answers past the retention period go daily

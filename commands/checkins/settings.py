@@ -30,6 +30,7 @@ class SettingsInput:
     min_respondents: str
     gap_threshold: str
     reminders: str
+    retention_months: str | None = None  # None: unchanged (the form shows it; older callers leave it out)
 
 
 def current(db: Session, *, actor: Actor) -> SettingsInput:
@@ -37,12 +38,14 @@ def current(db: Session, *, actor: Actor) -> SettingsInput:
     relationship = access.editor(db, actor).relationship
     return SettingsInput("\n".join(relationship.checkin_statements), str(relationship.checkin_scale),
                          str(relationship.checkin_window_days), str(relationship.checkin_min_respondents),
-                         f"{relationship.gap_threshold:g}", str(relationship.checkin_reminders))
+                         f"{relationship.gap_threshold:g}", str(relationship.checkin_reminders),
+                         str(relationship.retention_months))
 
 
 LABELS = {"checkin_statements": "statements", "checkin_scale": "scale", "checkin_window_days": "window (working days)",
           "checkin_min_respondents": "fewest answers shown", "gap_threshold": "gap flagged at",
-          "checkin_reminders": "reminders"}
+          "checkin_reminders": "reminders", "retention_months": "answers kept (months)"}
+RETENTION_MONTHS = (1, 120)  # how long individual answers and comments may be kept, in months
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,7 @@ class SettingsSaved:
     changed: bool = True
 
 
-def _statements(typed: str) -> list[str]:
+def statements(typed: str) -> list[str]:
     """The statements, one a line: 1 to 12, distinct, each short enough."""
     statements = [line.strip() for line in typed.splitlines() if line.strip()]
     if not 1 <= len(statements) <= 12:
@@ -88,7 +91,7 @@ def _checked(form: SettingsInput) -> dict[str, Any]:
     """The settings as stored; one InputError names every bad field."""
     checks = FieldChecks()
     values: dict[str, Any] = {
-        "checkin_statements": checks.read(_statements, form.statements),
+        "checkin_statements": checks.read(statements, form.statements),
         "checkin_scale": checks.read(whole, form.scale, field="scale", label="The scale", low=3, high=10),
         "checkin_window_days": checks.read(whole, form.window_days, field="window_days", label="The window", low=1,
                                            high=20),
@@ -97,6 +100,10 @@ def _checked(form: SettingsInput) -> dict[str, Any]:
         "checkin_reminders": checks.read(whole, form.reminders, field="reminders", label="Reminders", low=0,
                                          high=MAX_REMINDERS),
     }
+    if form.retention_months is not None:
+        values["retention_months"] = checks.read(
+            whole, form.retention_months, field="retention_months",
+            label="How long individual answers are kept (months)", low=RETENTION_MONTHS[0], high=RETENTION_MONTHS[1])
     checks.raise_if_any()
     return values
 
@@ -105,17 +112,9 @@ def save_settings(db: Session, *, actor: Actor, form: SettingsInput, now: dateti
     """Change the settings (from the next round on; an open round keeps what it opened with). They are both
     parties': once the partner has an SER or a manager, the change waits for their approval."""
     by = access.editor(db, actor)
-    values = _checked(form)
-    relationship = by.relationship
-    changes = [proposals.Change(LABELS[key], _words(getattr(relationship, key)), _words(value))
-               for key, value in values.items() if getattr(relationship, key) != value]
-    if not changes:
-        return SettingsSaved(relationship, changed=False)
-    if proposals.partner_can_decide(db, by):
-        return SettingsSaved(relationship, proposals.propose(db, by, subject="checkins", values=values,
-                                                             changes=changes, now=now))
-    apply_settings(db, by, values, now=now)
-    return SettingsSaved(relationship)
+    changed, proposal = proposals.change_settings(db, by, subject="checkins", values=_checked(form), labels=LABELS,
+                                                  words=_words, apply=apply_settings, now=now)
+    return SettingsSaved(by.relationship, proposal, changed=changed)
 
 
 def _words(value: object) -> str:

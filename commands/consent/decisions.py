@@ -13,7 +13,7 @@ from commands.actor import Actor
 from commands.checkins import settings
 from commands.consent.proposals import message_data, message_key, title_of
 from commands.errors import InputError, Refused
-from commands.rmp import access, audit, items, objectives, setup
+from commands.rmp import access, audit, charter, items, objectives, setup
 from commands.rmp.fields import text
 from commands.wording import possessive
 from storage.models import WorkItem
@@ -29,6 +29,7 @@ APPLIERS: Mapping[str, Apply] = {
     "checkins": lambda db, by, p, now: settings.apply_settings(db, by, p.values, now=now),
     **{entity: lambda db, by, p, now: items.apply_proposal(db, by, p, now=now) for entity in items.MODELS},
     "objective": lambda db, by, p, now: objectives.apply_proposal(db, by, p, now=now),  # acted upon when failing
+    "charter": lambda db, by, p, now: charter.apply_charter(db, by, p.values, now=now),
 }
 
 

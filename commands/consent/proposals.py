@@ -7,6 +7,7 @@ has nobody to ask yet) the change takes effect at once and the day's digest anno
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,7 +24,8 @@ from storage.rmp import PROPOSAL_OPEN, Person, Proposal, Relationship
 LAPSE_DAYS = 5
 LAPSE_KIND = "proposal.lapse"
 SUBJECT_TITLES = {"relationship": "the relationship's settings", "checkins": "the check-in settings",
-                  "objective": "joint objective", "exit_trigger": "exit trigger"}
+                  "objective": "joint objective", "exit_trigger": "exit trigger",
+                  "charter": "the partnership charter"}
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,24 @@ def propose(db: Session, by: access.Member, *, subject: str, values: dict[str, A
     work.schedule(db, kind=LAPSE_KIND, key=f"{LAPSE_KIND}:{proposal.id}", due_at=proposal.lapses_at, now=now,
                   payload={"proposal_id": proposal.id})
     return proposal
+
+
+def change_settings(
+    db: Session, by: access.Member, *, subject: str, values: dict[str, Any], labels: dict[str, str],
+    words: Callable[[Any], str], apply: Callable[..., object], now: datetime,
+) -> tuple[bool, Proposal | None]:
+    """Change the relationship's joint settings to `values`: nothing when none differs (False), else at once with
+    `apply(db, by, values, now=now)` while the partner has nobody to decide, else proposed to them (the
+    proposal). `labels` and `words` say each setting and its value in the proposal."""
+    relationship = by.relationship
+    changes = [Change(labels[key], words(getattr(relationship, key)), words(value))
+               for key, value in values.items() if getattr(relationship, key) != value]
+    if not changes:
+        return False, None
+    if partner_can_decide(db, by):
+        return True, propose(db, by, subject=subject, values=values, changes=changes, now=now)
+    apply(db, by, values, now=now)
+    return True, None
 
 
 def message_key(proposal: Proposal) -> str:

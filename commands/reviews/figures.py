@@ -15,7 +15,8 @@ from sqlalchemy import func
 from sqlmodel import Session, col, or_, select
 
 from commands.checkins import disclosure
-from commands.rmp import access, exits, kpis, risks
+from commands.reviews import evaluation
+from commands.rmp import access, commitments, exits, ideas, kpis, risks, service_levels
 from commands.rmp.actions import local_today
 from storage.checkins import CLOSED, Result, Round
 from storage.disputes import RESOLVED, Dispute, DisputeEvent
@@ -42,11 +43,15 @@ def compute(db: Session, relationship: Relationship, *, starts_at: datetime, end
         "trust": _trust(db, relationship, parties, starts_at, ends_at),
         "disputes": _disputes(db, rid, starts_at, ends_at),
         "actions": _actions(db, rid, first_day, last_day),
+        "actions_by_party": evaluation.actions_by_party(db, rid, parties, first_day, last_day),
         "risks": _risks(db, rid, before.get("risks", [])),
         "objectives": _objectives(db, rid, parties, before.get("objectives", [])),
         "values": _values(db, rid, parties, first_day, last_day),
         "exits": _exits(db, relationship, last_day),
         "recorded_wins": _recorded_wins(db, rid, parties, starts_at, ends_at),
+        "service_levels": service_levels.review_figures(db, rid, parties, first_day, last_day),
+        "commitments": commitments.review_figures(db, rid, parties, ends_at),
+        "ideas": ideas.review_figures(db, relationship, starts_at=starts_at, ends_at=ends_at),
     }
 
 

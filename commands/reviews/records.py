@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from commands import outgoing
 from commands.actor import Actor
-from commands.errors import InputError, Refused
-from commands.reviews.runs import message_data, root_key
+from commands.errors import InputError
+from commands.reviews import minutes
+from commands.reviews.runs import root_key
 from commands.rmp import access, audit
 from storage.reviews import Review, ReviewSignature
 
@@ -21,6 +23,7 @@ class ReviewRecord:
 
     review: Review
     signatures: list[ReviewSignature]
+    minutes: dict[str, Any] = field(default_factory=dict)  # the expectations and lessons, when read for showing
 
     @property
     def awaiting(self) -> list[str]:
@@ -43,29 +46,26 @@ def _find(db: Session, me: access.Member, number: int) -> Review:
     return review
 
 
-def sign_off(db: Session, *, actor: Actor, number: int, now: datetime) -> ReviewRecord:
-    """The SER of the actor's party signs review `number` off; the summary shows it at once."""
-    me = access.member(db, actor, lock=True)
-    if me.role != "ser":
-        raise Refused(f"Only each party's SER signs a review off; you are {access.article(me.role)} {me.role}.")
-    review = _find(db, me, number)
-    signatures = signatures_of(db, review)
-    if (mine := next((s for s in signatures if s.party_slot == me.party.slot), None)) is not None:
-        raise Refused(f"*{me.party.name}* signed review #{number} off already (<@{mine.user_id}>, "
-                      f"{mine.signed_at:%d %b %Y %H:%M} UTC).")
+def sign_off(db: Session, *, actor: Actor, number: int, now: datetime, plan_version: int | None,
+             exit_reviewed: bool) -> ReviewRecord:
+    """The SER of the actor's party signs review `number` off, once the party stated its expectations,
+    confirming the plan version they reviewed (and whether they reviewed the exit strategy); the review's
+    message shows it at once."""
+    me, review = minutes.signer(db, actor, number, lock=True)
+    version = minutes.confirmed(me, plan_version)
     signature = ReviewSignature(review_id=review.id or 0, party_slot=me.party.slot, party=me.party.name,
-                                user_id=actor.user_id, signed_at=now)
+                                user_id=actor.user_id, signed_at=now, plan_version=version,
+                                exit_reviewed=exit_reviewed)
     db.add(signature)
     db.flush()
     audit.record(db, me.relationship, by=me, user_id=actor.user_id, entity="review", entity_id=number,
-                 verb="signed", before=None, after={"party": me.party.name}, now=now)
+                 verb="signed", before=None, after={"party": me.party.name, "plan_version": version,
+                                                    "exit_reviewed": exit_reviewed}, now=now, raises_version=False)
     signatures = signatures_of(db, review)
     record = ReviewRecord(review, signatures)
-    root = root_key(review)
-    outgoing.update_message(db, key=f"{root}:signed:{me.party.slot}", updates=root, view="review_summary",
-                          data=message_data(review, signatures), now=now)
+    minutes.after_signing(db, me, review, signatures, now=now)
     outgoing.post_message(db, key=f"review:{review.id}:signed:{me.party.slot}", channel=me.relationship.channel_id,
-                        thread_of=root, view="review_signed", now=now,
+                        thread_of=root_key(review), view="review_signed", now=now,
                         data={"number": number, "user": actor.user_id, "party": me.party.name,
                               "awaiting": record.awaiting})
     return record
@@ -86,4 +86,4 @@ def list_reviews(db: Session, *, actor: Actor) -> list[ReviewRecord]:
 def show_review(db: Session, *, actor: Actor, number: int) -> ReviewRecord:
     """Review `number` as it was recorded, with its sign-offs."""
     review = _find(db, access.member(db, actor), number)
-    return ReviewRecord(review, signatures_of(db, review))
+    return ReviewRecord(review, signatures_of(db, review), minutes.minutes_data(db, review))

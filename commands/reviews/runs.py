@@ -56,6 +56,7 @@ def review_now(db: Session, *, actor: Actor, text: str, now: datetime) -> Review
     """`/accord review now`: hold a review at once (SERs and managers)."""
     if text.strip().lower() != "now":
         raise InputError("Usage: `/accord review now` holds a review of the time since the last one; "
+                         "`/accord review expectations [N]` and `/accord review lesson [N]` record its minutes; "
                          "`/accord reviews` lists past reviews.")
     me = access.editor(db, actor)
     return hold(db, me.relationship, trigger="now", by=actor.user_id, now=now)
@@ -105,5 +106,5 @@ def message_data(review: Review, signatures: list[ReviewSignature]) -> dict[str,
     """What the summary message shows: the figures and who signed off, when."""
     return {"review": review.id, "figures": review.figures, "trigger": review.trigger,
             "requested_by": review.requested_by, "created_at": review.created_at.isoformat(),
-            "signatures": [{"slot": s.party_slot, "party": s.party, "user": s.user_id, "at": s.signed_at.isoformat()}
-                           for s in signatures]}
+            "signatures": [{"slot": s.party_slot, "party": s.party, "user": s.user_id, "at": s.signed_at.isoformat(),
+                            "plan_version": s.plan_version, "exit_reviewed": s.exit_reviewed} for s in signatures]}

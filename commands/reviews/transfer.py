@@ -14,13 +14,17 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from commands import outgoing
-from commands.reviews import runs
-from storage.reviews import Review, ReviewSignature, ValueEntry
+from commands.reviews import minutes, runs
+from storage.reviews import Review, ReviewExpectation, ReviewLesson, ReviewSignature, ValueEntry
 from storage.rmp import Relationship
 
 ENTRY_FIELDS = ("party_slot", "kind", "amount", "description", "on", "recorded_by", "recorded_at")
-REVIEW_FIELDS = ("number", "starts_at", "ends_at", "trigger", "requested_by", "created_at", "figures", "signatures")
-SIGNATURE_FIELDS = ("party_slot", "party", "user_id", "signed_at")
+REVIEW_FIELDS = ("number", "starts_at", "ends_at", "trigger", "requested_by", "created_at", "figures", "signatures",
+                 "expectations", "lessons")
+SIGNATURE_FIELDS = ("party_slot", "party", "user_id", "signed_at", "plan_version", "exit_reviewed")
+EXPECTATION_FIELDS = ("party_slot", "score", "note", "user_id", "at")
+LESSON_FIELDS = ("number", "party_slot", "user_id", "failure", "reason", "avoidance", "at")
+ATTACHED = 3  # the review's rows of other tables, last in REVIEW_FIELDS: signatures, expectations, lessons
 TRIGGERS = ("scheduled", "now")
 PARTIES = 2  # a review is signed off once both parties' SERs signed
 
@@ -33,21 +37,29 @@ def export_values(db: Session, relationship_id: int, plain: Any) -> list[dict[st
 
 
 def export_reviews(db: Session, relationship_id: int, plain: Any) -> list[dict[str, Any]]:
-    """Every review of the relationship by number, with its figures and its sign-offs (slot 1 first)."""
+    """Every review of the relationship by number, with its figures, its sign-offs and its parties' expectations
+    (slot 1 first), and its lessons by number."""
     reviews = list(db.exec(select(Review).where(Review.relationship_id == relationship_id)
                            .order_by(col(Review.number))))
-    signed: dict[int, list[ReviewSignature]] = defaultdict(list)
-    for signature in db.exec(select(ReviewSignature)
-                             .where(col(ReviewSignature.review_id).in_([r.id for r in reviews]))
-                             .order_by(col(ReviewSignature.party_slot), col(ReviewSignature.id))):
-        signed[signature.review_id].append(signature)
+    ids = [review.id for review in reviews]
+    attached = {"signatures": _by_review(db, ReviewSignature, ids, SIGNATURE_FIELDS, plain),
+                "expectations": _by_review(db, ReviewExpectation, ids, EXPECTATION_FIELDS, plain),
+                "lessons": _by_review(db, ReviewLesson, ids, LESSON_FIELDS, plain)}
     result = []
     for review in reviews:
-        row = {name: plain(getattr(review, name)) for name in REVIEW_FIELDS[:-1]}
-        row["signatures"] = [{name: plain(getattr(s, name)) for name in SIGNATURE_FIELDS}
-                             for s in signed[review.id or 0]]
-        result.append(row)
+        row = {name: plain(getattr(review, name)) for name in REVIEW_FIELDS[:-ATTACHED]}
+        result.append({**row, **{kind: rows[review.id or 0] for kind, rows in attached.items()}})
     return result
+
+
+def _by_review(db: Session, model: Any, ids: list[int | None], fields: tuple[str, ...],
+               plain: Any) -> dict[int, list[dict[str, Any]]]:
+    """The rows of `model` of each review, as the file has them, in order (by party slot or by number)."""
+    order = model.number if "number" in fields else model.party_slot
+    found: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in db.exec(select(model).where(col(model.review_id).in_(ids)).order_by(col(order), col(model.id))):
+        found[row.review_id].append({name: plain(getattr(row, name)) for name in fields})
+    return found
 
 
 def import_values(db: Session, relationship: Relationship, rows: list[dict[str, Any]]) -> None:
@@ -59,12 +71,14 @@ def import_reviews(db: Session, relationship: Relationship, rows: list[dict[str,
     """Insert the reviews and their sign-offs as exported; re-post the summary of those awaiting a sign-off."""
     for row in rows:
         review = Review(relationship_id=relationship.id or 0,
-                        **{k: v for k, v in row.items() if k != "signatures"})
+                        **{k: v for k, v in row.items() if k not in REVIEW_FIELDS[-ATTACHED:]})
         db.add(review)
         db.flush()
         signatures = [ReviewSignature(review_id=review.id or 0, **s) for s in row["signatures"]]
         db.add_all(signatures)
+        db.add_all(ReviewExpectation(review_id=review.id or 0, **e) for e in row["expectations"])
+        db.add_all(ReviewLesson(review_id=review.id or 0, **lesson) for lesson in row["lessons"])
         db.flush()
         if len(signatures) < PARTIES:  # its thread starts again here: a new summary message in the channel
             outgoing.post_message(db, key=runs.root_key(review), channel=relationship.channel_id,
-                                view="review_summary", data=runs.message_data(review, signatures), now=now)
+                                view="review_summary", data=minutes.summary_data(db, review), now=now)

@@ -34,11 +34,15 @@ def record(
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
     now: datetime,
+    raises_version: bool = True,
 ) -> Change:
-    """Add a change, raising the plan's version by one."""
-    relationship.version += 1
-    relationship.updated_at = now
-    db.add(relationship)
+    """Add a change, raising the plan's version by one; a record that changes nothing of the plan (a review's
+    minutes or sign-off: `raises_version` False) is kept at the current version, so that both SERs sign off the
+    same version when nothing else changed."""
+    if raises_version:
+        relationship.version += 1
+        relationship.updated_at = now
+        db.add(relationship)
     change = Change(
         relationship_id=relationship.id or 0, version=relationship.version, at=now, user_id=user_id,
         party=by.party.name if by else "", entity=entity, entity_id=entity_id, verb=verb,

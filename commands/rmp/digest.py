@@ -14,8 +14,8 @@ from storage.rmp import Change, Relationship
 
 SHOWN = 40  # the latest changes listed; the post counts the others
 # changes that have a message of their own (or that would say who answered a check-in): not in the digest
-OWN_MESSAGE = {("kpi", "reported"), ("exit_trigger", "fired")}
-OWN_ENTITIES = {"review", "proposal"}
+OWN_MESSAGE = {("kpi", "reported"), ("exit_trigger", "fired"), ("person", "exported")}  # exported: the person's own
+OWN_ENTITIES = {"review", "proposal", "idea"}  # an idea's message keeps up with it (commands.rmp.ideas)
 
 
 def announced(change: Change) -> bool:

@@ -11,7 +11,7 @@ from sqlmodel import Session, SQLModel
 
 from commands.actor import Actor
 from commands.errors import InputError
-from commands.rmp import access, actions, exits, items, kpis, objectives, risks
+from commands.rmp import access, actions, exits, items, kpis, objectives, risks, service_levels
 from storage.rmp import Action, ExitTrigger, Kpi, Objective, Party, Relationship, Risk
 
 
@@ -43,6 +43,9 @@ FORMS: dict[str, FormKind] = {
     "kpi": FormKind("KPI", Kpi, kpis.KpiInput,
                     lambda db, actor, form, number, now: kpis.save_kpi(
                         db, actor=actor, form=form, kpi_number=number, now=now)),
+    "service_level": FormKind("service level", Kpi, kpis.KpiInput,
+                              lambda db, actor, form, number, now: service_levels.save_service_level(
+                                  db, actor=actor, form=form, number=number, now=now)),
     "risk": FormKind("risk", Risk, risks.RiskInput,
                      lambda db, actor, form, number, now: risks.save_risk(
                          db, actor=actor, form=form, number=number, now=now)),

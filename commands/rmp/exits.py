@@ -9,7 +9,7 @@ from sqlmodel import Session, col, func, select
 
 from commands.actor import Actor
 from commands.errors import FieldChecks, InputError
-from commands.rmp import access, audit, fields, items, kpis
+from commands.rmp import access, audit, fields, items, kpis, service_levels
 from commands.rmp.actions import local_today
 from commands.rmp.fields import choice, iso_date, text, whole
 from storage import limits
@@ -17,12 +17,14 @@ from storage.rmp import ExitTrigger, Kpi, Objective, Proposal
 
 OBJECTIVE_FAILING, OBJECTIVES_FAILING = "objective_failing", "objectives_failing"
 OBJECTIVE_KINDS = (OBJECTIVE_FAILING, OBJECTIVES_FAILING)
-KINDS = ("kpi_red", "trust_below", "dispute_last_level", "date", "manual", *OBJECTIVE_KINDS)
+KINDS = ("kpi_red", "trust_below", "dispute_last_level", "date", "manual", *OBJECTIVE_KINDS,
+         service_levels.TRIGGER)
 KIND_LABELS = {
     "kpi_red": "KPI red for N periods in a row", "trust_below": "Trust score below a value",
     "dispute_last_level": "A dispute reaches the last ladder level", "date": "A date is reached",
     "manual": "Manual (the parties decide)", OBJECTIVE_FAILING: "An objective is failing",
     OBJECTIVES_FAILING: "N objectives are failing",
+    service_levels.TRIGGER: service_levels.TRIGGER_LABEL,
 }
 STATUSES = ("clear", "triggered")
 
@@ -68,6 +70,8 @@ def _kind_values(db: Session, by: access.Member, kind: str | None, form: ExitInp
         return {"kpi_number": checks.read(_numbered, db, by, Kpi, form.kpi, field="kpi", label="KPI"),
                 "periods": checks.read(whole, form.periods, field="periods", label="Periods in a row", low=1,
                                        high=24)}
+    if kind == service_levels.TRIGGER:
+        return service_levels.trigger_values(db, by, form.kpi, form.periods, checks)
     if kind == "trust_below":
         return {"threshold": checks.read(_trust_threshold, form.threshold)}
     if kind == OBJECTIVE_FAILING:
@@ -126,6 +130,8 @@ def current_status(db: Session, trigger: ExitTrigger, *, relationship_id: int, t
         recent = kpis.latest_values(db, kpi, limit=trigger.periods)
         if len(recent) == trigger.periods and all(kpis.rag(kpi, row.value) == kpis.RED for row in recent):
             return "triggered"
+    if trigger.kind == service_levels.TRIGGER:
+        return "triggered" if service_levels.trigger_met(db, trigger, relationship_id=relationship_id) else "clear"
     if trigger.kind == OBJECTIVE_FAILING and trigger.objective_number:
         failing = _failing_numbers(db, relationship_id)
         return "triggered" if trigger.objective_number in failing else "clear"

@@ -23,14 +23,17 @@ from commands.disputes import transfer
 from commands.errors import InputError
 from commands.reviews import transfer as review_transfer
 from commands.rmp import items, sentences
+from storage.partnership import Commitment, Idea
 from storage.rmp import Action, Change, ExitTrigger, Kpi, KpiValue, Objective, Party, Person, Relationship, Risk, Win
 from storage.utc import as_utc
 
 # 2: each party has its own calendar (format 1 kept one on the relationship); 3: a party's Enterprise Grid org
 # and the workspaces it was seen from; 4: people who left, risks' review dates, actions' snoozes and asks to mark
 # them done, exit triggers on objectives, wins; 5: people's names, names beside ids, the history in words, working
-# days by name, and dispute levels counted from 1 as shown (format 4 and older count them from 0 in `level`)
-FORMAT_VERSION = 5
+# days by name, and dispute levels counted from 1 as shown (format 4 and older count them from 0 in `level`); 6: the
+# charter, data retention, erased people, service levels, resource commitments, the improvement log, and each
+# review's expectations, lessons and what its SERs reviewed when signing
+FORMAT_VERSION = 6
 FORMATS = ("yaml", "json")
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # working days in the file; stored 0 (Monday) to 6
@@ -39,7 +42,8 @@ JOINT = "joint (ours)"  # the party of a joint objective
 RELATIONSHIP_FIELDS = (
     "channel_id", "name", "mode", "timezone", "currency", "checkin_cadence", "review_cadence",
     "ladder", "exit_reviewed_on", "checkin_statements", "checkin_scale", "checkin_window_days",
-    "checkin_min_respondents", "checkin_reminders", "gap_threshold", "version", "created_at", "updated_at",
+    "checkin_min_respondents", "checkin_reminders", "gap_threshold", "charter_mission", "charter_values",
+    "charter_behaviours", "retention_months", "version", "created_at", "updated_at",
 )
 PARTY_FIELDS = ("slot", "name", "team_id", "enterprise_id", "team_ids", "timezone", "working_days", "working_hours",
                 "holidays", "holiday_region")
@@ -61,6 +65,11 @@ NAMED: dict[str, dict[str, tuple[str, str]]] = {
     "reviews": {"requested_by": ("requested_by_name", PERSON)},
     "signatures": {"user_id": ("user_name", PERSON)},
     "wins": {"party_slot": ("party", PARTY), "user_id": ("user_name", PERSON)},
+    "expectations": {"party_slot": ("party", PARTY), "user_id": ("user_name", PERSON)},
+    "lessons": {"party_slot": ("party", PARTY), "user_id": ("user_name", PERSON)},
+    "commitments": {"party_slot": ("party", PARTY), "marked_by": ("marked_by_name", PERSON)},
+    "ideas": {"party_slot": ("party", PARTY), "raised_by": ("raised_by_name", PERSON),
+              "owner_user_id": ("owner_name", PERSON)},
     "history": {"user_id": ("user_name", PERSON)},
 }
 
@@ -72,10 +81,11 @@ def beside(fields: tuple[str, ...], kind: str, extra: dict[str, str] | None = No
     return tuple(name for field in fields for name in (field, *([after[field]] if field in after else [])))
 
 
-PERSON_FIELDS = beside(("user_id", "name", "party", "role", "tz", "left_at", "left_how", "left_by"), "people")
+PERSON_FIELDS = beside(("user_id", "name", "party", "role", "tz", "left_at", "left_how", "left_by", "erased_at"),
+                       "people")
 OBJECTIVE_FIELDS = beside(("number", "party_slot", "title", "benefit_1", "benefit_2", "status"), "objectives")
 KPI_FIELDS = beside(("number", "name", "unit", "direction", "target", "amber", "red", "owner_slot", "reporter_slot",
-                     "cadence", "active", "values"), "kpis")
+                     "cadence", "active", "service_level", "values"), "kpis")
 VALUE_FIELDS = beside(("period", "value", "reported_by", "reported_at"), "kpi_values")
 RISK_FIELDS = beside(("number", "description", "likelihood", "impact", "owner_user_id", "mitigation", "status",
                       "review_on"), "risks")
@@ -84,6 +94,10 @@ ACTION_FIELDS = beside(("number", "description", "owner_user_id", "due_on", "sta
 TRIGGER_FIELDS = ("number", "kind", "description", "kpi_number", "periods", "threshold", "on_date", "objective_number",
                   "status")
 WIN_FIELDS = beside(("number", "party_slot", "user_id", "text", "created_at"), "wins")
+COMMITMENT_FIELDS = beside(("number", "party_slot", "resource", "description", "quantity", "status", "reason",
+                            "marked_by", "marked_on", "created_at"), "commitments")
+IDEA_FIELDS = beside(("number", "party_slot", "raised_by", "title", "owner_user_id", "status", "benefit_1",
+                      "benefit_2", "source_ts", "created_at", "agreed_at", "done_at"), "ideas")
 CHANGE_FIELDS = (*beside(("version", "at", "user_id", "party", "entity", "entity_id", "verb", "before", "after"),
                          "history"), "text")
 DISPUTE_FIELDS = beside(transfer.DISPUTE_FIELDS, "disputes", {"level": "level_name"})
@@ -95,10 +109,12 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "relationship": RELATIONSHIP_FIELDS, "parties": PARTY_FIELDS, "people": PERSON_FIELDS,
     "objectives": OBJECTIVE_FIELDS, "kpis": KPI_FIELDS, "risks": RISK_FIELDS, "actions": ACTION_FIELDS,
     "exit_triggers": TRIGGER_FIELDS, "disputes": DISPUTE_FIELDS, "values": ENTRY_FIELDS,
-    "reviews": REVIEW_FIELDS, "wins": WIN_FIELDS, "history": CHANGE_FIELDS,
+    "reviews": REVIEW_FIELDS, "wins": WIN_FIELDS, "commitments": COMMITMENT_FIELDS, "ideas": IDEA_FIELDS,
+    "history": CHANGE_FIELDS,
 }
 ITEM_TABLES: dict[str, type[SQLModel]] = {
     "objectives": Objective, "risks": Risk, "actions": Action, "exit_triggers": ExitTrigger, "wins": Win,
+    "commitments": Commitment, "ideas": Idea,
 }
 
 
@@ -144,8 +160,9 @@ def export_plan(db: Session, *, channel_id: str) -> dict[str, Any]:
     document["disputes"] = [shown.dispute(row) for row in transfer.export_disputes(db, rid, plain)]
     document["values"] = [shown.row("values", row) for row in review_transfer.export_values(db, rid, plain)]
     document["reviews"] = [shown.review(row) for row in review_transfer.export_reviews(db, rid, plain)]
-    document["wins"] = [shown.row("wins", _fields(row, _stored(WIN_FIELDS, "wins")))
-                        for row in items.all_of(db, Win, rid)]
+    for section in ("wins", "commitments", "ideas"):
+        document[section] = [shown.row(section, _fields(row, _stored(SECTIONS[section], section)))
+                             for row in items.all_of(db, ITEM_TABLES[section], rid)]
     document["history"] = [{**shown.row("history", _fields(change, _stored(CHANGE_FIELDS, "history")[:-1])),
                             "text": sentences.sentence(change, names)} for change in changes]
     return document
@@ -203,7 +220,8 @@ class _Shown:
     def review(self, row: dict[str, Any]) -> dict[str, Any]:
         """A review with its signers named and its figures' dispute levels counted from 1."""
         row = {**row, "figures": shift_levels(row["figures"], 1),
-               "signatures": [self.row("signatures", s) for s in row["signatures"]]}
+               **{kind: [self.row(kind, entry) for entry in row[kind]]
+                  for kind in ("signatures", "expectations", "lessons")}}
         return self.row("reviews", row)
 
 

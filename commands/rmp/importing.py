@@ -17,7 +17,7 @@ from commands.disputes import transfer
 from commands.errors import InputError
 from commands.reviews import runs
 from commands.reviews import transfer as review_transfer
-from commands.rmp import actions, chasing, exits
+from commands.rmp import actions, chasing, exits, service_levels
 from commands.rmp.export import FORMAT_VERSION, ITEM_TABLES, SECTIONS, WEEKDAYS, PlanFileError, shift_levels, shown
 from commands.rmp.kpis import threshold_problem
 from commands.rmp.plan_fields import problem
@@ -27,7 +27,8 @@ from storage.utc import utcnow
 
 __all__ = ["READERS", "import_plan", "read_plan"]
 
-TRIGGER_NEEDS = {"kpi_red": ("kpi_number", "periods"), "trust_below": ("threshold",), "date": ("on_date",),
+TRIGGER_NEEDS = {"kpi_red": ("kpi_number", "periods"), service_levels.TRIGGER: ("kpi_number", "periods"),
+                 "trust_below": ("threshold",), "date": ("on_date",),
                  exits.OBJECTIVE_FAILING: ("objective_number",), exits.OBJECTIVES_FAILING: ("threshold",)}
 
 
@@ -38,7 +39,7 @@ def read_plan(data: Any) -> dict[str, Any]:
                             f"got {shown(data)}")
     if "accord_export" not in data:
         problem("accord_export", "missing: this is not a file written by `accord export`")
-    if data["accord_export"] not in (1, 2, 3, 4, FORMAT_VERSION) or isinstance(data["accord_export"], bool):
+    if data["accord_export"] not in (1, 2, 3, 4, 5, FORMAT_VERSION) or isinstance(data["accord_export"], bool):
         problem("accord_export", f"unsupported format {shown(data['accord_export'])}: "
                                   f"this Accord reads formats 1 to {FORMAT_VERSION}")
     if data["accord_export"] == 1:
@@ -49,6 +50,8 @@ def read_plan(data: Any) -> dict[str, Any]:
         data = _from_format_3(data)
     if data["accord_export"] in (1, 2, 3, 4):
         data = _from_format_4(data)
+    if data["accord_export"] in (1, 2, 3, 4, 5):
+        data = _from_format_5(data)
     for key in data:
         if key != "accord_export" and key not in SECTIONS:
             problem(str(key), "unknown section")
@@ -63,6 +66,28 @@ def read_plan(data: Any) -> dict[str, Any]:
     for review in checked["reviews"]:
         review["figures"] = shift_levels(review["figures"], -1)
     return checked
+
+
+FORMAT_5_DEFAULTS: dict[str, dict[str, Any]] = {
+    "people": {"erased_at": None}, "kpis": {"service_level": False}, "reviews": {"expectations": [], "lessons": []}}
+
+
+def _from_format_5(data: dict[str, Any]) -> dict[str, Any]:
+    """A format 5 document as format 6: no charter, the default retention, nobody erased, no service level,
+    commitment or idea, and reviews without expectations or lessons, signed before the SERs recorded what they
+    reviewed."""
+    data = {**data, "commitments": data.get("commitments", []), "ideas": data.get("ideas", [])}
+    if isinstance(data.get("relationship"), dict):
+        data["relationship"] = {"charter_mission": "", "charter_values": [], "charter_behaviours": [],
+                                "retention_months": 24, **data["relationship"]}
+    for section, fields in FORMAT_5_DEFAULTS.items():
+        if isinstance(data.get(section), list):
+            data[section] = [{**fields, **row} if isinstance(row, dict) else row for row in data[section]]
+    for review in data.get("reviews") or []:
+        if isinstance(review, dict) and isinstance(review.get("signatures"), list):
+            review["signatures"] = [{"plan_version": None, "exit_reviewed": False, **s} if isinstance(s, dict) else s
+                                    for s in review["signatures"]]
+    return data
 
 
 def _from_format_4(data: dict[str, Any]) -> dict[str, Any]:
@@ -131,7 +156,7 @@ def _consistent(plan: dict[str, Any]) -> None:
     if parties[0]["team_id"] is not None:
         _unique(parties, "parties", "team_id")
     _unique(plan["people"], "people", "user_id")
-    for section in ("objectives", "kpis", "risks", "actions", "exit_triggers", "wins"):
+    for section in ("objectives", "kpis", "risks", "actions", "exit_triggers", "wins", "commitments", "ideas"):
         _unique(plan[section], section, "number")
     _unique(plan["kpis"], "kpis", "name", str.casefold)
     for index, kpi in enumerate(plan["kpis"]):
@@ -141,8 +166,11 @@ def _consistent(plan: dict[str, Any]) -> None:
             problem(f"actions[{index}].closed_on", "an open action has none" if action["status"] == actions.OPEN
                      else f"a {action['status']} action needs the date it was closed")
     kpi_numbers, objective_numbers = {kpi["number"] for kpi in plan["kpis"]}, {o["number"] for o in plan["objectives"]}
+    service_level_numbers = {kpi["number"] for kpi in plan["kpis"] if kpi["service_level"]}
     for index, trigger in enumerate(plan["exit_triggers"]):
         _trigger(trigger, f"exit_triggers[{index}]", kpi_numbers, objective_numbers)
+        if trigger["kind"] == service_levels.TRIGGER and trigger["kpi_number"] not in service_level_numbers:
+            problem(f"exit_triggers[{index}].kpi_number", f"there is no service level #{trigger['kpi_number']} in kpis")
     for index, entry in enumerate(plan["values"]):
         if entry["amount"] is None and not entry["description"].strip():
             problem(f"values[{index}].amount", "a cost or benefit needs an amount, a description, or both")
@@ -172,6 +200,8 @@ def _review(review: dict[str, Any], path: str) -> None:
         problem(f"{path}.figures.number", f"expected the review's number {review['number']}, "
                                            f"got {shown(review['figures']['number'])}")
     _unique(review["signatures"], f"{path}.signatures", "party_slot")
+    _unique(review["expectations"], f"{path}.expectations", "party_slot")
+    _unique(review["lessons"], f"{path}.lessons", "number")
 
 
 def _unique(rows: list[dict[str, Any]], section: str, key: str, norm: Callable[[Any], Any] = lambda v: v) -> None:

@@ -107,7 +107,7 @@ def save_or_propose(
 
 
 FIELD_LABELS = {"party_slot": "whose", "owner_slot": "owned by", "reporter_slot": "reported by",
-                "owner_user_id": "owner", "due_on": "due", "kpi_number": "KPI", "on_date": "on"}
+                "owner_user_id": "owner", "due_on": "due", "kpi_number": "KPI", "on_date": "on", "active": "in force"}
 SLOT_FIELDS = ("party_slot", "owner_slot", "reporter_slot")
 DERIVED_FIELDS = ("amber",)  # a KPI's amber threshold is its target: not a change of its own
 
@@ -125,6 +125,8 @@ def _words(value: Any, key: str, names: dict[int, str]) -> str:
         return "—"
     if key == "owner_user_id":
         return f"<@{value}>"
+    if isinstance(value, bool):  # a service level (Kpi.service_level), a KPI in force (active)
+        return "yes" if value else "no"
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from commands.actor import Actor
-from commands.errors import FieldChecks
+from commands.errors import FieldChecks, InputError
 from commands.rmp import access, items
 from commands.rmp.fields import choice, number, text
 from storage import limits
@@ -93,6 +93,9 @@ def _name_taken(db: Session, relationship_id: int, name: str, kpi_number: int | 
     return None
 
 
+checked_values, name_taken = _checked, _name_taken  # the service-level form shares the KPI's fields (service_levels)
+
+
 def save_kpi(db: Session, *, actor: Actor, form: KpiInput, kpi_number: int | None, now: datetime) -> Kpi | Proposal:
     """Add (kpi_number None) or edit a KPI; editors only; names are unique in a relationship. The owning party
     changes its KPIs alone; a change of the partner's KPI, or of who owns it, is proposed to the partner.
@@ -105,6 +108,9 @@ def save_kpi(db: Session, *, actor: Actor, form: KpiInput, kpi_number: int | Non
         checks.add("name", taken)
     checks.raise_if_any()
     before = items.find(db, Kpi, by.relationship.id or 0, kpi_number, label="KPI") if kpi_number else None
+    if before is not None and before.service_level:  # the partner relies on it: its own consent rule
+        raise InputError(f"#{kpi_number} {before.name} is a service level: change it with "
+                         f"`/accord sla edit {kpi_number}`.", field="name")
     return items.save_or_propose(db, by, entity="kpi", model=Kpi, values=values, number=kpi_number,
                                  user_id=actor.user_id,
                                  owners={values["owner_slot"], *([before.owner_slot] if before else [])}, now=now)

@@ -220,7 +220,8 @@ def record_user(db: Session, *, user_id: str, tz: str | None, name: str | None =
     people = db.exec(select(Person).where(Person.user_id == user_id)).all()
     for person in people:
         person.tz = tz
-        person.name = (name or "")[:limits.PERSON_NAME] or person.name
+        if person.erased_at is None:  # an erased person keeps their pseudonym (commands/privacy/erasure.py)
+            person.name = (name or "")[:limits.PERSON_NAME] or person.name
         db.add(person)
     if deleted:
         leaving.deactivated(db, user_id=user_id, now=now or utcnow())

@@ -58,6 +58,7 @@ from commands.rmp.plan_fields import text as text_of  # not `text`: a change's `
 from commands.wording import DEFAULT_CURRENCY, currency_code
 from storage import limits
 from storage.disputes import OPEN, PAUSED, RESOLVED
+from storage.partnership import COMMITMENT_STATUSES, IDEA_STATUSES, RESOURCES
 from storage.rmp import CONNECT, ROLES, SINGLE
 
 
@@ -110,6 +111,10 @@ class RelationshipRow(Row):
     checkin_min_respondents: Annotated[int, whole(3, 50)]
     checkin_reminders: Annotated[int, whole(0, 1)]
     gap_threshold: Number
+    charter_mission: Annotated[str, text_of(limits.LONG, required=False)]
+    charter_values: list[Title]
+    charter_behaviours: list[Title]
+    retention_months: Annotated[int, whole(1, 120)]
     version: Annotated[int, whole(0, MAX_INT)]
     created_at: Instant
     updated_at: Instant
@@ -140,6 +145,7 @@ class PersonRow(Row):
     left_how: Annotated[str, choice(LEFT_HOW)]
     left_by: SlackId | None
     left_by_name: Shown = None
+    erased_at: Instant | None
 
 
 class ObjectiveRow(Row):
@@ -174,6 +180,7 @@ class KpiRow(Row):
     reporter_party: Shown = None
     cadence: Annotated[str, text_of(limits.KPI_CADENCE)]
     active: Flag
+    service_level: Flag
     values: list[KpiValueRow]
 
 
@@ -272,6 +279,30 @@ class SignatureRow(Row):
     user_id: SlackId
     user_name: Shown = None
     signed_at: Instant
+    plan_version: Annotated[int, whole(0, MAX_INT)] | None
+    exit_reviewed: Flag
+
+
+class ExpectationRow(Row):
+    party_slot: Slot
+    party: Shown = None
+    score: Annotated[int, whole(1, 5)]
+    note: Detail
+    user_id: SlackId
+    user_name: Shown = None
+    at: Instant
+
+
+class LessonRow(Row):
+    number: ItemNumber
+    party_slot: Slot
+    party: Shown = None
+    user_id: SlackId
+    user_name: Shown = None
+    failure: Annotated[str, text_of(limits.DETAIL)]
+    reason: Detail
+    avoidance: Detail
+    at: Instant
 
 
 class ReviewRow(Row):
@@ -284,6 +315,8 @@ class ReviewRow(Row):
     created_at: Instant
     figures: Figures
     signatures: list[SignatureRow]
+    expectations: list[ExpectationRow]
+    lessons: list[LessonRow]
 
 
 class WinRow(Row):
@@ -294,6 +327,39 @@ class WinRow(Row):
     user_name: Shown = None
     text: Annotated[str, text_of(limits.DETAIL)]
     created_at: Instant
+
+
+class CommitmentRow(Row):
+    number: ItemNumber
+    party_slot: Slot
+    party: Shown = None
+    resource: Annotated[str, choice(RESOURCES)]
+    description: Description
+    quantity: Annotated[str, text_of(limits.TITLE, required=False)]
+    status: Annotated[str, choice(COMMITMENT_STATUSES)]
+    reason: Detail
+    marked_by: SlackId | None
+    marked_by_name: Shown = None
+    marked_on: Day | None
+    created_at: Instant
+
+
+class IdeaRow(Row):
+    number: ItemNumber
+    party_slot: Slot
+    party: Shown = None
+    raised_by: SlackId
+    raised_by_name: Shown = None
+    title: Description
+    owner_user_id: SlackId
+    owner_name: Shown = None
+    status: Annotated[str, choice(IDEA_STATUSES)]
+    benefit_1: Detail
+    benefit_2: Detail
+    source_ts: Annotated[str, text_of(limits.TS)] | None
+    created_at: Instant
+    agreed_at: Instant | None
+    done_at: Instant | None
 
 
 class ChangeRow(Row):
@@ -325,6 +391,8 @@ class PlanFile(Row):
     values: list[ValueRow]
     reviews: list[ReviewRow]
     wins: list[WinRow]
+    commitments: list[CommitmentRow]
+    ideas: list[IdeaRow]
     history: list[ChangeRow]
 
 

@@ -17,6 +17,9 @@ from typing import Any, Protocol
 from sqlmodel import Session, col, select
 
 from commands import wording
+from commands.privacy.pseudonyms import stand_ins
+from commands.wording import possessive
+from storage.partnership import Idea
 from storage.rmp import Action, ExitTrigger, Kpi, Objective, Party, Person, Proposal, Relationship, Risk
 
 ACCORD = "accord"  # the user id of what Accord does by itself (a scheduled review, a timer)
@@ -25,7 +28,7 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 KINDS = {"objective": "objective", "kpi": "KPI", "risk": "risk", "action": "action", "exit_trigger": "exit trigger",
          "review": "review", "proposal": "proposal", "dispute": "dispute"}
 TITLE_FIELDS = {"objective": "title", "kpi": "name", "risk": "description", "action": "description",
-                "exit_trigger": "description"}
+                "exit_trigger": "description", "idea": "title"}
 ROLES = {"ser": "an SER", "manager": "a manager", "member": "a member", "observer": "an observer"}
 LABELS = {
     "checkin_cadence": "check-in cadence", "review_cadence": "review cadence", "ladder": "escalation ladder",
@@ -37,6 +40,8 @@ LABELS = {
     "due_on": "due", "kpi_number": "KPI", "on_date": "on", "objective_number": "objective",
     "review_on": "review date", "closed_on": "closed on", "done_asked_by": "asked to confirm by",
     "user_id": "person",
+    "charter_mission": "mission", "charter_values": "shared values", "charter_behaviours": "behaviours",
+    "retention_months": "months individual check-in answers are kept",
 }
 HIDDEN = {"amber", "nudged_on", "snoozed_until", "number", "version", "created_at", "updated_at", "team_id",
           "team_ids", "enterprise_id", "channel_id"}  # derived or internal: never a change in words
@@ -212,6 +217,8 @@ def _subject(subject: str, names: Names) -> str:
         return "the plan's settings"
     if kind == "checkins":
         return "the check-in settings"
+    if kind == "charter":
+        return "the partnership charter"
     if number == "new":
         return f"a new {KINDS.get(kind, kind.replace('_', ' '))}"
     return thing(kind, int(number), names) if number.isdigit() else kind.replace("_", " ")
@@ -238,9 +245,12 @@ def sentence(change: ChangeLike, names: Names) -> str:
         case "relationship", _:
             return _with(f"{actor} changed the plan's settings", fields(before, after, names, year=year))
         case "party", _:
-            return _with(f"{actor} changed {names.party(number)}'s settings", fields(before, after, names, year=year))
+            return _with(f"{actor} changed {possessive(names.party(number))} settings",
+                         fields(before, after, names, year=year))
         case "checkin_settings", _:
             return _with(f"{actor} changed the check-in settings", fields(before, after, names, year=year))
+        case "charter", _:
+            return _with(f"{actor} changed the partnership charter", fields(before, after, names, year=year))
         case "exit_strategy", "reviewed":
             return f"{actor} recorded the exit strategy as reviewed on " \
                    f"{words('on', after.get('exit_reviewed_on'), names, year=year)}"
@@ -261,6 +271,18 @@ def sentence(change: ChangeLike, names: Names) -> str:
             return f"{actor} removed {subject} from the relationship"
         case "person", "deactivated":
             return f"{subject} was deactivated in Slack and left the relationship"
+        case "person", "erased":  # `accord erase`: counts only, never what was erased
+            return f"{actor} erased the personal data of {subject}: " \
+                   f"{wording.plural(int(after.get('answers') or 0), 'check-in answer')} and " \
+                   f"{wording.plural(int(after.get('comments') or 0), 'comment')} deleted"
+        case "person", "exported":
+            return f"{actor} gave {subject} a copy of their personal data"
+        case "checkin_answers", "purged":
+            rounds = ", ".join(str(n) for n in after.get("rounds", []))
+            return f"{actor} deleted the individual answers of check-in rounds {rounds} " \
+                   f"({wording.plural(int(after.get('answers') or 0), 'answer')}, " \
+                   f"{wording.plural(int(after.get('comments') or 0), 'comment')}), past the " \
+                   f"{after.get('months', '?')} months they are kept; the published figures stay"
         case _, "create":
             return _with(f"{actor} added {what}", _created(entity, after, names, year))
         case _, "update" if set(after) - HIDDEN == {"owner_user_id"}:
@@ -279,8 +301,18 @@ def sentence(change: ChangeLike, names: Names) -> str:
             period = f" for {day(after['period'], year=year)}" if after.get("period") else ""
             round_ = f" in check-in round {after['round']}" if after.get("round") else ""
             return f"{actor} reported {words('value', after.get('value'), names)} for {what}{round_}{period}{was}"
+        case "commitment", "not_honoured":
+            return _with(f"{actor} marked {what} not honoured", _short(str(after.get("reason", ""))))
+        case "commitment", "honoured":
+            return f"{actor} marked {what} honoured again"
+        case "commitment", "withdraw":
+            return f"{actor} withdrew {what}"
         case "exit_trigger", "fired":
             return _with(f"{what[0].upper()}{what[1:]} fired", _short(str(after.get("reason", ""))))
+        case "idea", "agreed" | "started" | "delivered":  # commands.rmp.ideas
+            return f"{actor} {verb} {what}"
+        case "idea", "dropped":
+            return _with(f"{actor} dropped {what}", _short(str(after.get("reason", ""))))
         case "review", "held":
             period = str(after.get("period", ""))
             first, _, last = period.partition(" to ")
@@ -288,8 +320,17 @@ def sentence(change: ChangeLike, names: Names) -> str:
             count = after.get("recommendations")
             advice = f" ({count} recommendation{'s' if count != 1 else ''})" if isinstance(count, int) else ""
             return f"{actor} held {what}{span}{advice}"
+        case "review", "signed" if after.get("plan_version"):  # commands.reviews.minutes: what the SER reviewed
+            also = " and the exit strategy" if after.get("exit_reviewed") else ""
+            return f"{actor} signed {what} off, having reviewed plan version {after['plan_version']}{also}"
         case "review", "signed":
             return f"{actor} signed {what} off"
+        case "review", "expectations":
+            return _with(f"{actor} stated {possessive(str(after.get('party', '?')))} expectations of {what}: "
+                         f"{after.get('score', '?')}/5 met", _short(str(after.get("note", ""))), " · ")
+        case "review", "lesson":
+            return _with(f"{actor} recorded lesson {after.get('lesson', '?')} in {what}",
+                         _short(str(after.get("failure", ""))))
         case "value", _:
             amount = f" of {words('amount', after['amount'], names)}" if after.get("amount") is not None else ""
             on = f" on {day(after['on'], year=year)}" if after.get("on") else ""
@@ -340,11 +381,12 @@ def _created(entity: str, after: dict[str, Any], names: Names, year: int) -> str
     """The few facts that say what a new item is: its owner and due date, its target, its score."""
     if entity == "objective":
         slot = after.get("party_slot")
-        return "joint (ours)" if slot is None else f"{names.party(slot)}'s own"
+        return "joint (ours)" if slot is None else f"{possessive(names.party(slot))} own"
     if entity == "kpi":
         unit = f" {after['unit']}" if after.get("unit") else ""
         target = f"target {words('target', after.get('target'), names)}{unit}"
-        return f"{target}, owned by {words('owner_slot', after.get('owner_slot'), names)}"
+        owned = "a service level promised by" if after.get("service_level") else "owned by"
+        return f"{target}, {owned} {words('owner_slot', after.get('owner_slot'), names)}"
     if entity == "risk":
         score = f"likelihood {after.get('likelihood', '?')} × impact {after.get('impact', '?')}"
         return f"owner {words('owner_user_id', after.get('owner_user_id'), names)}, {score}"
@@ -353,14 +395,19 @@ def _created(entity: str, after: dict[str, Any], names: Names, year: int) -> str
                f"due {words('due_on', after.get('due_on'), names, year=year)}"
     if entity == "exit_trigger":
         return str(after.get("kind", "")).replace("_", " ")
+    if entity == "commitment":
+        quantity = f" {after['quantity']}" if after.get("quantity") else ""
+        what = _short(str(after.get("description", "")))
+        return f"{wording.possessive(str(after.get('party', '?')))} {after.get('resource', '')}{quantity}: {what}"
     return ""
 
 
 def names_for(db: Session, relationship_id: int, changes: Sequence[ChangeLike]) -> Names:
     """The names the sentences of `changes` need: every person of the relationship, both parties, and the
     current titles of the things they touched (proposals by what they propose)."""
-    people = {p.user_id: p.name for p in db.exec(select(Person).where(Person.relationship_id == relationship_id))
-              if p.name}
+    rows = list(db.exec(select(Person).where(Person.relationship_id == relationship_id)))
+    people = {p.user_id: p.name for p in rows if p.name}
+    people.update(stand_ins(rows))  # erased people, as their history names them (commands/privacy)
     parties = {p.slot: p.name for p in db.exec(select(Party).where(Party.relationship_id == relationship_id))}
     wanted: dict[str, set[int]] = {}
     for change in changes:
@@ -368,7 +415,7 @@ def names_for(db: Session, relationship_id: int, changes: Sequence[ChangeLike]) 
             wanted.setdefault(change.entity, set()).add(change.entity_id)
     titles: dict[tuple[str, int], str] = {}
     tables: dict[str, Any] = {"objective": Objective, "kpi": Kpi, "risk": Risk, "action": Action,
-                              "exit_trigger": ExitTrigger}
+                              "exit_trigger": ExitTrigger, "idea": Idea}
     for entity, numbers in wanted.items():
         model = tables.get(entity)
         if model is not None:

@@ -12,8 +12,10 @@ from commands.actor import Actor
 from commands.calendar import next_occurrence, parse_cadence, zone
 from commands.checkins import round_post, summary
 from commands.disputes import ladder
-from commands.rmp import access, calendars, exits, items, kpis, objectives, risks
+from commands.rmp import access, calendars, charter, commitments, exits, items, kpis, objectives, risks, service_levels
 from commands.rmp.actions import OPEN, is_overdue
+from commands.rmp.charter import CharterLine
+from commands.rmp.service_levels import ServiceLevelLine
 from commands.wording import plural
 from storage import disputes
 from storage.checkins import CLOSED, Round
@@ -93,6 +95,8 @@ class Status:
     overdue: set[int] = field(default_factory=set)
     risks: list[Risk] = field(default_factory=list)
     kpis: list[KpiLine] = field(default_factory=list)
+    service_levels: list[ServiceLevelLine] = field(default_factory=list)
+    commitments: list[tuple[str, int, int]] = field(default_factory=list)  # per party: in force, not honoured
     objectives: list[tuple[Objective, str]] = field(default_factory=list)
     exits: list[tuple[ExitTrigger, str]] = field(default_factory=list)
     exit_reviewed_on: date | None = None
@@ -101,6 +105,7 @@ class Status:
     next_checkin: datetime | None = None
     next_review: datetime | None = None
     last_review: str | None = None  # "#3 on 2027-04-01, signed off by both parties"
+    charter: CharterLine | None = None  # the partnership charter in brief; None before it is written
 
 
 def relationship_status(db: Session, *, actor: Actor, now: datetime) -> Status:
@@ -127,7 +132,9 @@ def status_of(db: Session, relationship: Relationship, *, viewer_slot: int | Non
                             key=lambda a: (a.due_on, a.number))
     status.overdue = {a.number for a in status.actions if is_overdue(a, today)}
     status.risks = risks.by_score([r for r in items.all_of(db, Risk, rid) if r.status != "closed"])
-    status.kpis = [_kpi_line(db, kpi) for kpi in items.all_of(db, Kpi, rid) if kpi.active]
+    status.kpis = [_kpi_line(db, kpi) for kpi in items.all_of(db, Kpi, rid) if kpi.active and not kpi.service_level]
+    status.service_levels = service_levels.status_lines(db, relationship)
+    status.commitments = commitments.counts(db, rid, access.parties(db, relationship))
     status.objectives = [(o, objectives.kind_for(o, viewer_slot)) for o in items.all_of(db, Objective, rid)]
     status.exits = [(t, exits.current_status(db, t, relationship_id=rid, today=today))
                     for t in items.all_of(db, ExitTrigger, rid)]
@@ -140,6 +147,7 @@ def status_of(db: Session, relationship: Relationship, *, viewer_slot: int | Non
     status.last_review = _last_review(db, rid)
     status.open_disputes = open_disputes(db, relationship, now)
     status.checkin = latest_checkin(db, relationship)
+    status.charter = charter.brief(relationship)
     return status
 
 

@@ -21,11 +21,12 @@ from commands.rmp.status import Status, status_of
 from commands.wording import plural
 from storage import checkins
 from storage.checkins import Answer, Prompt, Round
-from storage.reviews import Review, ReviewSignature
+from storage.reviews import Review, ReviewExpectation, ReviewSignature
 from storage.rmp import PROPOSAL_OPEN, Action, Party, Person, Proposal, Relationship, Risk
 
 CHECKIN, ACTION, RISK, DISPUTE, REVIEW, PROPOSAL = "checkin", "action", "risk", "dispute", "review", "proposal"
-ORDER = (CHECKIN, ACTION, RISK, DISPUTE, REVIEW, PROPOSAL)
+EXPECTATIONS = "expectations"  # the party's expectations to state in a review (SERs and managers)
+ORDER = (CHECKIN, ACTION, RISK, DISPUTE, EXPECTATIONS, REVIEW, PROPOSAL)
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ def todos_for_user(db: Session, *, user_id: str, now: datetime) -> list[TodoList
             todo.items += _reviews(db, relationship, party.slot)
         if person.role in access.EDITORS:
             todo.items += _proposals(db, relationship, party.slot)
+            todo.items += unstated_expectations(db, relationship, party.slot)
         lists.append(todo)
     return lists
 
@@ -124,3 +126,14 @@ def _proposals(db: Session, relationship: Relationship, slot: int) -> list[Todo]
                       .order_by(col(Proposal.number))).all()
     return [Todo(PROPOSAL, p.number, f"Proposal #{p.number}: {title_of(p.subject)}", due_at=p.lapses_at,
                  detail=plural(len(p.changes), "change")) for p in waiting]
+
+
+def unstated_expectations(db: Session, relationship: Relationship, slot: int) -> list[Todo]:
+    """The reviews awaiting the party's sign-off in which it has not stated its expectations."""
+    signed = select(ReviewSignature.id).where(ReviewSignature.review_id == Review.id,
+                                              ReviewSignature.party_slot == slot).exists()
+    stated = select(ReviewExpectation.id).where(ReviewExpectation.review_id == Review.id,
+                                                ReviewExpectation.party_slot == slot).exists()
+    waiting = db.exec(select(Review).where(Review.relationship_id == relationship.id, ~signed, ~stated)
+                      .order_by(col(Review.number))).all()
+    return [Todo(EXPECTATIONS, r.number, f"Expectations for review #{r.number}") for r in waiting]

@@ -12,6 +12,6 @@ def test_every_form_a_mention_offers_has_an_opener() -> None:
 
 
 def test_the_openers_are_not_plan_forms_and_are_fixed_at_import() -> None:
-    assert set(openers.OPENERS) == {"setup", "checkin", "dispute", "value", "win"}
+    assert set(openers.OPENERS) == {"setup", "checkin", "dispute", "value", "win", "idea", "commit", "charter"}
     assert not set(openers.OPENERS) & set(editing.FORMS)
     assert not hasattr(openers.OPENERS, "__setitem__")  # a read-only mapping: nothing registers into it

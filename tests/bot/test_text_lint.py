@@ -16,12 +16,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session, select
 
-from bot.ids import Act
 from storage.checkins import Round
 from tests.harness import CHANNEL, Harness
 from tests.scenarios.checkin_steps import prompts
-from tests.scenarios.plan_steps import click, full_cast, latest_view
-from tests.scenarios.review_steps import at, month_of_partnership
+from tests.scenarios.plan_steps import full_cast, latest_view
+from tests.scenarios.review_steps import at, month_of_partnership, sign
 
 SINGULAR_IN_S = {"status", "process", "analysis", "yes", "this", "is", "was", "has", "does", "its", "us", "bus",
                  "access", "success", "business", "address", "progress", "less", "plus", "gas", "bonus", "focus",
@@ -65,7 +64,7 @@ def _month_with_a_review(harness: Harness) -> tuple[list[str], list[str]]:
     at(harness, "2027-01-25T10:00:00Z")
     answers = [harness.driver.slash("UERIN", CHANNEL, "review now").json().get("text", "")]
     harness.sender.drain()
-    click(harness, "UALICE", Act.REVIEW_SIGN, {"channel": CHANNEL, "number": 1})
+    sign(harness, "UALICE", 1)  # states Northwind's expectations, then signs in the form
     for user, command in (("UALICE", "status"), ("UBOB", "status"), ("UERIN", "reviews"), ("UERIN", "reviews 1"),
                           ("UHANK", "disputes"), ("UBOB", "checkin")):
         answers.append(str(harness.driver.slash(user, CHANNEL, command).json().get("text", "")))

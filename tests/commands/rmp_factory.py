@@ -93,7 +93,7 @@ def _agree(db: Session, result: object, partner: Actor, clock: Clock) -> None:
 
 def _values_and_reviews(db: Session, alice: Actor, bob: Actor, clock: Clock) -> None:
     """Costs and benefits of both parties, Dave made his party's SER, two reviews: #1 signed off by Dave."""
-    from commands.reviews import records, runs, values
+    from commands.reviews import minutes, records, runs, values
 
     form = values.ValueInput
     values.record_value(db, actor=alice, now=clock(), form=form(
@@ -104,7 +104,11 @@ def _values_and_reviews(db: Session, alice: Actor, bob: Actor, clock: Clock) -> 
     people.set_role(db, actor=alice, text_args=f"<@{DAVE}> ser", now=clock())
     relationship = relationship_in(db, alice.channel_id, lock=True)
     runs.hold(db, relationship, trigger="now", by=ALICE, now=clock())
-    records.sign_off(db, actor=Actor(DAVE, HOME, alice.channel_id), number=1, now=clock())
+    dave = Actor(DAVE, HOME, alice.channel_id)
+    minutes.state_expectations(db, actor=dave, number=1, score="4", note="Mostly — größtenteils", now=clock())
+    minutes.add_lesson(db, actor=bob, number=1, failure="Late invoices — 請求書", reason="No owner",
+                       avoidance="Name an owner", now=clock())
+    records.sign_off(db, actor=dave, number=1, now=clock(), plan_version=relationship.version, exit_reviewed=True)
     values.record_value(db, actor=bob, now=clock(), form=form("2", "benefit", "2500", "New customers"))
     runs.hold(db, relationship, trigger="scheduled", by="accord", now=clock())
 

@@ -18,19 +18,22 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from commands.errors import InputError
+from commands.privacy import erasure
 from commands.rmp import chasing
 from commands.rmp.export import FORMAT_VERSION, NAMED, SECTIONS, WEEKDAYS, dump_text, export_plan, load_text
 from commands.rmp.importing import READERS, import_plan
 from storage.disputes import Dispute
 from storage.engine import make_engine, transaction
 from storage.models import WorkItem
-from storage.reviews import Review, ReviewSignature, ValueEntry
+from storage.partnership import Commitment, Idea
+from storage.reviews import Review, ReviewExpectation, ReviewLesson, ReviewSignature, ValueEntry
 from storage.rmp import Action, Change, ExitTrigger, Kpi, KpiValue, Objective, Party, Person, Relationship, Risk, Win
 from tests.accord_cli import run_accord
+from tests.commands.report_quarter import build_quarter
 from tests.commands.rmp_factory import ALICE, BOB, CAROL, CHANNEL, DAVE, HOME, NAME, NOW, PARTNER, build_plan
 
 TABLES = (Relationship, Party, Person, Objective, Kpi, KpiValue, Risk, Action, ExitTrigger, Change, Review,
-          ReviewSignature, ValueEntry, Win)
+          ReviewSignature, ReviewExpectation, ReviewLesson, ValueEntry, Win, Commitment, Idea)
 IDS = {"id", "relationship_id", "party_id", "kpi_id", "review_id"}
 
 
@@ -94,10 +97,34 @@ def name_people(engine: Engine) -> None:
             db.add(person)
 
 
-def as_format_4(document: dict[str, Any]) -> dict[str, Any]:
-    """A format 5 export as format 4 wrote it: no names beside ids, no people's names, no change in words,
-    working days 0 (Monday) to 6, and dispute levels counted from 0 (in `disputes` and in the reviews' figures)."""
+FORMAT_6_FIELDS = {"relationship": ("charter_mission", "charter_values", "charter_behaviours", "retention_months"),
+                   "people": ("erased_at",), "kpis": ("service_level",)}
+
+
+def as_format_5(document: dict[str, Any]) -> dict[str, Any]:
+    """A format 6 export as format 5 wrote it: no charter, retention, erasure, service levels, commitments, ideas,
+    or reviews' expectations, lessons and what their signers reviewed."""
     older = copy.deepcopy(document)
+    older["accord_export"] = 5
+    del older["commitments"], older["ideas"]
+    for name in FORMAT_6_FIELDS["relationship"]:
+        del older["relationship"][name]
+    for section in ("people", "kpis"):
+        for row in older[section]:
+            for name in FORMAT_6_FIELDS[section]:
+                del row[name]
+    for review in older["reviews"]:
+        del review["expectations"], review["lessons"]
+        for signature in review["signatures"]:
+            del signature["plan_version"], signature["exit_reviewed"]
+    return older
+
+
+def as_format_4(document: dict[str, Any]) -> dict[str, Any]:
+    """A format 6 export as format 4 wrote it: format 5's document without names beside ids, people's names or
+    changes in words, with working days 0 (Monday) to 6, and dispute levels counted from 0 (in `disputes` and in
+    the reviews' figures)."""
+    older = as_format_5(document)
     older["accord_export"] = 4
     for section in ("people", "objectives", "kpis", "risks", "actions", "disputes", "values", "reviews", "wins",
                     "history"):
@@ -248,12 +275,59 @@ def test_format_4_carries_leavers_review_dates_asks_objective_triggers_and_wins_
         third.dispose()
 
 
+def test_format_6_carries_the_charter_service_levels_commitments_ideas_minutes_and_erasure_and_format_5_reads_without(
+    engine: Engine, target: Engine, database_copies: Callable[[], str]
+) -> None:
+    build_quarter(engine)
+    unerased = exported(engine)  # format 5 knew no erasure: its file names everyone
+    with transaction(engine) as db:
+        erasure.erase_user(db, user_id=CAROL, now=NOW)
+    document = exported(engine)
+    assert document["relationship"]["charter_values"] == ["Openness", "Fairness — équité"]
+    assert [(c["number"], c["status"], c["party"]) for c in document["commitments"]] == [
+        (1, "committed", "Acme Ünïcode"), (2, "not_honoured", "Northwind Partner Co")]
+    assert [(i["title"], i["status"], i["raised_by_name"]) for i in document["ideas"]] == [
+        ("Shared ticket queue", "done", "Bob Baker"), ("Quarterly joint webinar", "proposed", "Alice Archer")]
+    assert [k["service_level"] for k in document["kpis"]] == [False, False, True]
+    last = document["reviews"][-1]
+    assert [(e["party_slot"], e["score"]) for e in last["expectations"]] == [(1, 4), (2, 3)]
+    assert [lesson["failure"] for lesson in last["lessons"]] == ["The kick-off slipped"]
+    assert [(s["plan_version"] is not None, s["exit_reviewed"]) for s in last["signatures"]] == [(True, True),
+                                                                                               (True, False)]
+    [carol] = [p for p in document["people"] if p["user_id"] == CAROL]
+    assert carol["erased_at"] is not None and carol["name"] == "Former participant 1"
+    for fmt in ("yaml", "json"):
+        text = dump_text(document, fmt)
+        fresh = make_engine(database_copies())
+        try:
+            with transaction(fresh) as db:
+                import_plan(db, load_text(text))
+            assert dump_text(exported(fresh), fmt) == text  # byte for byte
+            assert counts(fresh) == counts(engine) and counts(fresh)["ReviewLesson"] == 2  # review #1 has one too
+        finally:
+            fresh.dispose()
+    older = as_format_5(unerased)
+    with transaction(target) as db:
+        import_plan(db, load_text(dump_text(older, "yaml")))
+    again = exported(target)
+    assert again["commitments"] == [] and again["ideas"] == []
+    assert again["relationship"]["charter_mission"] == "" and again["relationship"]["retention_months"] == 24
+    assert all(r["expectations"] == [] and r["lessons"] == [] for r in again["reviews"])
+    assert not any(k["service_level"] for k in again["kpis"])
+    assert as_format_5(again) == older
+
+
 def test_history_is_included_one_entry_per_change(engine: Engine) -> None:
     build_plan(engine)
     document = exported(engine)
     history = document["history"]
     assert len(history) == counts(engine)["Change"]
-    assert [entry["version"] for entry in history] == list(range(1, len(history) + 1))
+    # each change of the plan raises its version by one; a review's minutes and sign-offs are kept at the version
+    # they were recorded at (the SERs sign the version they reviewed)
+    raised = [entry["version"] for entry in history if entry["entity"] != "review" or entry["verb"] == "held"]
+    assert raised == list(range(1, len(raised) + 1)), raised
+    assert all(entry["version"] == previous["version"] for previous, entry in zip(history, history[1:], strict=False)
+               if entry["entity"] == "review" and entry["verb"] != "held")
     assert history[-1]["version"] == document["relationship"]["version"]
     assert {entry["entity"] for entry in history} == {
         "relationship", "person", "party", "objective", "kpi", "risk", "action", "exit_trigger", "exit_strategy",
@@ -325,7 +399,7 @@ def test_a_malformed_file_is_refused_naming_the_line_or_field_and_nothing_is_wri
 
 
 INCONSISTENT: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
-    "format": (lambda d: d.update(accord_export=6), "accord_export: unsupported format 6"),
+    "format": (lambda d: d.update(accord_export=7), "accord_export: unsupported format 7"),
     "weekday": (lambda d: d["parties"][0]["working_days"].append("someday"),
                 "parties[0].working_days[5]: expected a weekday (mon, tue, wed, thu, fri, sat, sun), got 'someday'"),
     "weekday twice": (lambda d: d["parties"][0].update(working_days=["mon", "Monday"]),
@@ -548,7 +622,7 @@ def test_an_imported_review_awaiting_sign_off_is_posted_again_and_can_be_signed(
     engine: Engine, target: Engine
 ) -> None:
     from commands.actor import Actor
-    from commands.reviews import records
+    from commands.reviews import minutes, records
     from commands.rmp import people
     from storage.models import OutboxMessage
     from storage.utc import utcnow
@@ -562,7 +636,8 @@ def test_an_imported_review_awaiting_sign_off_is_posted_again_and_can_be_signed(
     bob = Actor(BOB, PARTNER, CHANNEL)
     with transaction(target) as db:
         people.set_role(db, actor=bob, text_args=f"<@{BOB}> ser", now=utcnow())
-        record = records.sign_off(db, actor=bob, number=1, now=utcnow())
+        minutes.state_expectations(db, actor=bob, number=1, score="3", note="", now=utcnow())
+        record = records.sign_off(db, actor=bob, number=1, now=utcnow(), plan_version=1, exit_reviewed=False)
         assert record.awaiting == [] and [s.user_id for s in record.signatures] == [DAVE, BOB]
     with Session(target) as db:
         follow_ups = [r for r in db.exec(select(OutboxMessage)) if r.updates or r.thread_of]

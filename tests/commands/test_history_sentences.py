@@ -62,7 +62,12 @@ def test_every_change_reads_as_a_sentence_naming_people_and_things(engine: Engin
     # a review held names its period in days; a scheduled one is held by Accord
     assert "Alice Ng held review #1 for 25 Nov (2 recommendations)" in said
     assert "Accord held review #2 for 25 Nov (2 recommendations)" in said
-    assert "Dave Ó Sé (Acme Ünïcode) signed review #1 off" in said
+    # the review's minutes: expectations, a lesson, and what the SER reviewed (commands.reviews.minutes)
+    assert "Dave Ó Sé (Acme Ünïcode) stated Acme Ünïcode's expectations of review #1: 4/5 met · Mostly — größtenteils" \
+        in said
+    assert "Bob Ortiz (北 Partner Company) recorded lesson 1 in review #1: Late invoices — 請求書" in said
+    assert [s for s in said if s.startswith("Dave Ó Sé (Acme Ünïcode) signed review #1 off, having reviewed plan "
+                                            "version ") and s.endswith(" and the exit strategy")]
     assert "Alice Ng (Acme Ünïcode) added action #3 “Draft the joint case study”: owner Dave Ó Sé, due 20 Jan 2027" \
         in said
     assert "Bob Ortiz (北 Partner Co) asked whether action #3 “Draft the joint case study” is done" in said

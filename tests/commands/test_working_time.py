@@ -159,3 +159,17 @@ def test_adding_back_the_time_measured_to_a_friday_evening_does_not_skip_the_wee
     measured = calendar.working_seconds_between(start, end)
     assert measured == 1_763_999.999989  # 20 whole weekdays and 9:59:59.999989 of the first Friday
     assert calendar.add_working_seconds(start, measured) == end  # not Monday 2 February
+
+
+def test_an_hour_repeated_by_the_clocks_going_back_is_not_taken_for_the_earlier_one() -> None:
+    """New York, 1 Nov 2026: 01:00-02:00 happens twice. The working hours 01:30-02:30 open at 01:30 the first time
+    (05:30 UTC) and close at 02:30 standard time (07:30 UTC), so 01:00 the second time (06:00 UTC) is inside them:
+    the next working moment is that moment itself, never the opening half an hour before it (the wall clocks of
+    one timezone compare as if no hour repeated; found by the property above)."""
+    party = PartyCalendar(tz=ZoneInfo("America/New_York"), weekdays=frozenset(range(7)), start=time(1, 30),
+                          end=time(2, 30), holidays=frozenset(), region="")
+    start = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
+    assert party.next_working_moment(start) == start
+    assert party.next_working_moment(datetime(2026, 11, 1, 7, 30, tzinfo=UTC)) == datetime(2026, 11, 2, 6, 30,
+                                                                                           tzinfo=UTC)
+    assert JointCalendar((party,)).due_after(start, 0.0) >= start

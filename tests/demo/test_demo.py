@@ -13,6 +13,8 @@ import pytest
 from markdown_it import MarkdownIt
 from PIL import Image
 
+from commands.report import clauses
+from tests import browser as browser_tests
 from tests.accord_cli import run_accord
 from tests.harness import accord_command
 
@@ -46,6 +48,14 @@ STAGES = [  # as a reader sees them: Slack's markup rendered (styles are the ter
     "@alice (Northwind Logistics) proposes to change the check-in settings:\n      • gap flagged at: 1 → 0.75",
     "bob@southwind: clicks [Approve (Southwind Foods)]",
     "Accord ✎ updated “Proposal #1” (posted 10:30): ✅ Approved by @bob (Southwind Foods): in effect",
+    # the charter, proposed by one party and approved by the other; its behaviours become the check-in statements
+    "alice@northwind: fills the form “Partnership charter”",
+    "@alice (Northwind Logistics) proposes to change the partnership charter:",
+    "📜 Charter: “Get every Southwind order to its stores cold, on time and without waste.” · 3 values, 6 behaviours",
+    "Temperature data is shared the same day: 4.0 / 3.0",
+    # a service level Northwind promises, and the resource it commits
+    "Saved service level #3: Temperature alarms answered within 2 hours",
+    "erin@northwind: /accord commit people 2 FTE",
     # the round's one message in the channel, posted when the first person is asked: its window and counts
     "08:30 Accord: 📋 Check-in round 1 of Northwind–Southwind cold chain: open Tue 19 Jan 09:30 to "
     "Fri 22 Jan 15:30 (Europe/London).\n      Answered so far: Northwind Logistics 0 of 3 · Southwind Foods 0 of 4",
@@ -90,15 +100,30 @@ STAGES = [  # as a reader sees them: Slack's markup rendered (styles are the ter
     # (at 11:00 in London; Bob in New York is told when his working hours start, 08:30 there)
     "⚠️ Partner managers: @hank (Northwind Logistics) cannot complete action #2",
     "13:30       ↳ Accord: @bob action #2 (Install data loggers in 12 trucks) cannot be completed: see above.",
+    # the service level missed in round 2: posted once, naming the party that promised it
+    "Accord: ⚠️ Service level #3 Temperature alarms answered within 2 hours missed for 2027-02-16: 89 % against the "
+    "promised ≥ 95 % (Northwind Logistics' promise to Southwind Foods).",
+    # an idea raised by mention, agreed by the other party, started and delivered: one message updated in place
+    "joe@southwind: @accord idea Share the trucks' logger data with the receiving dock every day",
+    "Accord: 💡 Idea #1 from Southwind Foods: Share the trucks' logger data with the receiving dock every day",
+    "erin@northwind: clicks [Agree (Northwind Logistics)]",
+    "Accord ✎ updated “Idea #1 from Southwind Foods” (posted Wed 10 Mar 15:00): ✅ Idea #1 from Southwind Foods",
     # the quarterly review with its recommendations, wins, chart and both signatures
     "Accord: REVIEW #1: NORTHWIND–SOUTHWIND COLD CHAIN",
     "Recommendations (3)",
     "because KPI #1 Deliveries at temperature fell 97 → 93 → 88 %; it is past red (90 %)",
     "because a perception gap of 1.7 on “I trust the partner to act in our joint interest”",
     "• Dispute #1 “Warm deliveries” resolved at L2 Relationship managers",
+    "Service levels: Northwind Logistics 2 met, 1 breached",
+    "Improvement: Northwind Logistics' ideas: none; Southwind Foods' ideas: 1 raised, 1 agreed, 1 delivered",
     "📎 shares “Review #1 chart: Northwind–Southwind cold chain” (accord-review-1.png",
-    "Northwind Logistics: signed off by @alice on 01 Apr 2027 15:00",
-    "Southwind Foods: signed off by @bob on 01 Apr 2027 17:30\n      Signed off by both parties.",
+    # before signing: each party's expectations and a lesson, shown in the review's one message
+    "Northwind Logistics: 4/5, fully met: “Deliveries held up; the warm loads in February hurt”",
+    "1. Warm loads reached the dock unnoticed for a week (Northwind Logistics, @erin)",
+    "Southwind Foods: 3/5, largely met: “Service level missed once; the dispute took three weeks”",
+    "Northwind Logistics: signed off by @alice on 01 Apr 2027 17:00 · reviewed plan version 54 and the exit strategy",
+    "Southwind Foods: signed off by @bob on 01 Apr 2027 17:30 · reviewed plan version 54 and the exit strategy",
+    "Signed off by both parties.",
 ]
 RAW_MARKUP = re.compile(r"<[@#!][A-Z0-9]|:[a-z][a-z0-9_+-]*:|\*[A-Z][^*\n]*\*|(?<![\w\\])_[A-Z][^_\n]*_(?!\w)")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -234,3 +259,44 @@ def test_the_demo_leaves_a_chart_and_a_plan_that_reloads(demo: tuple[Path, subpr
     again = _accord_here("export", "--channel", "C0DEMOSHARED", cwd=tmp_path, env=env)
     assert again.stdout == (folder / "plan.yaml").read_text(encoding="utf-8")
     assert "reviews:" in again.stdout and "Warm deliveries" in again.stdout
+
+    # the audit report beside them: one HTML file with every section, the charter, the breach, the idea and minutes
+    report = (folder / "report.html").read_text(encoding="utf-8")
+    assert report.startswith("<!DOCTYPE html>") and "Get every Southwind order to its stores cold" in report
+    for seen in ("Temperature alarms answered within 2 hours", "Share the trucks&#39; logger data",
+                 "Warm loads reached the dock unnoticed for a week", "ISO 44001 clause 8.8"):
+        assert seen in report, seen
+
+
+def test_the_demos_audit_report_opens_in_chromium_with_every_section_labelled(
+        demo: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path) -> None:
+    """The report.html the demo leaves, opened in headless Chromium (Debian's package, installed when missing): its
+    DOM holds every section of the clause map with its clause label, in order, and its screenshot is not blank.
+    ACCORD_AUDIT_SCREENSHOT=docs/audit-report.png keeps the screenshot (the README shows it)."""
+    folder, _run = demo
+    page = folder / "out" / "report.html"
+    expected = {s["id"]: s["label"] for s in clauses.sections()}
+    assert all(label.startswith("ISO 44001 clause 8.8 Staying together · step ") for label in expected.values())
+    chromium = browser_tests.chromium()
+    dom = browser_tests.browser(chromium, "--dump-dom", page.as_uri(), home=tmp_path)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    built = browser_tests.sections(dom.stdout)
+    assert list(built.labels) == list(expected)
+    assert {k: " ".join(v.split()) for k, v in built.labels.items()} == expected
+    assert len(built.images) == 2 and all(src.startswith("data:image/png;base64,") for src in built.images)
+    for seen in ("Get every Southwind order to its stores cold", "Warm loads reached the dock unnoticed"):
+        assert seen in dom.stdout, seen
+
+    shot = tmp_path / "audit-report.png"
+    window = (1280, 2400)
+    drawn = browser_tests.browser(chromium, f"--screenshot={shot}", f"--window-size={window[0]},{window[1]}",
+                                  page.as_uri(), home=tmp_path)
+    assert drawn.returncode == 0 and shot.exists(), drawn.stderr[-2000:]
+    with Image.open(shot) as image:
+        assert image.size == window
+        small = image.convert("RGB").resize((128, 240))
+        colours = small.getcolors(maxcolors=128 * 240) or []
+        inked = sum(count for count, rgb in colours if sum(rgb) < 600)  # not white nor near-white
+        assert len(colours) > 50 and inked > 0.01 * 128 * 240  # text, tables and charts: not a blank page
+        if keep := os.environ.get("ACCORD_AUDIT_SCREENSHOT"):  # for the README: 256 colours keep it small
+            image.convert("RGB").quantize(256).save(keep, optimize=True)

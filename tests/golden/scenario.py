@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import json
 
-from bot.ids import SHORTCUT_RAISE, Act
+from sqlmodel import Session, func, select
+
+from bot.ids import SHORTCUT_RAISE, Act, CommitmentAct, IdeaAct
+from storage.rmp import Kpi
 from storage.utc import parse_instant
 from tests.harness import CHANNEL, Harness
 from tests.scenarios.checkin_steps import answer
 from tests.scenarios.dispute_steps import RAISE
 from tests.scenarios.plan_steps import click, command_form, command_form_agreed, latest_view, submit
-from tests.scenarios.review_steps import NORTH, SOUTH, TRUST, at, month_of_partnership
+from tests.scenarios.review_steps import NORTH, SOUTH, TRUST, at, month_of_partnership, sign
 
 
 def _slash(harness: Harness, user: str, text: str, moment: str) -> str:
@@ -24,8 +27,34 @@ def _slash(harness: Harness, user: str, text: str, moment: str) -> str:
     return str(response.json().get("text", "")) if response.text else ""
 
 
-def _third_round(harness: Harness) -> None:
-    """Round 3 (25 Jan): everyone answers; Bob shares a comment with the partner, Alice keeps hers to Northwind."""
+def _charter_promises_and_an_idea(harness: Harness) -> int:
+    """The charter agreed; a service level Northwind promises and people it commits, the commitment marked not
+    honoured by Southwind; Joe's idea agreed by Alice. Returns the service level's number."""
+    at(harness, "2027-01-22T10:00:00Z")
+    charter = {"mission": "Win the Nordic market together", "values": "Openness\nFairness",
+               "behaviours": "We raise problems early\nWe keep our commitments"}
+    assert command_form_agreed(harness, "UALICE", "charter edit", charter).text == ""
+    assert _slash(harness, "UALICE", "charter", "2027-01-22T10:05:00Z").startswith("Partnership charter")
+    level = {"name": "Tickets answered within 4 hours", "unit": "%", "direction": "higher", "target": "95",
+             "red": "80", "owner_slot": "1", "reporter_slot": "2", "cadence": "each check-in"}
+    assert command_form(harness, "UERIN", "sla", level).text == ""
+    assert _slash(harness, "UERIN", "commit people 2 FTE – two engineers for the integration",
+                  "2027-01-22T10:10:00Z").startswith("Recorded Northwind's commitment #1")
+    at(harness, "2027-01-22T15:00:00Z")
+    click(harness, "UCAROL", CommitmentAct.NOT_HONOURED, {"channel": CHANNEL, "number": 1})
+    assert submit(harness, "UCAROL", latest_view(harness), {"reason": "Only one engineer joined"}).text == ""
+    harness.driver.app_mention("UJOE", CHANNEL, "<@UACCORD> idea A shared ticket queue for both support desks")
+    harness.sender.drain()
+    at(harness, "2027-01-22T15:30:00Z")
+    click(harness, "UALICE", IdeaAct.AGREE, {"channel": CHANNEL, "number": 1})
+    harness.sender.drain()
+    with Session(harness.engine) as db:
+        return int(db.exec(select(func.max(Kpi.number))).one() or 0)
+
+
+def _third_round(harness: Harness, service_level: int) -> None:
+    """Round 3 (25 Jan): everyone answers; Bob shares a comment with the partner, Alice keeps hers to Northwind;
+    the service level's value misses its promise."""
     harness.tick(parse_instant("2027-01-25T09:30:00Z"))
     for user in NORTH:
         comment = "Good momentum this week" if user == "UALICE" else ""
@@ -34,7 +63,7 @@ def _third_round(harness: Harness) -> None:
         ratings = [3] * 6
         ratings[TRUST] = 3
         comment, share = ("Deliveries are on time again", True) if user == "UBOB" else ("", False)
-        kpis = {1: "91"} if user == "UBOB" else None
+        kpis = {1: "91", service_level: "90"} if user == "UBOB" else None
         assert answer(harness, user, "2027-01-25T11:00:00Z", ratings, kpis=kpis, comment=comment,
                       share=share).text == ""
     harness.tick(parse_instant("2027-01-29T12:00:00Z"))
@@ -76,12 +105,13 @@ def _dispute_from_a_message(harness: Harness) -> None:
 
 
 def _review_held_and_signed(harness: Harness) -> None:
-    """Erin holds review #1 on 29 Jan; Bob signs it off, then Alice."""
+    """Erin holds review #1 on 29 Jan; Bob signs it off, then Alice; Carol shares the audit report."""
     _slash(harness, "UERIN", "review now", "2027-01-29T13:00:00Z")
     harness.sender.drain()
     for user, moment in (("UBOB", "2027-01-29T15:00:00Z"), ("UALICE", "2027-01-29T16:00:00Z")):
         at(harness, moment)
-        click(harness, user, Act.REVIEW_SIGN, {"channel": CHANNEL, "number": 1})
+        sign(harness, user, 1)  # the party states its expectations first
+    click(harness, "UCAROL", Act.AUDIT_REPORT, {"channel": CHANNEL, "number": 1})  # shared in the review's thread
     harness.sender.drain()
 
 
@@ -113,7 +143,7 @@ def play(harness: Harness) -> None:
     _objective_failing(harness)
     _dispute_from_a_message(harness)
     harness.tick(parse_instant("2027-01-23T10:31:00Z"))  # the reminder is due
-    _third_round(harness)
+    _third_round(harness, _charter_promises_and_an_idea(harness))
     _review_held_and_signed(harness)
     _proposal_waits_and_lapses(harness)
     _erin_leaves(harness)

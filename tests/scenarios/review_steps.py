@@ -13,6 +13,7 @@ from tests.scenarios.plan_steps import (
     click,
     command_form,
     command_form_agreed,
+    ephemeral_texts,
     full_cast,
     latest_view,
     submit,
@@ -118,3 +119,28 @@ def block_text(message: dict[str, Any]) -> str:
             text = element.get("text")
             out.append(text["text"] if isinstance(text, dict) else str(text or ""))
     return "\n".join(out)
+
+
+def state_expectations(harness: Harness, user: str, score: int = 4, note: str = "", number: int = 1) -> Any:
+    """The review message's "State our expectations" button and its form."""
+    before = harness.fake.views_opened
+    click(harness, user, Act.REVIEW_EXPECT, {"channel": CHANNEL, "number": number})
+    assert harness.fake.views_opened == before + 1, "the expectations form did not open"
+    return submit(harness, user, latest_view(harness), {"score": str(score), "note": note})
+
+
+def sign(harness: Harness, user: str, number: int = 1, *, reviewed: tuple[str, ...] = ("plan", "exit"),
+         expectations: int | None = 4) -> str:
+    """The SER `user` signs review `number` off with its button and form, confirming what they `reviewed`; their
+    party states its `expectations` first when it has not (None: it does not). What they were told last."""
+    before = harness.fake.views_opened
+    click(harness, user, Act.REVIEW_SIGN, {"channel": CHANNEL, "number": number})
+    if harness.fake.views_opened == before and expectations is not None and \
+            "expectations were met" in str(ephemeral_texts(harness, user)[-1:]):
+        assert state_expectations(harness, user, expectations, number=number).text == ""
+        click(harness, user, Act.REVIEW_SIGN, {"channel": CHANNEL, "number": number})
+    if harness.fake.views_opened > before:
+        submitted = submit(harness, user, latest_view(harness), {"reviewed": list(reviewed)})
+        if submitted.text:
+            return str(submitted.json()["errors"])
+    return (ephemeral_texts(harness, user) or [""])[-1]

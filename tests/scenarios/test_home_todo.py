@@ -14,7 +14,7 @@ from storage.utc import parse_instant
 from tests.harness import CHANNEL, Harness
 from tests.scenarios.checkin_steps import tick
 from tests.scenarios.dispute_steps import raise_by_slash
-from tests.scenarios.plan_steps import command_form, command_form_agreed, join, set_up
+from tests.scenarios.plan_steps import command_form, command_form_agreed, join, set_up, submit
 
 TEAMS = {"UALICE": "T0HOME", "UERIN": "T0HOME", "UHANK": "T0HOME", "UBOB": "T0PARTNER", "UCAROL": "T0PARTNER",
          "UJOE": "T0PARTNER"}
@@ -88,10 +88,12 @@ def test_each_persons_home_lists_what_waits_on_them_with_the_relationship_below(
     assert "Late deliveries: you hold it · escalates Wed 10 Mar 12:00 · L1 Working level · 2 working days left" \
         in joe[2]
     # Bob is Southwind's SER: the round, the review to sign off, the proposal his party decides; not the L1 dispute
-    assert [line.split("*")[1] for line in bob] == ["Check-in round 1", "Review #1",
+    assert [line.split("*")[1] for line in bob] == ["Check-in round 1", "Expectations for review #1", "Review #1",
                                                     "Proposal #1: a new joint objective"]
-    assert [line.split("*")[1] for line in alice] == ["Check-in round 1", "Review #1"]  # her party proposed it
-    assert [line.split("*")[1] for line in erin] == ["Check-in round 1"]  # a manager signs no review off
+    assert [line.split("*")[1] for line in alice] == ["Check-in round 1", "Expectations for review #1",
+                                                      "Review #1"]  # her party proposed it
+    # a manager signs no review off, but may state the party's expectations
+    assert [line.split("*")[1] for line in erin] == ["Check-in round 1", "Expectations for review #1"]
     home = json.dumps(_home(harness, "UJOE")["blocks"], ensure_ascii=False)
     assert home.index("To do · ") < home.index("*KPIs*") < home.index("*Disputes*")  # the glance comes below
 
@@ -106,7 +108,11 @@ def test_the_homes_buttons_act_and_the_list_empties(harness: Harness) -> None:
                                                                                       "Dispute #1"]
     bob = _home(harness, "UBOB")
     _press(harness, "UBOB", bob, "Approve", "Proposal #1")
+    _press(harness, "UBOB", bob, "State our expectations", "Expectations for review #1")
+    assert submit(harness, "UBOB", harness.fake.last_view(), {"score": "4"}).text == ""
     _press(harness, "UBOB", bob, "Sign off", "Review #1")
+    assert submit(harness, "UBOB", harness.fake.last_view(), {"reviewed": ["plan"]}).text == ""
+    harness.sender.drain()  # the form opened from the Home draws it again
     assert [line.split("*")[1] for line in _todo(harness.fake.home_views["UBOB"])] == ["Check-in round 1"]
     assert _todo(_home(harness, "UBOB")) == _todo(harness.fake.home_views["UBOB"])
     texts = [m["text"] for m in harness.fake.ephemerals(CHANNEL) if m["user"] == "UBOB"]

@@ -131,8 +131,9 @@ def _status_buttons(harness: Harness, user: str) -> dict[str, Any]:
         if form not in seen:
             seen.add(form)
             _click_opens(harness, user, button)
-    expected = {"kpi", "risk", "action", "objective", "exit", "win"} if user in EDITORS else \
-        set() if user in OBSERVERS or user in ("ULEO", "UDAVE") else {"win"}
+    expected = {"kpi", "risk", "action", "objective", "exit", "service_level", "commit", "win", "idea"} \
+        if user in EDITORS else \
+        set() if user in OBSERVERS or user in ("ULEO", "UDAVE") else {"win", "idea"}
     assert seen == expected, (user, seen, status["text"])
     return status
 

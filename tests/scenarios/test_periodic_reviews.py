@@ -17,7 +17,7 @@ from storage.utc import parse_instant
 from tests.harness import CHANNEL, Harness
 from tests.scenarios.checkin_steps import racing_ticks, tick
 from tests.scenarios.plan_steps import click, ephemeral_texts, set_up
-from tests.scenarios.review_steps import at, block_text, month_of_partnership, review_messages
+from tests.scenarios.review_steps import at, block_text, month_of_partnership, review_messages, sign
 
 
 def _review(harness: Harness, number: int = 1) -> Review:
@@ -26,8 +26,7 @@ def _review(harness: Harness, number: int = 1) -> Review:
 
 
 def _sign(harness: Harness, user: str, number: int = 1) -> str:
-    click(harness, user, Act.REVIEW_SIGN, {"channel": CHANNEL, "number": number})
-    return ephemeral_texts(harness, user)[-1]
+    return sign(harness, user, number)
 
 
 @pytest.mark.postgres
@@ -122,7 +121,8 @@ def test_sign_off_by_each_partys_ser_only_and_the_record_never_changes(harness: 
     assert "signed off by both parties" in _sign(harness, "UALICE")
     root, replies = review_messages(harness)
     assert "*Signed off by both parties.*" in block_text(root)
-    assert not [b for b in root["blocks"] if b["type"] == "actions"]  # no sign-off button left
+    assert [e["action_id"] for b in root["blocks"] if b["type"] == "actions" for e in b["elements"]] == \
+        [Act.AUDIT_REPORT]  # no sign-off button left; the audit report's stays
     assert [r["text"] for r in replies if "signed review #1 off" in r["text"]] == [
         ":white_check_mark: <@UBOB> signed review #1 off for *Southwind*. Awaiting Northwind's SER.",
         ":white_check_mark: <@UALICE> signed review #1 off for *Northwind*. "

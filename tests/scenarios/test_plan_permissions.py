@@ -27,6 +27,7 @@ from tests.scenarios.plan_steps import (
     latest_view,
     submit,
 )
+from tests.scenarios.review_steps import state_expectations
 
 EDITORS = {"UALICE", "UERIN", "UBOB", "UCAROL"}  # SERs and managers of both parties
 EVERYONE = ["UALICE", "UERIN", "UHANK", "UIVY", "UBOB", "UCAROL", "UJOE", "UKIM", "ULEO", "UDAVE"]
@@ -113,8 +114,10 @@ MATRIX = [
      NOT_YOURS),
     ("slash check-in settings", _slash("checkin settings"), "opened", EDITORS, ONLY_EDITORS),
     ("slash review now", _slash("review now"), "is posted", EDITORS, ONLY_EDITORS),
-    ("button sign off review", _button(Act.REVIEW_SIGN, {"number": 1}), "You signed review #1 off", SERS,
-     "Only each party's SER"),
+    ("button sign off review", _button(Act.REVIEW_SIGN, {"number": 1}), "opened", SERS, "Only each party's SER"),
+    ("button state expectations", _button(Act.REVIEW_EXPECT, {"number": 1}), "opened", EDITORS,
+     "Each party's SER or a manager"),
+    ("button add a lesson", _button(Act.REVIEW_LESSON, {"number": 1}), "opened", ACTORS, "Observers"),
     ("slash value form", _slash("value"), "opened", ACTORS, "Observers"),
     ("button value form", _button(f"{Act.OPEN_FORM}:value", {"form": "value"}), "opened", ACTORS, "Observers"),
     ("slash dispute form", _slash("dispute"), "opened", ACTORS, "Observers"),
@@ -135,6 +138,8 @@ def _set_up(harness: Harness) -> None:
     for _ in range((1 + len(DONE_ROWS)) * len(EVERYONE)):  # one action of Joe's for each person to try
         command_form(harness, "UBOB", "action", {"description": "Joe's task", "owner": "UJOE", "due_on": DUE})
     assert "is posted" in harness.driver.slash("UALICE", CHANNEL, "review now").json()["text"]
+    for ser in ("UALICE", "UBOB"):  # each party states its expectations: its SER may then open the sign-off
+        assert state_expectations(harness, ser).text == ""
     command_form(harness, "UHANK", "dispute", {"title": "Late", "description": "Late again", "severity": "low"})
     harness.driver.slash("UALICE", CHANNEL, "kpi")
     harness.kpi_view = latest_view(harness)  # type: ignore[attr-defined]

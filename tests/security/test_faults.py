@@ -15,7 +15,6 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlmodel import Session, select
 
-from bot.ids import Act
 from commands.actor import Actor
 from commands.reminders import schedule_reminder
 from storage.engine import normalise_url, transaction
@@ -25,8 +24,7 @@ from tests.accord_cli import run_accord
 from tests.harness import CHANNEL, Harness, accord_command, make_sender, outbox_rows, retries_due_now
 from tests.scenarios.checkin_steps import answer
 from tests.scenarios.dispute_steps import raise_by_slash
-from tests.scenarios.plan_steps import click
-from tests.scenarios.review_steps import NORTH, SOUTH, at, month_of_partnership
+from tests.scenarios.review_steps import NORTH, SOUTH, at, month_of_partnership, sign, state_expectations
 
 # the calls the outbox makes; views.open is left alone (it is on the request path: its failure is told to the
 # person, who tries again), and an ephemeral or an update answered late is harmless, so those get no timeouts
@@ -70,7 +68,8 @@ def test_twenty_percent_faults_through_a_long_scenario_lose_and_duplicate_nothin
     at(harness, "2027-01-25T10:00:00Z")
     harness.driver.slash("UERIN", CHANNEL, "review now")
     for user in ("UBOB", "UALICE"):
-        click(harness, user, Act.REVIEW_SIGN, {"channel": CHANNEL, "number": 1})
+        state_expectations(harness, user)
+        sign(harness, user, 1)
     harness.tick(parse_instant("2027-01-25T16:00:00Z"))  # round 3 opens: a prompt to everyone
     for user in (*NORTH, *SOUTH):
         answer(harness, user, "2027-01-26T10:00:00Z", [3] * 6)

@@ -76,8 +76,8 @@ def test_a_change_waits_for_the_other_party_then_applies_with_the_statements(eng
     assert glance.charter == charter.CharterLine(FORM.mission, 2, 2)
     assert _relationship(engine).checkin_statements == shown.behaviours
     # recorded as Alice's change (she proposed it), both the charter and the check-in statements, in words
-    assert any("(Northwind) changed the partnership charter: behaviours set to We raise problems early" in w
-               for w in words)
+    assert any("(Northwind) changed the partnership charter: " in w and "behaviours set to We raise problems early"
+               in w and "mission set to Deliver the county" in w for w in words), words
     assert any("approved proposal #1 about the partnership charter" in w for w in words)
     assert any("check-in statements from" in w for w in words)
 

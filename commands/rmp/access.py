@@ -62,13 +62,13 @@ def parties(db: Session, relationship: Relationship) -> list[Party]:
 def find_member(db: Session, relationship: Relationship, user_id: str) -> Member | None:
     """The person `user_id` in this relationship, or None; someone who left is found too (their history keeps
     their party: check `person.left_at`)."""
-    person = db.exec(
-        select(Person).where(Person.relationship_id == relationship.id, Person.user_id == user_id)
+    found = db.exec(  # one query: every request of a member asks it
+        select(Person, Party).join(Party, col(Party.id) == Person.party_id)
+        .where(Person.relationship_id == relationship.id, Person.user_id == user_id)
     ).first()
-    if person is None:
+    if found is None:
         return None
-    party = db.get(Party, person.party_id)
-    assert party is not None
+    person, party = found
     return Member(relationship, person, party)
 
 
@@ -80,7 +80,11 @@ def member(db: Session, actor: Actor, *, lock: bool = False) -> Member:
     workspace, one their party has not seen yet: a person of a Grid party is then taken at their word unless
     the workspace is the other party's (a Slack user is of one organisation).
     """
-    relationship = relationship_in(db, actor.channel_id, lock=lock)
+    return member_of(db, relationship_in(db, actor.channel_id, lock=lock), actor)
+
+
+def member_of(db: Session, relationship: Relationship, actor: Actor) -> Member:
+    """`member` in a relationship already read."""
     found = find_member(db, relationship, actor.user_id)
     if found is None:
         raise Refused(join_refusal(db, relationship, actor) or (
@@ -134,7 +138,7 @@ def standing(db: Session, actor: Actor) -> Standing:
         return Standing(role=None, relationship=False)
     connect = relationship.mode == CONNECT
     try:
-        return Standing(role=member(db, actor).role, relationship=True, connect=connect)
+        return Standing(role=member_of(db, relationship, actor).role, relationship=True, connect=connect)
     except Refused:
         found = find_member(db, relationship, actor.user_id)
         gone = found.party if found is not None and found.person.left_at is not None else None

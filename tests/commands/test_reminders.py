@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -16,6 +18,7 @@ from bot.views.reminders import reminder_scheduled
 from commands import reminders
 from commands.actor import Actor
 from commands.errors import InputError
+from commands.reminders import dateparsed, parse_when
 from commands.rmp import people, setup
 from storage.engine import transaction
 from storage.models import WorkItem
@@ -143,3 +146,31 @@ def test_parse_when_splits_the_time_from_the_text(text: str, now: datetime, loca
     paris = ZoneInfo("Europe/Paris")
     due, left = reminders.parse_when(text, now=now, tz=paris)
     assert (f"{due.astimezone(paris):%Y-%m-%d %H:%M}", left) == (local, rest)
+
+
+ELAPSED_WORDS = ["benchmark", "Send", "the", "Tomorrow", "ago", "later", "from", "now", "noon", "monday", "pm", "am",
+                 "and", "Review", "invoice", "today", "tonight", "morning", "x", "Call", "hence", "sharp", "utc", "ish",
+                 "before", "after", "next", "week", "30m", "2", "at", "on", "jan", "evening", "exactly", "or"]
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(number=st.integers(1, 9999), unit=st.sampled_from(["m", "min", "mins", "minute", "minutes", "h", "hr", "hrs",
+                                                          "hour", "hours", "H", "Hours"]),
+       space=st.sampled_from(["", " "]), words=st.lists(st.sampled_from(ELAPSED_WORDS), min_size=0, max_size=3),
+       zone_name=st.sampled_from(["UTC", "Europe/London", "America/New_York", "Australia/Lord_Howe"]),
+       now=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2028, 12, 31), timezones=st.just(UTC)))
+def test_elapsed_time_read_without_dateparser_reads_as_dateparser_reads_it(
+        number: int, unit: str, space: str, words: list[str], zone_name: str, now: datetime) -> None:
+    """`in 2h <text>` skips dateparser (most of a reminder's request time); whatever follows, the due time and
+    the text are what dateparser alone makes of it, or dateparser is asked."""
+    text = " ".join([f"in {number}{space}{unit}", *words])
+    tz = ZoneInfo(zone_name)
+    try:
+        expected: tuple[datetime, str] | str = dateparsed(text, now=now, tz=tz)
+    except InputError as error:
+        expected = error.message
+    try:
+        got: tuple[datetime, str] | str = parse_when(text, now=now, tz=tz)
+    except InputError as error:
+        got = error.message
+    assert got == expected, text

@@ -43,7 +43,7 @@ _SETTINGS = {"PREFER_DATES_FROM": "future", "RETURN_TIME_AS_PERIOD": True,
              "PARSERS": ["relative-time", "absolute-time"]}
 # `in 30m`, `in 2h`, `in 90 minutes`: elapsed time, read without dateparser (most of a request's time otherwise)
 # when the word after it cannot carry the phrase on (`_extends`); anything else goes to dateparser
-_ELAPSED = re.compile(r"in\s+(\d{1,4})\s*(m|mins?|minutes?|h|hrs?|hours?)(?=\s|$)", re.IGNORECASE)
+_ELAPSED = re.compile(r"in\s+(\d{1,4})(\s*)(m|mins?|minutes?|h|hrs?|hours?)(?=\s|$)", re.IGNORECASE)
 _MINUTES = {"m": 1, "min": 1, "mins": 1, "minute": 1, "minutes": 1, "h": 60, "hr": 60, "hrs": 60, "hour": 60,
             "hours": 60}
 USAGE = ("Usage: `/accord remind tomorrow at 9 Send the revised plan`, `/accord remind on 2027-01-05 at 14:00 "
@@ -166,15 +166,16 @@ def _elapsed(text: str, now: datetime) -> tuple[datetime, str] | None:
     rest = text.lstrip()[found.end():].strip()
     following = rest.split(maxsplit=1)[0] if rest else ""
     if not following or following.lower() in _DANGLING or any(c.isdigit() for c in following) \
-            or _extends(found.group(2).lower(), following.lower()):
+            or _extends(f"{' ' if found.group(2) else ''}{found.group(3).lower()}", following.lower()):
         return None
-    return now + timedelta(minutes=int(found.group(1)) * _MINUTES[found.group(2).lower()]), rest
+    return now + timedelta(minutes=int(found.group(1)) * _MINUTES[found.group(3).lower()]), rest
 
 
 @lru_cache(maxsize=4096)
 def _extends(unit: str, word: str) -> bool:
-    """Whether dateparser reads `in 1<unit> <word>` as a moment (then the phrase goes on past the duration):
-    the same for any number and any time, so asked once per word."""
+    """Whether dateparser reads `in 1<unit> <word>` as a moment (then the phrase goes on past the duration;
+    `unit` with the space before it, if any, as typed): the same for any number and any time, so asked once per
+    word."""
     parser = DateDataParser(languages=["en"], settings={**_SETTINGS, "RELATIVE_BASE": datetime(2027, 1, 4, 12)})
     return parser.get_date_data(f"in 1{unit} {word}").date_obj is not None
 

@@ -81,7 +81,9 @@ def _benefits(data: dict[str, Any]) -> list[str]:
 
 def _people(data: dict[str, Any]) -> str:
     raiser, owner = data["raised_by"], data["owner"]
-    who = f"Raised and owned by <@{raiser}>" if raiser == owner else f"Raised by <@{raiser}> · owner <@{owner}>"
+    # the raiser acted just now; an owner they named is not pinged by the post (told in its thread in their hours)
+    owner_name = escape(data.get("owner_name") or "") or "a person they named"
+    who = f"Raised and owned by <@{raiser}>" if raiser == owner else f"Raised by <@{raiser}> · owner {owner_name}"
     return who if data["status"] == "dropped" else f"{who} · counted in the next review"
 
 

@@ -17,13 +17,13 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from commands import outgoing
+from commands import outgoing, quiet
 from commands.actor import Actor
 from commands.errors import InputError, Refused
 from commands.rmp import access, audit, items
 from storage import limits
 from storage.partnership import Idea
-from storage.rmp import Change, Party, Relationship
+from storage.rmp import Change, Party, Person, Relationship
 
 STATUSES = ("proposed", "agreed", "in_progress", "done", "dropped")
 STATUS_WORDS = {"proposed": "proposed", "agreed": "agreed", "in_progress": "in progress", "done": "done",
@@ -108,7 +108,20 @@ def raise_idea(db: Session, *, actor: Actor, title: str, now: datetime, owner: s
     if our_benefit:
         after[f"benefit_{slot}"] = our_benefit
     _changed(db, me, idea, verb="create", before=None, after=after, now=now)
+    if idea.owner_user_id != actor.user_id:  # the post names the owner without a mention: they are told here
+        _tell_owner(db, me.relationship, idea, now=now)
     return Done(idea.number, clean, idea.status, me.party.name)
+
+
+def _tell_owner(db: Session, relationship: Relationship, idea: Idea, *, now: datetime) -> None:
+    """Mention an idea's owner, named by its raiser, in the idea's thread once their working hours allow."""
+    rid = relationship.id or 0
+    owner = idea.owner_user_id
+    for at in quiet.when_each(db, rid, [owner], now):
+        outgoing.post_message(db, key=f"{root_key(rid, idea.number)}:owner", channel=relationship.channel_id,
+                              thread_of=root_key(rid, idea.number), view="mention_later", now=now, not_before=at,
+                              data={"users": [owner], "about": f"idea #{idea.number} is yours to take forward.",
+                                    "quiet": quiet.spec(rid, [owner])})
 
 
 def _find(db: Session, me: access.Member, number: int) -> Idea:
@@ -269,6 +282,8 @@ def message_data(db: Session, relationship: Relationship, idea: Idea, *, reason:
     return {"number": idea.number, "title": idea.title, "party": names.get(idea.party_slot, "?"),
             "other": next((n for s, n in names.items() if s != idea.party_slot), "the other party"),
             "raised_by": idea.raised_by, "owner": idea.owner_user_id, "status": idea.status,
+            "owner_name": db.exec(select(Person.name).where(Person.relationship_id == relationship.id,
+                                                            Person.user_id == idea.owner_user_id)).first(),
             "benefits": [{"party": names.get(slot, "?"), "text": idea.benefit_1 if slot == 1 else idea.benefit_2}
                          for slot in sorted(names)],
             "reason": reason or (_drop_reason(db, idea) if idea.status == "dropped" else ""),

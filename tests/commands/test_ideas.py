@@ -6,6 +6,7 @@ Olga, observer) joined. Ursula is in neither party."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +14,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.views.registry import render
 from commands.actor import Actor
 from commands.errors import InputError, Refused
 from commands.rmp import access, ideas, people, setup
@@ -157,6 +159,21 @@ def test_once_posted_an_ideas_message_is_updated_in_place(engine: Engine) -> Non
         ideas.agree(db, actor=ALICE, number=1, now=NOW)
     post, update = sorted(_messages(engine, 1), key=lambda m: m.id or 0)
     assert (update.method, update.updates, update.data["status"]) == ("chat.update", post.idempotency_key, "agreed")
+
+
+def test_an_owner_named_by_the_raiser_is_not_pinged_by_the_post_but_told_in_its_thread_in_their_hours(
+        engine: Engine) -> None:
+    _founded(engine)
+    evening = NOW.replace(hour=20)  # 20:00 in London: Bob's working hours have ended
+    with transaction(engine) as db:
+        ideas.raise_idea(db, actor=CAROL, title="Weekly joint stand-up", owner="UBOB", now=evening)
+    [post] = _messages(engine, 1)
+    shown = json.dumps(render(post.view, post.data))
+    assert "<@UBOB>" not in shown and "owner Bob" in shown and "<@UCAROL>" in shown
+    with Session(engine) as db:
+        [told] = db.exec(select(OutboxMessage).where(OutboxMessage.view == "mention_later")).all()
+    assert told.data["users"] == ["UBOB"] and told.thread_of == post.idempotency_key
+    assert told.not_before == datetime(2027, 3, 4, 9, 0, tzinfo=UTC)  # Thursday 09:00 in London
 
 
 def test_bad_idea_input_is_refused_once_and_changes_nothing(engine: Engine) -> None:

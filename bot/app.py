@@ -7,7 +7,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
 
@@ -57,55 +58,66 @@ def create_app(
     else:
         app = _single_workspace_app(settings, client, identity or BotIdentity(token=client.token))
     deps = Deps(settings=settings, engine=engine, notify_outbox=notify_outbox, clock=clock)
+    # bolt tries each listener's matcher in the order registered, until one matches: the slash command first,
+    # the rare events (a revoked token) last
     for module in (slash, plan, openers, submissions, checkins, disputes, reviews, wins, proposals, events, home,
                    nudges, charter, ideas, promises, report):
         module.register(app, deps)
+    if settings.distributed:
+        app.enable_token_revocation_listeners()
+    else:
+        _log_revocation(app)
     return app
 
 
-def budget_slack_calls(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
+class BudgetSlackCalls(Middleware):
     """Before authorize, as the request comes in: its listeners' `client` becomes a RequestPathClient, so the
     Slack calls made before the ack (views.open) have no retries and end within REQUEST_PATH_BUDGET_SECONDS
-    of now, whatever Slack does (authorize then sets the token on it)."""
-    context["client"] = request_path_client(context.client)
-    return next()
+    of now, whatever Slack does (authorize then sets the token on it). A Middleware, not a function: bolt calls it
+    as it is, without working out its arguments on every request."""
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
+        req.context["client"] = request_path_client(req.context.client)
+        return next()
 
 
 def _distributed_app(settings: Settings, client: WebClient, engine: Engine) -> App:
     """OAuth: /slack/install and /slack/oauth_redirect; each request authorised from its installation's stored
-    bot (no Slack call); app_uninstalled and tokens_revoked delete the organisation's installation."""
+    bot (no Slack call); create_app then has app_uninstalled and tokens_revoked delete the organisation's
+    installation."""
     oauth = distribution(settings, engine)
-    app = App(
+    return App(
         # bolt's OAuth flow calls oauth.v2.access with the App's client: at SLACK_API_URL, with no token
         client=WebClient(base_url=client.base_url, timeout=client.timeout, retry_handlers=client.retry_handlers),
         authorize=oauth.authorize,  # type: ignore[arg-type]  # App takes an Authorize as is; its hint names a function
         oauth_settings=oauth.oauth_settings,
-        before_authorize=budget_slack_calls,
+        before_authorize=BudgetSlackCalls(),
         signing_secret=settings.signing_secret or "",
         process_before_response=True,
         logger=logging.getLogger("accord.bolt"),
     )
-    app.enable_token_revocation_listeners()
-    return app
 
 
 def _single_workspace_app(settings: Settings, client: WebClient, identity: BotIdentity) -> App:
     """One workspace: every request authorised with SLACK_BOT_TOKEN."""
-    app = App(
+    return App(
         # bolt gets a client without a token so that it authorizes through `identity`:
         # no auth.test on the request path, and a Slack outage cannot fail an ack.
         client=WebClient(base_url=client.base_url, timeout=client.timeout, retry_handlers=client.retry_handlers),
         authorize=identity.authorizer(),
-        before_authorize=budget_slack_calls,
+        before_authorize=BudgetSlackCalls(),
         signing_secret=settings.signing_secret or "",
         process_before_response=True,
         logger=logging.getLogger("accord.bolt"),
     )
 
+
+def _log_revocation(app: App) -> None:
+    """One workspace: app_uninstalled and tokens_revoked (the manifest subscribes to them for OAuth distribution)
+    are logged."""
+
     @app.event("app_uninstalled")
     @app.event("tokens_revoked")
-    def revoked(event: dict[str, Any]) -> None:  # the manifest subscribes to them for OAuth distribution
+    def revoked(event: dict[str, Any]) -> None:
         log.error("Slack says %s: SLACK_BOT_TOKEN no longer works; reinstall Accord and set the new token",
                   event.get("type"))
-
-    return app

@@ -18,6 +18,7 @@ from bot.settings import Settings
 from commands import outgoing
 from commands.actor import Actor
 from commands.errors import InputError, Refused
+from storage.direct import Direct, one_write
 from storage.engine import reading, transaction
 from storage.utc import utcnow
 
@@ -68,17 +69,30 @@ class Deps:
         Units of work never nest: on SQLite the inner one would wait for the outer's write lock
         until the busy timeout, so nesting is refused at once as the bug it is.
         """
-        if getattr(_local, "active", False):
-            raise RuntimeError("a unit of work is already open on this thread")
-        _local.active = True
-        try:
-            with transaction(self.engine) as db:
-                yield db
-                mail = outgoing.queued(db)
-        finally:
-            _local.active = False
+        with _alone(), transaction(self.engine) as db:
+            yield db
+            mail = outgoing.queued(db)
         if mail:  # a request that queued nothing leaves the sender asleep (its claim is a write too)
             self.notify_outbox()
+
+    @contextmanager
+    def one_write(self) -> Iterator[Direct]:
+        """Look-ups and one write without a Session, for a request that changes one row (`storage.direct`); it
+        queues no message. It does not nest in a unit of work either."""
+        with _alone(), one_write(self.engine) as db:
+            yield db
+
+
+@contextmanager
+def _alone() -> Iterator[None]:
+    """Refuse a unit of work inside another on the same thread."""
+    if getattr(_local, "active", False):
+        raise RuntimeError("a unit of work is already open on this thread")
+    _local.active = True
+    try:
+        yield
+    finally:
+        _local.active = False
 
 
 def answer_errors(run: Callable[[], dict[str, Any]]) -> dict[str, Any]:

@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateparser.date import DateData, DateDataParser
@@ -24,6 +23,7 @@ from commands.actor import Actor
 from commands.calendar import zone
 from commands.errors import InputError
 from commands.wording import possessive
+from storage.direct import Direct, Prepared, direct
 from storage.models import WorkItem
 from storage.rmp import Party, Person, Relationship
 
@@ -61,12 +61,15 @@ class ReminderScheduled:
     tz_source: str = "UTC"
 
 
-# the relationship's, the person's and their party's timezones (and the party's name), by channel and user
-_READER: Any = (select(Relationship.timezone, Person.tz, col(Party.timezone).label("party_tz"), Party.name)
-           .outerjoin(Person, and_(col(Person.relationship_id) == Relationship.id,
-                                   col(Person.user_id) == bindparam("user")))
-           .outerjoin(Party, col(Party.id) == Person.party_id)
-           .where(col(Relationship.channel_id) == bindparam("channel")))
+# the relationship's, the person's and their party's timezones (and the party's name), by channel and user; then
+# the person's own zone from any relationship: compiled once, run on the driver's cursor (storage.direct)
+_READER = Prepared(select(Relationship.timezone, Person.tz, col(Party.timezone).label("party_tz"), Party.name)
+                   .outerjoin(Person, and_(col(Person.relationship_id) == Relationship.id,
+                                           col(Person.user_id) == bindparam("user")))
+                   .outerjoin(Party, col(Party.id) == Person.party_id)
+                   .where(col(Relationship.channel_id) == bindparam("channel")))
+_OWN_ZONE = Prepared(select(Person.tz).where(col(Person.user_id) == bindparam("user"), col(Person.tz).is_not(None))
+                     .limit(1))
 
 
 @dataclass(frozen=True)
@@ -77,16 +80,16 @@ class ReaderZone:
     source: str
 
 
-def reader_zone(db: Session, actor: Actor) -> ReaderZone:
+def reader_zone(db: Session | Direct, actor: Actor) -> ReaderZone:
     """The actor's Slack timezone, else their party's calendar timezone, else the channel's relationship's,
     else UTC (a stored name Python does not know is skipped)."""
-    found = None
-    if actor.channel_id:  # one query, built once: every reminder asks it before its answer
-        found = db.connection().execute(_READER, {"channel": actor.channel_id, "user": actor.user_id}).first()
+    run, found = direct(db), None
+    if actor.channel_id:  # one query: every reminder asks it before its answer
+        found = run.first(_READER, {"channel": actor.channel_id, "user": actor.user_id})
     relationship_tz, own, party_tz, party_name = found if found is not None else (None, None, None, None)
     if found is None or party_name is None:  # not in this channel's relationship: their zone from another one
-        own = db.exec(
-            select(Person.tz).where(Person.user_id == actor.user_id, col(Person.tz).is_not(None)).limit(1)).first()
+        row = run.first(_OWN_ZONE, {"user": actor.user_id})
+        own = row[0] if row is not None else None
     candidates = [(own, "your Slack timezone")]
     if party_name is not None:
         candidates.append((party_tz, f"{possessive(party_name)} calendar timezone: Slack has not shared yours"))
@@ -195,10 +198,11 @@ def _due(moment: datetime, period: str, words: list[str], *, base: datetime, now
     return moment.replace(tzinfo=tz).astimezone(UTC)
 
 
-def schedule_reminder(db: Session, *, actor: Actor, text: str, now: datetime) -> ReminderScheduled:
+def schedule_reminder(db: Session | Direct, *, actor: Actor, text: str, now: datetime) -> ReminderScheduled:
     """Schedule a reminder in the actor's channel, its time read in the actor's timezone."""
     if actor.channel_id is None:
         raise InputError("Reminders are posted to a channel: run this in one.", field="channel")
+    db = direct(db)
     reader = reader_zone(db, actor)
     due_at, message = parse_when(text, now=now, tz=reader.tz)
     message = message.strip()

@@ -8,10 +8,12 @@ from typing import Any
 from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
+from storage.direct import Direct, Prepared, direct
 from storage.models import CANCELLED, PENDING, WorkItem
 from storage.utc import as_utc
 
-_INSERT = insert(WorkItem)
+_INSERT = Prepared(insert(WorkItem).inline(), keys=("kind", "idempotency_key", "due_at", "payload", "status",
+                                                    "attempts", "created_at"))
 
 
 def schedule(
@@ -31,11 +33,11 @@ def schedule(
     return item
 
 
-def schedule_new(db: Session, *, kind: str, key: str, due_at: datetime, payload: dict[str, Any],
+def schedule_new(db: Session | Direct, *, kind: str, key: str, due_at: datetime, payload: dict[str, Any],
                  now: datetime) -> None:
     """Add a work item whose key is new by construction (a fresh uuid): one INSERT, no look-up first and no
     object built (a slash command's whole write, so its acknowledgement stays fast)."""
-    db.connection().execute(_INSERT, {"kind": kind, "idempotency_key": key, "due_at": as_utc(due_at),
+    direct(db).run(_INSERT, {"kind": kind, "idempotency_key": key, "due_at": as_utc(due_at),
                                       "payload": payload, "status": PENDING, "attempts": 0, "created_at": now})
 
 

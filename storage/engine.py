@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import select
 import sqlite3
 import threading
+import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session, create_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -23,6 +27,8 @@ READ_ONLY = "accord_read_only"
 # SQLAlchemy's documented events, and with a plain lock, which any thread may release. A thread that opens a
 # second writing transaction while holding a turn waits the busy timeout and is refused, as SQLite would refuse it.
 WRITER_TURN = "accord_writer_turn"
+IDLE_SINCE = "accord_idle_since"  # when a PostgreSQL connection went back to the pool
+IDLE_PING_SECONDS = 30.0
 
 
 class DatabaseUrlError(ValueError):
@@ -61,7 +67,40 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         return _sqlite_engine(url, pool_size=pool_size)
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, hide_parameters=True)
+    return _postgres_engine(url, pool_size=pool_size)
+
+
+def _postgres_engine(url: str, *, pool_size: int) -> Engine:
+    """PostgreSQL, its pooled connections checked as they are handed out: a round trip to the server (SQLAlchemy's
+    pool_pre_ping) only for a connection that has something unread waiting (a server that ended the session says
+    so, then closes: a restart, pg_terminate_backend, an idle timeout) or that sat idle past IDLE_PING_SECONDS (a
+    peer that vanished without a word). A busy pool's connections go straight to work: the round trip was a fifth
+    of a one-INSERT request's time."""
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_use_lifo=True, hide_parameters=True)
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, connection_record: Any) -> None:
+        connection_record.info[IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, connection_record: Any, _proxy: Any) -> None:
+        idle = time.monotonic() - connection_record.info.get(IDLE_SINCE, time.monotonic())
+        if dbapi_connection.closed:
+            raise DisconnectionError("the connection is closed")
+        if idle > IDLE_PING_SECONDS or _readable(dbapi_connection.fileno()):
+            try:
+                engine.dialect.do_ping(dbapi_connection)
+            except Exception as exc:  # the pool drops this connection and hands out a new one
+                raise DisconnectionError(f"the connection failed its ping: {type(exc).__name__}") from exc
+
+    return engine
+
+
+def _readable(fd: int) -> bool:
+    """Whether the socket has something to read now (poll: any descriptor number, unlike select)."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def _sqlite_engine(url: str, *, pool_size: int) -> Engine:
@@ -71,6 +110,9 @@ def _sqlite_engine(url: str, *, pool_size: int) -> Engine:
         # as many connections kept as the process has threads using them: beyond the pool, each request
         # would open a connection (and read the schema) and close it again, which costs more than its query
         pool_size=pool_size, max_overflow=pool_size,
+        # the connection returned last is handed out next: each connection keeps a page cache of its own, which
+        # another connection's write makes stale; reusing the last writer's keeps it warm (FIFO went round them all)
+        pool_use_lifo=True,
         hide_parameters=True,  # what people typed never reaches a log or an error message
     )
 
@@ -85,23 +127,26 @@ def _sqlite_engine(url: str, *, pool_size: int) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    writers = threading.Lock()  # this process's writers take turns (see WRITER_TURN); not owned by a thread
+    # this process's writers take turns (see WRITER_TURN); a plain lock, not owned by a thread
+    writers = _WRITERS[engine] = threading.Lock()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         # A writing transaction takes the write lock up front: a deferred one that later upgrades
         # to a writer fails with "database is locked" without waiting. Readers (see `reading`)
         # begin deferred and, with WAL, never wait for a writer.
+        # BEGIN goes straight to the driver: through SQLAlchemy's execution (events, contexts, a result) it cost more
+        # than the rest of a one-INSERT transaction
+        driver = connection.connection.driver_connection
         if connection.get_execution_options().get(READ_ONLY, False):
-            connection.exec_driver_sql("BEGIN")
+            driver.execute("BEGIN")
             return
         info = connection.connection.info  # the pooled connection's, the same dict its pool entry holds
         if not info.get(WRITER_TURN):  # a connection keeps its turn from one transaction to its next
-            if not writers.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
-                raise sqlite3.OperationalError("database is locked (waited for this process's other writers)")
+            _take(writers)
             info[WRITER_TURN] = True
         try:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            driver.execute("BEGIN IMMEDIATE")
         except BaseException:
             _end_turn(info)
             raise
@@ -117,6 +162,29 @@ def _sqlite_engine(url: str, *, pool_size: int) -> Engine:
             writers.release()
 
     return engine
+
+
+_WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()  # each SQLite engine's
+
+
+def _take(writers: threading.Lock) -> None:
+    if not writers.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+        raise sqlite3.OperationalError("database is locked (waited for this process's other writers)")
+
+
+@contextmanager
+def writer_turn(engine: Engine) -> Iterator[None]:
+    """This process's writer turn on a SQLite database (see WRITER_TURN), for a statement that writes outside a
+    transaction of SQLAlchemy's (storage.direct); nothing on PostgreSQL."""
+    writers = _WRITERS.get(engine)
+    if writers is None:
+        yield
+        return
+    _take(writers)
+    try:
+        yield
+    finally:
+        writers.release()
 
 
 @contextmanager

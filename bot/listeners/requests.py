@@ -53,7 +53,7 @@ def open_modal(request: Request, view: dict[str, Any]) -> dict[str, Any]:
     """Open `view` with the request's trigger id (a Slack call that must happen within 3 s): {} when it opened,
     else what to tell the person.
 
-    The call goes through the request's RequestPathClient (bot.app.budget_slack_calls): once, no retries, over
+    The call goes through the request's RequestPathClient (bot.app.BudgetSlackCalls): once, no retries, over
     within the request's budget whatever Slack does, so the ack still comes in time.
     """
     if request.client is None or not request.trigger_id:

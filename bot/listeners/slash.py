@@ -31,7 +31,7 @@ def _help(request: Request) -> dict[str, Any]:
 
 
 def _remind(request: Request) -> dict[str, Any]:
-    with request.deps.unit_of_work() as db:
+    with request.deps.one_write() as db:
         result = schedule_reminder(db, actor=request.actor, text=request.rest, now=request.deps.clock())
     return reminder_scheduled(result)
 

@@ -1,11 +1,16 @@
-"""Where a request's time goes (issue 22, point 1): Accord's bolt app and the bare one, dispatched in process
-(`App.dispatch` of a signed BoltRequest, as the WSGI adapter calls it), for a slash command, a button and a view
-submission, timed and profiled with cProfile. Not a test: run it by hand.
+"""Where a request's time goes (issue 22, point 1): Accord's bolt app and the bare one, for a slash command, a
+button and a view submission. Not a test: run it by hand.
 
-    python -m tests.benchmarks.profile_request_path [--database URL] [--count 2000] [--top 25]
+    python -m tests.benchmarks.profile_request_path [--database URL] [--count 2000] [--top 25] [--http]
 
-It prints the mean time per request of each kind for the bare app and for Accord, then cProfile's top functions
-by their own time (tottime) and by cumulated time for Accord's slash command.
+In process (the default): each app dispatches signed BoltRequests (`App.dispatch`, as the WSGI adapter calls
+it); it prints the mean time per request of each kind, then cProfile's top functions by their own time
+(tottime) and by cumulated time for Accord's slash command.
+
+`--http`: through the HTTP server, as Slack reaches it: the bare app and `accord serve` as processes of their
+own (tests/benchmarks/serving.py), each request of each kind sent over one kept-alive connection when the
+previous answer is complete; it prints the mean time per request and the server's own CPU time and context
+switches per request (all its threads, from /proc).
 """
 
 from __future__ import annotations
@@ -108,11 +113,55 @@ def mean_ms(app: App, make: Callable[[int], BoltRequest], count: int) -> float:
     return (time.perf_counter() - started) * 1000 / (count - 50)
 
 
+KINDS: dict[str, Callable[[int], BoltRequest]] = {
+    "slash `/accord remind in 1h …`": lambda n: slash("remind in 1h profile {n}", n),
+    "slash `/accord help`": lambda n: slash("help", n),
+    "button (opens a form)": button, "view submission (records a win)": submission}
+
+
+def over_http(url: str, count: int, folder: Path, fake: Any) -> None:
+    """Each kind of request through the HTTP server, one at a time: mean ms, and the server's CPU and context
+    switches per request."""
+    import http.client
+
+    from tests.benchmarks import serving
+
+    accord_app(url, fake.api_url).dispatch(slash("help", 0))  # the schema and the relationship, made in process
+    env = {**serving.accord_env(url, fake.api_url), "SLACK_SIGNING_SECRET": SECRET, "SLACK_BOT_TOKEN": "xoxb-profile"}
+    with serving.started("bare", serving.bare_app(), {"SLACK_SIGNING_SECRET": SECRET}, folder) as bare, \
+            serving.started("accord", serving.accord_serve("--no-scheduler"), env, folder) as accord:
+        runs = [("bare app, slash", bare, KINDS["slash `/accord remind in 1h …`"])]
+        runs += [(f"accord, {name}", accord, make) for name, make in KINDS.items()]
+        print(f"through the HTTP server, one at a time ({count} each), {url.split(':')[0]}: mean ms per request; "
+              "the server's CPU ms and context switches per request")
+        for name, server, make in runs:
+            requests = [make(n) for n in range(count)]
+            connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+            for request in requests[:50]:  # warm-up
+                _post(connection, request)
+            before, started = server.usage(), time.perf_counter()
+            for request in requests[50:]:
+                _post(connection, request)
+            took = (time.perf_counter() - started) * 1000 / (count - 50)
+            used = serving.usage_per_request(before, server.usage(), count - 50)
+            connection.close()
+            print(f"  {name}: {took:.3f} ms; server CPU {used['cpu_ms']:.3f} ms, {used['switches']:.1f} switches")
+
+
+def _post(connection: Any, request: BoltRequest) -> None:
+    headers = {name: values[0] for name, values in request.headers.items()}
+    connection.request("POST", "/slack/events", body=request.raw_body.encode(), headers=headers)
+    response = connection.getresponse()
+    response.read()
+    assert response.status == 200, response.status
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", help="a database URL (default: a new SQLite file)")
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--http", action="store_true", help="through the HTTP server instead of in process")
     args = parser.parse_args()
     logging.disable(logging.WARNING)  # the fake refuses the made-up trigger ids: the button's views.open says so
     folder = Path(tempfile.mkdtemp(prefix="accord-profile-"))
@@ -122,11 +171,11 @@ def main() -> None:
     with FakeSlack(bot_token="xoxb-profile", team_id=TEAM, bot_user_id="UACCORD") as fake:
         fake.add_user(USER, TEAM, "profiler")
         fake.add_channel(CHANNEL, "profile", members=[USER])
+        if args.http:
+            over_http(url, args.count, folder, fake)
+            return
         accord, bare = accord_app(url, fake.api_url), create_bare_app(SECRET)
-        kinds: dict[str, Callable[[int], BoltRequest]] = {
-            "slash `/accord remind in 1h …`": lambda n: slash("remind in 1h profile {n}", n),
-            "slash `/accord help`": lambda n: slash("help", n),
-            "button (opens a form)": button, "view submission (records a win)": submission}
+        kinds = KINDS
         print(f"in-process dispatch, mean ms per request ({args.count - 50} each), {url.split(':')[0]}:")
         print(f"  bare app, slash:  {mean_ms(bare, lambda n: slash('remind in 1h profile {n}', n), args.count):.3f}")
         for name, make in kinds.items():

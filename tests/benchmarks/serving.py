@@ -48,6 +48,10 @@ class Server:
         """Resident memory now (VmRSS), in MB (10^6 bytes)."""
         return _status_kb(self.process.pid, "VmRSS") * 1024 / 1e6
 
+    def usage(self) -> tuple[float, int]:
+        """CPU time so far (user + system, all threads), in seconds, and context switches (voluntary and not)."""
+        return process_usage(self.process.pid)
+
     def stop(self) -> int:
         """SIGTERM, then the exit status."""
         if self.process.poll() is None:
@@ -64,6 +68,28 @@ def _status_kb(pid: int, field: str) -> int:
         if line.startswith(field + ":"):
             return int(line.split()[1])
     raise LookupError(f"{field} not in /proc/{pid}/status")
+
+
+def process_usage(pid: int) -> tuple[float, int]:
+    """A process's CPU time (user + system, all its threads) in seconds, and its threads' context switches."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    switches = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            for line in (task / "status").read_text().splitlines():
+                if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                    switches += int(line.split()[1])
+        except OSError:  # a thread that ended meanwhile
+            continue
+    return cpu, switches
+
+
+def usage_per_request(before: tuple[float, int], after: tuple[float, int], count: float) -> dict[str, float]:
+    """CPU milliseconds and context switches per request between two `process_usage` readings, `count` requests
+    apart."""
+    count = max(count, 1.0)
+    return {"cpu_ms": (after[0] - before[0]) * 1000 / count, "switches": (after[1] - before[1]) / count}
 
 
 def _wait_healthy(server: Server, timeout: float) -> None:

@@ -15,10 +15,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlmodel import Session
 
 from storage.engine import is_sqlite, writer_turn
@@ -48,7 +49,7 @@ class Prepared:
     def compiled(self, dialect: Dialect) -> _Compiled:
         found = self._compiled.get(dialect.name)
         if found is None:
-            compiled = self._statement.compile(dialect=dialect, column_keys=self._keys)
+            compiled = cast(SQLCompiler, self._statement.compile(dialect=dialect, column_keys=self._keys))
             processors = {}
             for name, bind in compiled.binds.items():
                 process = bind.type.dialect_impl(dialect).bind_processor(dialect)
@@ -105,14 +106,15 @@ def one_write(engine: Engine) -> Iterator[Direct]:
     PostgreSQL one round trip to the server instead of three; on SQLite, where this process's writers take turns
     (storage.engine), the turn is held for the write alone, not for the look-ups and the commit too."""
     connection = engine.raw_connection()  # the pool's, without SQLAlchemy's Connection around it
+    driver = connection.dbapi_connection
     autocommit = not is_sqlite(engine)  # Accord's SQLite connections are in autocommit outside an explicit BEGIN
     try:
-        if autocommit:
-            engine.dialect.set_isolation_level(connection.driver_connection, "AUTOCOMMIT")
+        if autocommit and driver is not None:
+            engine.dialect.set_isolation_level(driver, "AUTOCOMMIT")
         yield Direct(connection.cursor(), engine, one_write=True)
     finally:
         try:
-            if autocommit:
-                engine.dialect.reset_isolation_level(connection.driver_connection)
+            if autocommit and driver is not None:
+                engine.dialect.reset_isolation_level(driver)
         finally:
             connection.close()  # back to the pool, or dropped by it if the database went away

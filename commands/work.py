@@ -37,8 +37,8 @@ def schedule_new(db: Session | Direct, *, kind: str, key: str, due_at: datetime,
                  now: datetime) -> None:
     """Add a work item whose key is new by construction (a fresh uuid): one INSERT, no look-up first and no
     object built (a slash command's whole write, so its acknowledgement stays fast)."""
-    direct(db).run(_INSERT, {"kind": kind, "idempotency_key": key, "due_at": as_utc(due_at),
-                                      "payload": payload, "status": PENDING, "attempts": 0, "created_at": now})
+    direct(db).run(_INSERT, {"kind": kind, "idempotency_key": key, "due_at": as_utc(due_at), "payload": payload,
+                             "status": PENDING, "attempts": 0, "created_at": now})
 
 
 def cancel_pending(db: Session, *, kind: str, key_prefix: str) -> None:

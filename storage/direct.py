@@ -113,8 +113,9 @@ def one_write(engine: Engine) -> Iterator[Direct]:
             engine.dialect.set_isolation_level(driver, "AUTOCOMMIT")
         yield Direct(connection.cursor(), engine, one_write=True)
     finally:
-        try:
-            if autocommit and driver is not None:
+        if autocommit and driver is not None:
+            try:
                 engine.dialect.reset_isolation_level(driver)
-        finally:
-            connection.close()  # back to the pool, or dropped by it if the database went away
+            except Exception:  # the database went away: the pool drops the connection (the block's error stands)
+                connection.invalidate()
+        connection.close()  # back to the pool

@@ -74,8 +74,8 @@ def _postgres_engine(url: str, *, pool_size: int) -> Engine:
     """PostgreSQL, its pooled connections checked as they are handed out: a round trip to the server (SQLAlchemy's
     pool_pre_ping) only for a connection that has something unread waiting (a server that ended the session says
     so, then closes: a restart, pg_terminate_backend, an idle timeout) or that sat idle past IDLE_PING_SECONDS (a
-    peer that vanished without a word). A busy pool's connections go straight to work: the round trip was a fifth
-    of a one-INSERT request's time."""
+    peer that vanished without a word). A busy pool's connections go straight to work: the ping was one of the
+    three round trips of a slash command that looks a row up and INSERTs one."""
     engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_use_lifo=True, hide_parameters=True)
 
     @event.listens_for(engine, "checkin")

@@ -4,6 +4,7 @@ round trip (storage.engine): what the request path's cuts must not change."""
 from __future__ import annotations
 
 import os
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -70,6 +71,10 @@ def test_a_pooled_connection_the_server_ended_is_replaced_before_use(engine: Eng
     admin = create_engine(normalise_url(os.environ["ACCORD_TEST_POSTGRES_URL"]), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         assert connection.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar_one()
+        deadline = time.monotonic() + 10  # the backend ends a moment later, having told its client
+        while connection.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :p"), {"p": pid}).scalar_one():
+            assert time.monotonic() < deadline, "the backend did not end"
+            time.sleep(0.01)
     admin.dispose()
     with one_write(engine) as db:  # handed a new connection, not the dead one
         db.run(_INSERT, _values("after", due))

@@ -1,9 +1,9 @@
-"""Statements compiled once and run on the driver's own cursor, inside a SQLAlchemy transaction.
+"""Statements compiled once and run on the driver's own cursor.
 
 For the request path's few statements (a slash command's look-up and INSERT): there SQLAlchemy's work per
 execution (an execution context, events, a result object: about 0.04 ms a statement) and the ORM Session's (0.04 ms
-a transaction) cost more than SQLite does. The transaction itself stays SQLAlchemy's: `engine.begin()` (and so, on
-SQLite, the writer's turn and BEGIN IMMEDIATE of `storage.engine`), its commit, its rollback, its pool.
+a transaction) cost more than SQLite does. The connection still comes from SQLAlchemy's pool: either a Session's, in
+its transaction (`direct`), or one of its own whose statements each commit as they run (`one_write`).
 
 Bound values go through the column types' own bind processors (UtcDateTime, JSON), so a row written here reads
 back through the ORM exactly as one written by it; result rows come back as the driver gives them, so a Prepared

@@ -8,15 +8,14 @@ history (not announced in the channel)."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
-import yaml
 from sqlmodel import Session, SQLModel, col, or_, select
 
 from commands.privacy.erasure import checked_user, people_of
 from commands.rmp import audit, sentences
+from commands.rmp.export import dump_text
 from commands.rmp.sentences import ACCORD
 from storage.checkins import Answer, Round
 from storage.disputes import Dispute, DisputeEvent
@@ -89,6 +88,4 @@ def _owned(db: Session, model: Any, rid: int, condition: Any) -> list[Any]:
 
 def dump(document: dict[str, Any], fmt: str) -> str:
     """The export as JSON or YAML text (UTF-8, keys in the order written)."""
-    if fmt == "json":
-        return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
-    return yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
+    return dump_text(document, fmt)

@@ -258,12 +258,16 @@ def dump_text(data: dict[str, Any], fmt: str) -> str:
     if fmt != "yaml":
         raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
     yaml = yaml_module()
-    text: str = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    text: str = yaml.dump(data, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False,
+                          allow_unicode=True, default_flow_style=False)
     return text if text.endswith("\n") else text + "\n"
 
 
 def yaml_module() -> Any:
-    """PyYAML, or a PlanFileError saying how to get it (JSON needs nothing)."""
+    """PyYAML, or a PlanFileError saying how to get it (JSON needs nothing).
+
+    Its libyaml classes (CSafeLoader, CSafeDumper) are used where the wheel has them: a plan of a year reads and
+    writes about ten times faster than with PyYAML's own Python ones, which are used where libyaml is missing."""
     try:
         import yaml
     except ImportError:  # pragma: no cover - the test environment has it
@@ -294,8 +298,9 @@ def load_text(text: str) -> dict[str, Any]:
 
 def _yaml_load(text: str) -> Any:
     yaml = yaml_module()
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader (libyaml's, or PyYAML's own)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "a syntax error"
@@ -304,7 +309,10 @@ def _yaml_load(text: str) -> Any:
         raise PlanFileError(f"line {mark.line + 1}, column {mark.column + 1}: not valid YAML: {problem}",
                             line=mark.line + 1) from None
     except yaml.reader.ReaderError as exc:
-        line = text.count("\n", 0, exc.position) + 1
+        # libyaml counts the position in bytes of the UTF-8 text; PyYAML's own reader, in characters
+        before = text[:exc.position] if loader is yaml.SafeLoader else \
+            text.encode("utf-8")[:exc.position].decode("utf-8", errors="ignore")
+        line = before.count("\n") + 1
         raise PlanFileError(f"line {line}: not valid YAML: the character U+{exc.character:04X} is not allowed",
                             line=line) from None
     except (yaml.YAMLError, ValueError) as exc:  # ValueError: an impossible date such as 2026-13-45

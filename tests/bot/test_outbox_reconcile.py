@@ -139,7 +139,9 @@ def test_a_busy_channel_with_a_fifth_of_answers_lost_gets_each_post_once(engine:
              for row in outbox_rows(engine).values() if row.attempts > 1]
     print(f"messages newer than each post reconciled: min {min(newer, default=0)}, max {max(newer, default=0)}; "
           f"{len(fake.messages(CHANNEL))} in the channel")
-    assert figures.lost_answers >= 4 and min(newer) > 15  # the case of the issue: the lost post is not on page one
+    # the case of the issue, at least four times: a lost post no longer on the history's first page when looked for
+    # (on a loaded machine a post may also time out before Slack took it, and go again as the channel's newest)
+    assert figures.lost_answers >= 4 and sum(count > 15 for count in newer) >= 4
     assert any(call.args.get("cursor") for call in fake.calls_to("conversations.history"))  # the cursor followed
     assert (figures.intended, figures.delivered, figures.duplicated, figures.stuck) == (posts, posts, 0, 0)
     _assert_looked_within_the_tier(fake)

@@ -115,7 +115,7 @@ def _relationship(harness: Harness) -> str:
         return db.exec(select(Relationship)).one().name
 
 
-REMINDERS = 240  # the tick is cut after 40: most of its work is still ahead of it
+REMINDERS = 120  # the tick is cut after 40: two thirds of its work is still ahead of it
 
 
 @pytest.mark.parametrize("database_kind", ["postgres"], indirect=True)

@@ -361,10 +361,18 @@ def _change(path: tuple[Any, ...], value: Any) -> Callable[[dict[str, Any]], tup
     return corrupt
 
 
+def _control_character(document: dict[str, Any]) -> tuple[str, int]:
+    """A BEL in a value, below lines of accented letters: libyaml gives its position in bytes, not characters."""
+    text, line = _replace_line("yaml", "  mode:", "  mode: conn\x07ect\n")(document)
+    preface = "# Réglé à l’échéance — « ça déborde » — déjà vérifié\n" * 3
+    return preface + text, line + 3
+
+
 MALFORMED = {
     "yaml syntax": (_replace_line("yaml", "  mode:", "  mode: connect: single\n"), "line {line}, column"),
     # a missing comma is noticed where the next member starts, one line on
     "json syntax": (_replace_line("json", '    "mode":', '    "mode": "connect"\n'), "line {next}, column"),
+    "control character": (_control_character, "line {line}: not valid YAML: the character U+0007 is not allowed"),
     "kpi target": (_change(("kpis", 0, "target"), "abc"), "kpis[0].target: expected a number, got 'abc'"),
     "role": (_change(("people", 0, "role"), "boss"), "people[0].role: expected one of ser, manager, member, "
                                                      "observer, got 'boss'"),

@@ -216,7 +216,7 @@ def _claimed_by(engine: Engine, worker: str) -> dict[str, int]:
 # -- the fan-out --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.acceptance  # about a minute on two cores, at Slack's tiers (chat.update is Tier 3: 50 a minute)
+@pytest.mark.acceptance  # about 30 s on two cores, at Slack's tiers (chat.update is Tier 3: 50 a minute)
 @ON_POSTGRES
 def test_three_replicas_share_a_fan_out_and_survive_one_killed_mid_way(
     database_url: str, fake: FakeSlack, tmp_path: Path
